@@ -1,0 +1,89 @@
+"""Prefect tasks that evaluate base, champion and candidate models and log the comparison."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.version_tasks import snapshot_store
+from tuneops.config import Params
+from tuneops.curate.pipeline import build_masker
+from tuneops.evaluation import evaluate_model
+from tuneops.gate import Decision
+from tuneops.records import read_jsonl
+from tuneops.registry import champion_version
+from tuneops.reports import evaluation_markdown, plot_comparison
+
+PLOTTED = ["json_valid", "category_accuracy", "priority_accuracy", "category_macro_f1", "summary_rouge_l"]
+
+
+def eval_records(params: Params, snapshot: dict) -> list[dict]:
+    """The first ``evaluate.max_examples`` records of the snapshot's eval split."""
+    store = snapshot_store(params)
+    data_dir = store.data_dir(store.get(snapshot["id"]))
+    return list(read_jsonl(data_dir / "eval.jsonl"))[: params.evaluate.max_examples]
+
+
+@task(name="champion-adapter", cache_policy=NO_CACHE, retries=2)
+def fetch_champion_adapter(params: Params, work_dir: Path) -> dict | None:
+    """Download the current champion's adapter, or ``None`` when there is no champion."""
+    import mlflow
+
+    mlflow.set_tracking_uri(params.mlflow_uri)
+    version = champion_version(params.project.model_name)
+    if version is None:
+        return None
+    target = Path(work_dir) / f"champion-v{version.version}"
+    path = mlflow.artifacts.download_artifacts(artifact_uri=version.source, dst_path=str(target))
+    return {"version": version.version, "adapter_dir": path, "run_id": version.run_id}
+
+
+@task(name="evaluate", cache_policy=NO_CACHE, retries=1)
+def evaluate(params: Params, snapshot: dict, name: str, model_dir: str, adapter_dir: str | None) -> dict:
+    """Evaluate one model on the snapshot's eval split with the shared generation settings.
+
+    Returns:
+        ``{"name", "metrics", "outputs"}``.
+    """
+    logger = get_run_logger()
+    records = eval_records(params, snapshot)
+    logger.info("evaluating %s on %d eval records", name, len(records))
+    result = evaluate_model(
+        name, Path(model_dir), Path(adapter_dir) if adapter_dir else None, records,
+        build_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
+        params.train.max_seq_len, progress=lambda n: logger.info("%s: %d/%d answers", name, n, len(records)),
+    )
+    summary = ", ".join(f"{k}={result.metrics[k]:.3f}" for k in PLOTTED if k in result.metrics)
+    logger.info("%s: %s", name, summary)
+    return {"name": name, "metrics": result.metrics, "outputs": result.outputs}
+
+
+@task(name="log-evaluation", cache_policy=NO_CACHE, retries=2)
+def log_evaluation(params: Params, snapshot: dict, run_id: str, evaluations: list[dict], decision: Decision, work_dir: Path) -> None:
+    """Log metrics, the per-example table, the comparison plot and the decision to MLflow and Prefect."""
+    import mlflow
+
+    mlflow.set_tracking_uri(params.mlflow_uri)
+    records = eval_records(params, snapshot)
+    metrics = {e["name"]: e["metrics"] for e in evaluations}
+    table = {
+        "id": [r["id"] for r in records],
+        "input": [r["messages"][-2]["content"] for r in records],
+        "reference": [r["messages"][-1]["content"] for r in records],
+        **{f"output_{e['name']}": e["outputs"] for e in evaluations},
+    }
+    plot = plot_comparison(metrics, PLOTTED, Path(work_dir) / "comparison.png")
+    with mlflow.start_run(run_id=run_id):
+        for name, values in metrics.items():
+            mlflow.log_metrics({f"{name}.{k}": v for k, v in values.items()})
+        mlflow.log_table(table, "evaluation/examples.json")
+        mlflow.log_artifact(str(plot), "evaluation")
+        mlflow.log_dict({"decision": decision.label, "reasons": decision.reasons, "metrics": metrics}, "evaluation/decision.json")
+        mlflow.set_tags({"decision": decision.label, "decision_reasons": "; ".join(decision.reasons)[:4900]})
+    create_markdown_artifact(evaluation_markdown(metrics, decision.label, decision.reasons), key="evaluation",
+                             description=f"Evaluation and go/no-go for MLflow run {run_id}")
+    get_run_logger().info("decision %s: %s", decision.label, json.dumps(decision.reasons))

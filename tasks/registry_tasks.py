@@ -1,0 +1,59 @@
+"""Prefect tasks for MLflow tracking runs and registry promotion."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from tuneops.config import Params
+from tuneops.gate import Decision
+from tuneops.registry import apply_decision, register_candidate, setup_tracking
+
+
+@task(name="start-tracking-run", cache_policy=NO_CACHE, retries=2)
+def start_tracking_run(params: Params, snapshot: dict) -> str:
+    """Create the MLflow run for this pipeline run: params, dataset input (the snapshot), tags.
+
+    Returns:
+        The MLflow run id.
+    """
+    import mlflow
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    experiment_id = setup_tracking(params.mlflow_uri, params.project.name, params.resolve(params.tracking.artifact_root))
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{snapshot['id'][:8]}") as run:
+        train = params.train.model_dump(mode="json")
+        flat = {f"train.{k}": v for k, v in train.items() if k != "lora"}
+        flat |= {f"train.lora.{k}": v for k, v in train["lora"].items()}
+        mlflow.log_params({k: str(v)[:500] for k, v in flat.items()})
+        mlflow.set_tags({"snapshot_id": snapshot["id"], "dvc_remote": snapshot["remote_url"],
+                         "prefect_flow_run_id": str(flow_run.get_id()), "model_name": params.project.model_name})
+        try:
+            source = resolve_dataset_source(snapshot["remote_url"])
+        except Exception:  # noqa: BLE001 - unknown URL schemes still get the tag above
+            source = None
+        if source is not None:
+            dataset = MetaDataset(source=source, name=f"snapshot-{snapshot['id'][:12]}", digest=snapshot["id"][:36])
+            mlflow.log_input(dataset, context="training")
+        return run.info.run_id
+
+
+@task(name="register", cache_policy=NO_CACHE, retries=2)
+def register_and_promote(params: Params, run_id: str, snapshot: dict, decision: Decision) -> dict:
+    """Register the adapter as a new version (alias ``challenger``); on GO move ``champion`` to it.
+
+    Returns:
+        ``{"version", "previous_champion", "decision"}``.
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(params.mlflow_uri)
+    name = params.project.model_name
+    tags = {"snapshot_id": snapshot["id"], "decision": decision.label, "base_model": params.train.base_model}
+    version = register_candidate(name, run_id, "adapter", tags)
+    previous = apply_decision(name, version.version, decision.go, decision.reasons)
+    mlflow.MlflowClient().set_terminated(run_id, "FINISHED")
+    get_run_logger().info("registered %s version %s: %s", name, version.version, decision.label)
+    return {"version": version.version, "previous_champion": previous, "decision": decision.label}

@@ -1,0 +1,231 @@
+"""The ``tuneops`` command line."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tuneops.config import ConfigError, Params, deep_merge, load_params
+
+app = typer.Typer(help="tuneops: raw enterprise text -> curated, versioned data -> gated LoRA adapter.", no_args_is_help=True)
+pii_app = typer.Typer(help="PII masking.", no_args_is_help=True)
+snapshots_app = typer.Typer(help="DVC dataset snapshots.", no_args_is_help=True)
+models_app = typer.Typer(help="MLflow registered models.", no_args_is_help=True)
+app.add_typer(pii_app, name="pii")
+app.add_typer(snapshots_app, name="snapshots")
+app.add_typer(models_app, name="models")
+console = Console(stderr=True)
+
+PARAMS_OPTION = typer.Option(Path("params.yaml"), "--params", "-p", help="Params YAML file.")
+
+
+def parse_overrides(assignments: list[str]) -> dict:
+    """Turn ``["train.max_steps=5", ...]`` into a nested mapping (values parsed as YAML)."""
+    overrides: dict = {}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {assignment!r}")
+        nested: dict = {}
+        cursor = nested
+        parts = key.split(".")
+        for part in parts[:-1]:
+            cursor = cursor.setdefault(part, {})
+        cursor[parts[-1]] = yaml.safe_load(raw)
+        overrides = deep_merge(overrides, nested)
+    return overrides
+
+
+def _load(params_file: Path, assignments: list[str] | None = None) -> Params:
+    try:
+        return load_params(params_file, parse_overrides(assignments or []))
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} lines"),
+                    TimeElapsedColumn(), console=console)
+
+
+@app.command()
+def run(
+    params_file: Path = PARAMS_OPTION,
+    set_: list[str] = typer.Option([], "--set", help="Override a param, e.g. --set train.max_steps=10."),
+) -> None:
+    """Run the whole pipeline once as a Prefect flow and print where to look."""
+    params = _load(params_file, set_)
+    from flows.pipeline import pipeline
+
+    summary = pipeline(str(params_file), parse_overrides(set_))
+    table = Table(title="tuneops run", show_header=False)
+    for key in ("snapshot_id", "mlflow_run_id", "mlflow_tracking_uri", "model_name", "model_version", "previous_champion", "decision"):
+        table.add_row(key, str(summary[key]))
+    for model, metrics in summary["metrics"].items():
+        table.add_row(f"{model} metrics", ", ".join(f"{k}={metrics[k]:.3f}" for k in
+                                                    ("json_valid", "category_accuracy", "priority_accuracy", "eval_loss")))
+    Console().print(table)
+    for reason in summary["reasons"]:
+        Console().print(f"  {reason}")
+    Console().print(f"Look: `prefect server start` (flow runs and artifacts), "
+                    f"`mlflow ui --backend-store-uri {params.mlflow_uri}` (runs, registry), "
+                    f"`tuneops snapshots show {summary['snapshot_id'][:12]}` (lineage).")
+
+
+@app.command()
+def curate(
+    inputs: list[Path] = typer.Argument(..., help="Raw JSONL files or directories."),
+    out: Path = typer.Option(..., "--out", help="Output directory."),
+    params_file: Path = PARAMS_OPTION,
+    validate: bool = typer.Option(True, help="Run the Great Expectations suites."),
+) -> None:
+    """Curate INPUTs into OUT/{train,eval,duplicates,quarantine}.jsonl and OUT/report.json."""
+    from tuneops.curate.pipeline import curate_to_dir, load_curated, write_report
+
+    params = _load(params_file)
+    masker = _masker(params)
+    with _progress() as progress:
+        bar = progress.add_task("curating", total=None)
+        counts = curate_to_dir(inputs, params.curate, out, masker, root=Path.cwd(),
+                               progress=lambda n: progress.update(bar, completed=n))
+        progress.update(bar, completed=counts.inputs)
+    validation = None
+    if validate:
+        from tuneops.curate.validate import validate_curated
+
+        validation = validate_curated(load_curated(out), counts.duplicates, counts.inputs - counts.quarantined, params.curate, masker)
+    report = write_report(out, counts, validation)
+    typer.echo(json.dumps(report["counts"], indent=2))
+    if validation is not None and not validation["success"]:
+        console.print(f"[red]validation failed; see {out / 'report.json'}[/red]")
+        raise typer.Exit(1)
+
+
+def _masker(params: Params):
+    from tuneops.curate.pipeline import build_masker, pseudonym_key_from_env
+
+    key = pseudonym_key_from_env(params.curate)
+    if params.curate.pii.mode == "pseudonym" and not key:
+        console.print(f"[red]pseudonym mode needs a key in ${params.curate.pii.key_env}[/red]")
+        raise typer.Exit(2)
+    return build_masker(params.curate, key)
+
+
+@pii_app.command("mask")
+def pii_mask(
+    input_file: Path = typer.Argument(..., help="Chat JSONL."),
+    output: Path = typer.Option(..., "-o", "--output", help="Masked JSONL (same ids and structure)."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Mask PII in every record's content; ids, structure and metadata are kept."""
+    from tuneops.records import read_jsonl, write_jsonl
+
+    masker = _masker(_load(params_file))
+    totals: Counter = Counter()
+
+    def masked():
+        for record in read_jsonl(input_file):
+            result, counts = masker.mask_record(record)
+            totals.update(counts)
+            yield result
+
+    written = write_jsonl(output, masked())
+    typer.echo(json.dumps({"records": written, "pii": dict(sorted(totals.items()))}))
+
+
+@app.command()
+def dedup(
+    input_file: Path = typer.Argument(..., help="Chat JSONL."),
+    output: Path = typer.Option(..., "-o", "--output", help="Kept records."),
+    duplicates: Path = typer.Option(..., "--duplicates", help="One {id, duplicate_of} line per removed record."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Remove exact and near duplicates, keeping the first occurrence."""
+    from tuneops.curate.dedup import Deduplicator, dedup_text
+    from tuneops.records import read_jsonl
+
+    cfg = _load(params_file).curate.dedup
+    deduplicator = Deduplicator(cfg.near_threshold, cfg.num_perm, cfg.bands, cfg.shingle_chars)
+    kept = removed = 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open(output, "w", encoding="utf-8") as keep, open(duplicates, "w", encoding="utf-8") as dups:
+        for record in read_jsonl(input_file):
+            found = deduplicator.check(record["id"], dedup_text(record))
+            if found:
+                dups.write(json.dumps({"id": record["id"], "duplicate_of": found[1], "kind": found[0]}) + "\n")
+                removed += 1
+            else:
+                keep.write(json.dumps(record, ensure_ascii=False) + "\n")
+                kept += 1
+    typer.echo(json.dumps({"kept": kept, "duplicates": removed}))
+
+
+@snapshots_app.command("list")
+def snapshots_list(params_file: Path = PARAMS_OPTION) -> None:
+    """List catalogued snapshots, newest first."""
+    from tasks.version_tasks import snapshot_store
+
+    table = Table("id", "created", "records (train/eval)", "sources", "validation")
+    for snapshot in snapshot_store(_load(params_file)).list():
+        manifest = snapshot.manifest
+        counts = manifest.get("counts", {})
+        table.add_row(snapshot.id[:12], manifest.get("created"), f"{counts.get('train')}/{counts.get('eval')}",
+                      ", ".join(s["path"] for s in manifest.get("sources", [])),
+                      "passed" if (manifest.get("validation") or {}).get("success") else "failed")
+    Console().print(table)
+
+
+@snapshots_app.command("show")
+def snapshots_show(snapshot_id: str, params_file: Path = PARAMS_OPTION) -> None:
+    """Print a snapshot's lineage manifest as JSON."""
+    from tasks.version_tasks import snapshot_store
+    from tuneops.snapshots import SnapshotError
+
+    try:
+        snapshot = snapshot_store(_load(params_file)).get(snapshot_id)
+    except SnapshotError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(snapshot.manifest, indent=2))
+
+
+@models_app.command("list")
+def models_list(params_file: Path = PARAMS_OPTION) -> None:
+    """List registered model versions with their aliases and decisions."""
+    import mlflow
+
+    params = _load(params_file)
+    mlflow.set_tracking_uri(params.mlflow_uri)
+    client = mlflow.MlflowClient()
+    table = Table("model", "version", "aliases", "decision", "snapshot", "run")
+    for version in client.search_model_versions(f"name='{params.project.model_name}'"):
+        table.add_row(version.name, version.version, ",".join(version.aliases), version.tags.get("decision", ""),
+                      version.tags.get("snapshot_id", "")[:12], version.run_id)
+    Console().print(table)
+
+
+@app.command("prepare-model")
+def prepare_model(params_file: Path = PARAMS_OPTION) -> None:
+    """Materialise the configured base model into the local model cache (safetensors)."""
+    from tuneops.base_models import resolve_base_model
+
+    params = _load(params_file)
+    with console.status(f"preparing {params.train.base_model}"):
+        path = resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache))
+    typer.echo(str(path))
+
+
+@app.command("check-config")
+def check_config(files: list[Path] = typer.Argument(None, help="Params files (default: params.yaml).")) -> None:
+    """Validate params files; exit 2 naming the offending keys."""
+    for path in files or [Path("params.yaml")]:
+        _load(path)
+        typer.echo(f"{path}: ok")

@@ -1,0 +1,247 @@
+"""Typed configuration: ``params.yaml`` parsed into pydantic models.
+
+Every section forbids unknown keys, so a typo such as ``lerning_rate`` is an
+error that names the key instead of a silently ignored setting. Relative
+paths are resolved against the directory that holds the params file, so the
+same file works from any working directory (and for DVC stages).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_PARAMS_FILE = "params.yaml"
+BUNDLED_MODEL = "bundled:smollm2-135m-instruct"
+
+
+class ConfigError(ValueError):
+    """A params file that cannot be read or does not validate."""
+
+
+class Section(BaseModel):
+    """Base for every config section: unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectConfig(Section):
+    name: str = Field("tuneops-demo", description="Project name, used as MLflow experiment name.")
+    model_name: str = Field("demo-model", description="MLflow registered model name.")
+
+
+class PathsConfig(Section):
+    raw: list[Path] = Field(default=[Path("data/raw")], description="Raw input files or directories.")
+    state_dir: Path = Field(Path(".tuneops"), description="Runs, snapshots catalogue, DVC workspace.")
+    model_cache: Path = Field(Path(".cache/models"), description="Materialised base models (safetensors).")
+
+
+class PiiConfig(Section):
+    entities: list[
+        Literal[
+            "email", "phone", "credit_card", "iban", "ssn", "ip_address",
+            "date_of_birth", "street_address", "person", "secret",
+        ]
+    ] = Field(
+        default=[
+            "email", "phone", "credit_card", "iban", "ssn", "ip_address",
+            "date_of_birth", "street_address", "person", "secret",
+        ],
+        description="Entity types to mask.",
+    )
+    mode: Literal["placeholder", "pseudonym"] = Field(
+        "placeholder", description="placeholder: <EMAIL>; pseudonym: keyed HMAC, stable across records."
+    )
+    key_env: str = Field(
+        "TUNEOPS_PSEUDONYM_KEY", description="Environment variable holding the pseudonymisation key."
+    )
+    custom_patterns: dict[str, str] = Field(
+        default_factory=dict, description="Extra entity types: NAME -> regular expression."
+    )
+
+
+class DedupConfig(Section):
+    near_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity above which records are near duplicates.")
+    num_perm: int = Field(128, gt=0, description="MinHash permutations.")
+    bands: int = Field(32, gt=0, description="LSH bands; num_perm must be divisible by it.")
+    shingle_chars: int = Field(5, gt=0, description="Character shingle length.")
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_divide_perms(cls, bands: int, info) -> int:
+        num_perm = info.data.get("num_perm")
+        if num_perm is not None and num_perm % bands:
+            raise ValueError(f"num_perm ({num_perm}) must be divisible by bands ({bands})")
+        return bands
+
+
+class SplitConfig(Section):
+    eval_fraction: float = Field(0.1, gt=0, lt=1, description="Share of records held out for evaluation.")
+    seed: int = Field(42, description="Seed of the deterministic split.")
+
+
+class ValidationConfig(Section):
+    max_duplicate_rate: float = Field(0.5, ge=0, le=1, description="Fail if more than this share of valid records are duplicates.")
+    min_records: int = Field(10, ge=1, description="Fail if fewer curated records remain.")
+    max_category_share: float = Field(0.6, gt=0, le=1, description="Fail if one label holds more than this share.")
+
+
+class CurateConfig(Section):
+    max_chars: int = Field(8000, gt=0, description="Longest accepted record, in characters over all turns.")
+    pii: PiiConfig = PiiConfig()
+    dedup: DedupConfig = DedupConfig()
+    split: SplitConfig = SplitConfig()
+    validation: ValidationConfig = ValidationConfig()
+
+
+class VersioningConfig(Section):
+    remote_url: str = Field(
+        ".tuneops/dvc-remote",
+        description="DVC remote: a local directory, or s3://, gs://, azure://, ssh:// URL.",
+    )
+
+
+class LoraConfig(Section):
+    r: int = Field(16, gt=0, description="LoRA rank.")
+    alpha: int = Field(32, gt=0, description="LoRA scaling numerator (scale = alpha / r).")
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] = Field(
+        default=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        description="Module names that receive adapters.",
+    )
+
+
+class TrainConfig(Section):
+    base_model: str = Field(BUNDLED_MODEL, description="bundled:<name>, a local directory, or a hub id in the local HF cache.")
+    method: Literal["auto", "lora", "qlora"] = Field("auto", description="auto: qlora with CUDA, lora otherwise.")
+    lora: LoraConfig = LoraConfig()
+    learning_rate: float = Field(5e-4, gt=0)
+    warmup_steps: int = Field(5, ge=0)
+    max_steps: int = Field(100, gt=0, description="Optimizer steps.")
+    batch_size: int = Field(4, gt=0, description="Sequences per micro-batch.")
+    grad_accum: int = Field(1, gt=0, description="Micro-batches per optimizer step.")
+    max_seq_len: int = Field(256, gt=8, description="Tokens; longer records are truncated.")
+    checkpoint_every: int = Field(25, gt=0, description="Optimizer steps between checkpoints.")
+    gradient_checkpointing: bool = False
+    seed: int = 42
+
+
+class EvaluateConfig(Section):
+    max_examples: int = Field(100, gt=0, description="Eval records used (first N of the eval split).")
+    batch_size: int = Field(16, gt=0, description="Generation batch size.")
+    max_new_tokens: int = Field(64, gt=0)
+
+
+class GateConfig(Section):
+    min_metrics: dict[str, float] = Field(
+        default={"json_valid": 0.9, "category_accuracy": 0.7},
+        description="Absolute minimum per candidate metric.",
+    )
+    min_gain_over_base: dict[str, float] = Field(
+        default={"category_accuracy": 0.1},
+        description="Candidate must beat the base model by at least this much per metric.",
+    )
+    min_gain_over_champion: float = Field(
+        0.0, description="Candidate's primary metric must reach the champion's plus this (0 allows a tie)."
+    )
+    primary_metric: str = "category_accuracy"
+    max_pii_leaks: int = Field(0, ge=0, description="Generated outputs containing PII allowed.")
+
+
+class TrackingConfig(Section):
+    mlflow_uri: str = Field("sqlite:///mlflow/mlflow.db", description="MLflow tracking and registry URI.")
+    artifact_root: Path = Field(Path("mlflow/artifacts"), description="Where a new experiment stores artifacts.")
+
+
+class Params(Section):
+    project: ProjectConfig = ProjectConfig()
+    paths: PathsConfig = PathsConfig()
+    curate: CurateConfig = CurateConfig()
+    versioning: VersioningConfig = VersioningConfig()
+    train: TrainConfig = TrainConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    gate: GateConfig = GateConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    root: Path = Field(Path("."), exclude=True, description="Directory of the params file (set by the loader).")
+
+    def resolve(self, path: Path | str) -> Path:
+        """Return ``path`` made absolute relative to the params file's directory."""
+        path = Path(path)
+        return path if path.is_absolute() else (self.root / path).resolve()
+
+    @property
+    def mlflow_uri(self) -> str:
+        """Tracking URI with a relative sqlite path anchored at the project root."""
+        uri = self.tracking.mlflow_uri
+        prefix = "sqlite:///"
+        if uri.startswith(prefix) and not uri[len(prefix):].startswith("/"):
+            return prefix + str(self.resolve(uri[len(prefix):]))
+        return uri
+
+
+def _format_errors(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "<root>"
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_params(data: dict | None, root: Path = Path("."), source: str = "params") -> Params:
+    """Validate a params mapping.
+
+    Args:
+        data: The mapping read from YAML (``None`` means all defaults).
+        root: Directory that relative paths are resolved against.
+        source: Name used in error messages.
+
+    Returns:
+        The validated, frozen ``Params``.
+
+    Raises:
+        ConfigError: naming every offending key.
+    """
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{source}: top level must be a mapping, got {type(data).__name__}")
+    try:
+        params = Params.model_validate(data or {})
+    except ValidationError as error:
+        raise ConfigError(_format_errors(error, source)) from None
+    return params.model_copy(update={"root": Path(root).resolve()})
+
+
+def load_params(path: Path | str = DEFAULT_PARAMS_FILE, overrides: dict | None = None) -> Params:
+    """Read and validate a params YAML file.
+
+    Args:
+        path: The YAML file.
+        overrides: Nested mapping merged over the file's content (used by tests and the CLI).
+
+    Returns:
+        The validated ``Params``; relative paths resolve against the file's directory.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: params file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if overrides:
+        data = deep_merge(data, overrides)
+    return parse_params(data, root=path.parent, source=str(path))
+
+
+def deep_merge(base: dict, update: dict) -> dict:
+    """Return ``base`` with ``update`` merged in recursively (neither is modified)."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

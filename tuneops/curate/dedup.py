@@ -1,0 +1,113 @@
+"""Exact and near-duplicate detection, streaming, first occurrence kept.
+
+* Exact: records whose normalised text (case, whitespace and punctuation
+  folded) is identical.
+* Near: MinHash signatures over character shingles, banded LSH for
+  candidates, then a check of the true Jaccard similarity of the shingle
+  sets, so LSH false positives never remove a record. Records whose numbers
+  differ (order ids, versions, amounts) are never near duplicates: they are
+  different tickets that share a template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MERSENNE_61 = (1 << 61) - 1  # prime modulus for the universal hash family
+_PUNCT = re.compile(r"[^\w\s<>]")
+_SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\d+")
+
+
+def dedup_text(record: dict) -> str:
+    """Text compared for duplicates: user and assistant turns (system prompts are shared boilerplate)."""
+    return "\n".join(m["content"] for m in record["messages"] if m["role"] != "system")
+
+
+def normalise(text: str) -> str:
+    """Fold case, punctuation and whitespace."""
+    return _SPACE.sub(" ", _PUNCT.sub(" ", text.lower())).strip()
+
+
+def shingles(text: str, size: int) -> set[int]:
+    """CRC32 hashes of the character ``size``-grams of normalised text."""
+    text = normalise(text)
+    if len(text) <= size:
+        return {zlib.crc32(text.encode())}
+    return {zlib.crc32(text[i:i + size].encode()) for i in range(len(text) - size + 1)}
+
+
+def jaccard(a: set, b: set) -> float:
+    """Jaccard similarity of two sets (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+@dataclass
+class Deduplicator:
+    """Streaming deduplicator: call ``check`` for each record in order.
+
+    Args:
+        threshold: Jaccard similarity at or above which a record is a near duplicate.
+        num_perm: MinHash permutations.
+        bands: LSH bands (``num_perm / bands`` rows each).
+        shingle_chars: Character shingle length.
+        seed: Seed of the hash permutations.
+    """
+
+    threshold: float = 0.8
+    num_perm: int = 128
+    bands: int = 32
+    shingle_chars: int = 5
+    seed: int = 1
+    _exact: dict[str, str] = field(default_factory=dict, init=False)
+    _buckets: list[dict[bytes, list[str]]] = field(init=False)
+    _kept: dict[str, tuple[set[int], tuple[str, ...]]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        rng = np.random.default_rng(self.seed)
+        self._a = rng.integers(1, 1 << 31, self.num_perm, dtype=np.uint64)
+        self._b = rng.integers(0, 1 << 31, self.num_perm, dtype=np.uint64)
+        self._rows = self.num_perm // self.bands
+        self._buckets = [defaultdict(list) for _ in range(self.bands)]
+
+    def signature(self, shingle_set: set[int]) -> np.ndarray:
+        """MinHash signature (``num_perm`` uint64 values) of a shingle set."""
+        values = np.fromiter(shingle_set, dtype=np.uint64, count=len(shingle_set))
+        # a < 2^31 and values < 2^32, so a * values + b stays below 2^64: no overflow.
+        hashed = (np.outer(values, self._a) + self._b) % MERSENNE_61
+        return hashed.min(axis=0)
+
+    def check(self, record_id: str, text: str) -> tuple[str, str] | None:
+        """Register a record; return ``(kind, kept_id)`` if it duplicates an earlier kept record.
+
+        ``kind`` is ``"exact"`` or ``"near"``. Non-duplicates are remembered so
+        later records are compared against them.
+        """
+        normal = normalise(text)
+        exact_key = hashlib.blake2b(normal.encode(), digest_size=16).hexdigest()
+        if exact_key in self._exact:
+            return "exact", self._exact[exact_key]
+        shingle_set = shingles(text, self.shingle_chars)
+        numbers = tuple(sorted(_NUMBER.findall(normal)))
+        signature = self.signature(shingle_set)
+        band_keys = [signature[i * self._rows:(i + 1) * self._rows].tobytes() for i in range(self.bands)]
+        candidates: list[str] = []
+        for bucket, key in zip(self._buckets, band_keys):
+            candidates.extend(bucket.get(key, ()))
+        for candidate in dict.fromkeys(candidates):  # unique, in insertion (= input) order
+            kept_shingles, kept_numbers = self._kept[candidate]
+            if kept_numbers == numbers and jaccard(shingle_set, kept_shingles) >= self.threshold:
+                return "near", candidate
+        self._exact[exact_key] = record_id
+        self._kept[record_id] = (shingle_set, numbers)
+        for bucket, key in zip(self._buckets, band_keys):
+            bucket[key].append(record_id)
+        return None

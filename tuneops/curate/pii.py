@@ -1,0 +1,216 @@
+"""PII detection and masking with checksum-validated patterns.
+
+Detection is pattern based with validators (Luhn for cards, ISO 7064 mod-97
+for IBANs, octet ranges for IPs) so look-alikes such as order numbers,
+versions and prices survive. Person names are found from conversational cues
+("my name is", sign-offs) and then masked wherever the same name occurs in
+the record, including the assistant turn, so masking is consistent.
+
+Two modes:
+
+* ``placeholder``: each value becomes ``<EMAIL>``, ``<PERSON>``, ...
+* ``pseudonym``: each value becomes ``<PERSON_1a2b3c4d>``, an HMAC-SHA256 of the
+  value under a secret key, so the same person maps to the same pseudonym in
+  every record and run, and nobody without the key can reverse it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|[A-Z][a-z]+(?:weg|strasse|straße|gasse))"
+NAME = r"[A-Z][a-z'’-]+(?:\s[A-Z][a-z'’-]+){0,2}"
+
+
+def luhn_valid(digits: str) -> bool:
+    """True when the digit string passes the Luhn checksum."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            value -= 9 if value > 9 else 0
+        total += value
+    return total % 10 == 0
+
+
+def iban_valid(text: str) -> bool:
+    """True when ``text`` (spaces allowed) is an IBAN with a valid mod-97 checksum."""
+    compact = text.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    numeric = "".join(str(int(c, 36)) for c in rearranged)
+    return int(numeric) % 97 == 1
+
+
+def _ip_valid(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _card_valid(text: str) -> bool:
+    digits = re.sub(r"\D", "", text)
+    return 13 <= len(digits) <= 19 and luhn_valid(digits)
+
+
+def _ssn_valid(text: str) -> bool:
+    area, group, serial = text.split("-")
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
+def _phone_valid(text: str) -> bool:
+    return 7 <= len(re.sub(r"\D", "", text)) <= 15
+
+
+@dataclass(frozen=True)
+class Detector:
+    """One entity type: a pattern, the group holding the value, and an optional validator."""
+
+    entity: str
+    pattern: re.Pattern
+    group: int | str = 0
+    validate: Callable[[str], bool] | None = None
+
+
+def _detectors() -> list[Detector]:
+    # Order matters: earlier detectors claim their spans first (a card number
+    # must not also be read as a phone number).
+    return [
+        Detector("secret", re.compile(
+            r"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|sk-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
+            r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+        )),
+        Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
+        Detector("iban", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"), validate=iban_valid),
+        Detector("credit_card", re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), validate=_card_valid),
+        Detector("ssn", re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])"), validate=_ssn_valid),
+        Detector("ip_address", re.compile(
+            r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
+        ), validate=_ip_valid),
+        Detector("date_of_birth", re.compile(
+            r"(?i:\b(?:born on|born|date of birth|d\.?o\.?b\.?)[:\s]+)"
+            r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})"
+        ), group=1),
+        Detector("phone", re.compile(
+            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,6}){1,4}(?![\w-])"
+        ), validate=_phone_valid),
+        Detector("street_address", re.compile(rf"\b\d{{1,5}}\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)")),
+        Detector("person", re.compile(
+            rf"(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
+            rf"|\b({NAME})\s+here\b"
+            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})\s*$)",
+            re.MULTILINE,
+        )),
+    ]
+
+
+# Words that follow "this is"/"I am" but are not names.
+NOT_NAMES = {
+    "This", "The", "It", "A", "An", "Not", "Still", "Very", "So", "Urgent", "Critical", "Blocking",
+    "Customer", "Support", "Team", "Order", "Our", "My", "We", "Just", "Please", "Thanks",
+    "Hi", "Hello", "Hey", "Dear", "Good", "Morning", "Regards", "Best", "Cheers",
+}
+
+
+@dataclass
+class PiiMasker:
+    """Finds and masks PII in records.
+
+    Args:
+        entities: Entity types to mask (see ``PiiConfig``).
+        mode: ``placeholder`` or ``pseudonym``.
+        key: HMAC key, required for ``pseudonym`` mode. Never logged.
+        custom_patterns: Extra entity types, NAME -> regex.
+    """
+
+    entities: Iterable[str]
+    mode: str = "placeholder"
+    key: bytes | None = field(default=None, repr=False)
+    custom_patterns: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.mode == "pseudonym" and not self.key:
+            raise ValueError("pseudonym mode needs a key (set the configured environment variable)")
+        wanted = set(self.entities)
+        custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
+        self.detectors = custom + [d for d in _detectors() if d.entity in wanted]
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """Return non-overlapping ``(start, end, entity)`` spans in ``text``."""
+        taken: list[tuple[int, int, str]] = []
+        for detector in self.detectors:
+            for match in detector.pattern.finditer(text):
+                group = detector.group
+                if detector.entity == "person":
+                    group = next(i for i in (1, 2, 3) if match.group(i))
+                start, end = match.span(group)
+                value = text[start:end]
+                if detector.validate and not detector.validate(value):
+                    continue
+                if detector.entity == "person":
+                    words = value.split()
+                    while words and words[0] in NOT_NAMES:
+                        start += len(words.pop(0)) + 1
+                    while words and words[-1] in NOT_NAMES:
+                        words.pop()
+                    if not words:
+                        continue
+                    end = start + len(" ".join(words))
+                if any(start < t_end and t_start < end for t_start, t_end, _ in taken):
+                    continue
+                taken.append((start, end, detector.entity))
+        return sorted(taken)
+
+    def replacement(self, value: str, entity: str) -> str:
+        """The masked form of one value."""
+        tag = entity.upper()
+        if self.mode == "placeholder":
+            return f"<{tag}>"
+        normalised = re.sub(r"\s+", " ", value.strip().lower())
+        digest = hmac.new(self.key, f"{entity}:{normalised}".encode(), hashlib.sha256).hexdigest()
+        return f"<{tag}_{digest[:8]}>"
+
+    def mask_record(self, record: dict) -> tuple[dict, Counter]:
+        """Mask every turn of a record consistently.
+
+        Values found in any turn are replaced wherever they occur in the
+        record, so a name the customer gave is also masked in the assistant's
+        summary.
+
+        Returns:
+            The masked record (a new dict) and counts of masked values per entity type.
+        """
+        found: dict[str, str] = {}
+        for message in record["messages"]:
+            text = message["content"]
+            for start, end, entity in self.find(text):
+                found.setdefault(text[start:end], entity)
+        counts: Counter = Counter()
+        if not found:
+            return record, counts
+        # Longest first so "Maria Lopez" is replaced before a bare "Maria".
+        values = sorted(found, key=len, reverse=True)
+        pattern = re.compile("|".join(rf"(?<!\w){re.escape(v)}(?!\w)" for v in values))
+        messages = []
+        for message in record["messages"]:
+            def substitute(match: re.Match) -> str:
+                value = match.group(0)
+                counts[found[value]] += 1
+                return self.replacement(value, found[value])
+
+            messages.append({**message, "content": pattern.sub(substitute, message["content"])})
+        return {**record, "messages": messages}, counts
+
+    def residual(self, text: str) -> list[str]:
+        """Entity types still detectable in already-masked text (for validation and leak checks)."""
+        return [entity for _, _, entity in self.find(text)]

@@ -1,0 +1,164 @@
+"""Curation as one streaming pass: ingest -> mask PII -> deduplicate -> split.
+
+Every input line is accounted for in exactly one output file:
+``train.jsonl``, ``eval.jsonl``, ``duplicates.jsonl`` (with ``duplicate_of``)
+or ``quarantine.jsonl`` (with source, line and reason). ``report.json``
+holds the counts and asserts the conservation law
+``inputs == train + eval + duplicates + quarantined``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tuneops.config import CurateConfig
+from tuneops.curate.dedup import Deduplicator, dedup_text
+from tuneops.curate.ingest import Quarantined, ingest
+from tuneops.curate.pii import PiiMasker
+from tuneops.curate.split import split_of
+from tuneops.records import read_jsonl, record_label
+
+OUTPUT_FILES = ("train.jsonl", "eval.jsonl", "duplicates.jsonl", "quarantine.jsonl")
+
+
+class ConservationError(RuntimeError):
+    """Records were lost or double counted: a bug, never expected."""
+
+
+@dataclass
+class CurationCounts:
+    """Per-stage counts of one curation run."""
+
+    inputs: int = 0
+    quarantined: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    train: int = 0
+    eval: int = 0
+    pii: Counter = field(default_factory=Counter)
+    quarantine_reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def duplicates(self) -> int:
+        return self.exact_duplicates + self.near_duplicates
+
+    def check_conservation(self) -> None:
+        """Raise ``ConservationError`` unless every input is in exactly one output."""
+        accounted = self.train + self.eval + self.duplicates + self.quarantined
+        if accounted != self.inputs:
+            raise ConservationError(f"{self.inputs} inputs but {accounted} accounted for")
+
+    def to_dict(self) -> dict:
+        return {
+            "inputs": self.inputs,
+            "train": self.train,
+            "eval": self.eval,
+            "duplicates": self.duplicates,
+            "exact_duplicates": self.exact_duplicates,
+            "near_duplicates": self.near_duplicates,
+            "quarantined": self.quarantined,
+            "quarantine_reasons": dict(self.quarantine_reasons.most_common()),
+            "pii": dict(sorted(self.pii.items())),
+        }
+
+
+def build_masker(cfg: CurateConfig, key: bytes | None = None) -> PiiMasker:
+    """The configured PII masker; ``key`` is required in pseudonym mode."""
+    return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns))
+
+
+def pseudonym_key_from_env(cfg: CurateConfig) -> bytes | None:
+    """The pseudonymisation key from the configured environment variable, if set."""
+    value = os.environ.get(cfg.pii.key_env)
+    return value.encode() if value else None
+
+
+def _reason_kind(reason: str) -> str:
+    """Reason without its specifics ("messages[1] has unknown role 'agent'" -> "messages has unknown role")."""
+    return re.sub(r"\s*(\(.*?\)|'.*?'|\[.*?\]|\d+)", "", reason.split(":")[0]).strip()
+
+
+def curate_to_dir(
+    inputs: list[Path],
+    cfg: CurateConfig,
+    out_dir: Path,
+    masker: PiiMasker,
+    root: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CurationCounts:
+    """Stream the inputs through every curation stage into ``out_dir``.
+
+    Args:
+        inputs: Raw JSONL files or directories.
+        cfg: Curation config.
+        out_dir: Receives the four JSONL outputs (overwritten).
+        masker: PII masker (built by ``build_masker``).
+        root: Source file paths are recorded relative to this directory.
+        progress: Called with the number of input lines handled so far, every 500 lines.
+
+    Returns:
+        The per-stage counts; conservation is checked before returning.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = CurationCounts()
+    dedup = Deduplicator(cfg.dedup.near_threshold, cfg.dedup.num_perm, cfg.dedup.bands, cfg.dedup.shingle_chars)
+    seen_ids: set[str] = set()
+    handles = {name: open(out_dir / name, "w", encoding="utf-8") for name in OUTPUT_FILES}
+    try:
+        for item in ingest(inputs, cfg.max_chars, root):
+            counts.inputs += 1
+            if progress and counts.inputs % 500 == 0:
+                progress(counts.inputs)
+            if isinstance(item, dict) and item["id"] in seen_ids:
+                meta = item["metadata"]
+                item = Quarantined(meta["source_file"], meta["source_line"], f"duplicate id {item['id']!r}",
+                                   json.dumps({k: item[k] for k in ("id", "messages")}, ensure_ascii=False), item["id"])
+            if isinstance(item, Quarantined):
+                counts.quarantined += 1
+                counts.quarantine_reasons[_reason_kind(item.reason)] += 1
+                _write(handles["quarantine.jsonl"], item.to_dict())
+                continue
+            seen_ids.add(item["id"])
+            record, pii_counts = masker.mask_record(item)
+            counts.pii.update(pii_counts)
+            duplicate = dedup.check(record["id"], dedup_text(record))
+            if duplicate:
+                kind, kept_id = duplicate
+                counts.exact_duplicates += kind == "exact"
+                counts.near_duplicates += kind == "near"
+                _write(handles["duplicates.jsonl"], {"id": record["id"], "duplicate_of": kept_id, "kind": kind,
+                                                     "source": record["metadata"]["source_file"],
+                                                     "line": record["metadata"]["source_line"]})
+                continue
+            side = split_of(record["id"], record_label(record), cfg.split.eval_fraction, cfg.split.seed)
+            setattr(counts, side, getattr(counts, side) + 1)
+            _write(handles[f"{side}.jsonl"], record)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    counts.check_conservation()
+    return counts
+
+
+def _write(handle, row: dict) -> None:
+    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def load_curated(out_dir: Path) -> list[dict]:
+    """Train and eval records of a curated directory."""
+    out_dir = Path(out_dir)
+    return list(read_jsonl(out_dir / "train.jsonl")) + list(read_jsonl(out_dir / "eval.jsonl"))
+
+
+def write_report(out_dir: Path, counts: CurationCounts, validation: dict | None, extra: dict | None = None) -> dict:
+    """Write ``report.json`` (counts per stage, PII per entity, validation result) and return it."""
+    report = {"counts": counts.to_dict(), "conservation": "ok", "validation": validation, **(extra or {})}
+    (Path(out_dir) / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    return report

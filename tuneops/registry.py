@@ -1,0 +1,84 @@
+"""MLflow tracking set-up and registry moves (challenger, champion, rejected).
+
+Only the pipeline moves the ``champion`` alias: on GO it points to the new
+version and the version records which version it replaced; on NO-GO the
+version is tagged ``rejected`` with the reasons and ``champion`` stays put.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+def setup_tracking(tracking_uri: str, experiment: str, artifact_root: Path) -> str:
+    """Point MLflow at ``tracking_uri`` and return the id of ``experiment`` (created if needed).
+
+    A new experiment stores artifacts under ``artifact_root/<experiment>``.
+    """
+    import mlflow
+
+    if tracking_uri.startswith("sqlite:///"):
+        Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(tracking_uri)
+    found = mlflow.get_experiment_by_name(experiment)
+    if found is not None:
+        return found.experiment_id
+    location = Path(artifact_root) / experiment
+    location.mkdir(parents=True, exist_ok=True)
+    return mlflow.create_experiment(experiment, artifact_location=location.resolve().as_uri())
+
+
+def client():
+    """An ``MlflowClient`` for the current tracking URI."""
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def champion_version(model_name: str):
+    """The model version holding the ``champion`` alias, or ``None``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client().get_model_version_by_alias(model_name, CHAMPION)
+    except MlflowException:
+        return None
+
+
+def register_candidate(model_name: str, run_id: str, artifact_path: str, tags: dict[str, str]):
+    """Register the run's adapter as a new version with the ``challenger`` alias."""
+    from mlflow.exceptions import MlflowException
+
+    mlflow_client = client()
+    try:
+        mlflow_client.get_registered_model(model_name)
+    except MlflowException:
+        mlflow_client.create_registered_model(model_name, description="LoRA adapters trained and gated by tuneops.")
+    version = mlflow_client.create_model_version(
+        model_name, source=f"runs:/{run_id}/{artifact_path}", run_id=run_id, tags=tags
+    )
+    mlflow_client.set_registered_model_alias(model_name, CHALLENGER, version.version)
+    return version
+
+
+def apply_decision(model_name: str, version: str, go: bool, reasons: list[str]) -> str | None:
+    """Move ``champion`` on GO (recording the previous champion) or tag the version ``rejected``.
+
+    Returns:
+        The previous champion version on GO (``None`` if there was none), ``None`` on NO-GO.
+    """
+    mlflow_client = client()
+    reason_text = "; ".join(reasons)[:4900]  # MLflow tag values are limited to 5000 characters
+    mlflow_client.set_model_version_tag(model_name, version, "decision", "GO" if go else "NO-GO")
+    mlflow_client.set_model_version_tag(model_name, version, "decision_reasons", reason_text)
+    if not go:
+        mlflow_client.set_model_version_tag(model_name, version, "rejected", "true")
+        return None
+    previous = champion_version(model_name)
+    previous_version = previous.version if previous is not None else None
+    mlflow_client.set_model_version_tag(model_name, version, "previous_champion", previous_version or "none")
+    mlflow_client.set_registered_model_alias(model_name, CHAMPION, version)
+    return previous_version
