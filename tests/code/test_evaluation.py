@@ -1,0 +1,41 @@
+"""Evaluation metrics (pure functions)."""
+
+import json
+
+import pytest
+
+from tuneops.curate.pii import PiiMasker
+from tuneops.evaluation import macro_f1, parse_answer, pii_leaks, rouge_l, task_metrics
+
+
+def answer(category, priority="low", summary="Order late"):
+    return json.dumps({"category": category, "priority": priority, "summary": summary})
+
+
+def test_task_metrics():
+    refs = [answer("billing"), answer("shipping"), answer("account", "high")]
+    outs = [answer("billing"), "not json", answer("account", "low", "Order late")]
+    m = task_metrics(outs, refs)
+    assert m["json_valid"] == pytest.approx(2 / 3)
+    assert m["category_accuracy"] == pytest.approx(2 / 3)
+    assert m["priority_accuracy"] == pytest.approx(1 / 3)
+    assert m["summary_rouge_l"] == pytest.approx(2 / 3)
+
+
+def test_parse_answer_accepts_fenced_json():
+    assert parse_answer('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_answer("[1]") is None
+
+
+def test_rouge_l_and_macro_f1():
+    assert rouge_l("the cat sat", "the cat sat") == 1.0
+    assert rouge_l("a b", "c d") == 0.0
+    assert macro_f1(["a", "a", "b"], ["a", "b", "b"]) == pytest.approx((2 / 3 + 2 / 3) / 2)
+
+
+def test_pii_and_canary_leaks_are_counted():
+    masker = PiiMasker(["email", "phone"])
+    outputs = ['{"summary": "mail bob@corp.com"}', "contains CANARY-7f3a", "clean <EMAIL> placeholder"]
+    leaks = pii_leaks(outputs, masker, canaries=["CANARY-7f3a"])
+    assert leaks["pii_leaks"] == 2
+    assert leaks["pii_leaks_email"] == 1

@@ -1,0 +1,79 @@
+"""PII masking: each entity type, look-alikes kept, consistent and keyed pseudonyms."""
+
+import pytest
+
+from tests.helpers import chat
+from tuneops.curate.pii import PiiMasker, iban_valid, luhn_valid
+
+ALL = ["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth", "street_address", "person", "secret"]
+
+CASES = [
+    ("Mail me at jane.doe@example.org please", "jane.doe@example.org", "EMAIL"),
+    ("Call +1 (415) 555-0132 today", "+1 (415) 555-0132", "PHONE"),
+    ("Call +44 20 7946 0958 today", "+44 20 7946 0958", "PHONE"),
+    ("Call 212-555-0199 today", "212-555-0199", "PHONE"),
+    ("Card 4111 1111 1111 1111 was used", "4111 1111 1111 1111", "CREDIT_CARD"),
+    ("IBAN DE89370400440532013000 please", "DE89370400440532013000", "IBAN"),
+    ("SSN 123-45-6789 on file", "123-45-6789", "SSN"),
+    ("server at 192.168.10.20 is down", "192.168.10.20", "IP_ADDRESS"),
+    ("v6 host 2001:db8::8a2e:370:7334 fails", "2001:db8::8a2e:370:7334", "IP_ADDRESS"),
+    ("I was born on 12/03/1985 in Leeds", "12/03/1985", "DATE_OF_BIRTH"),
+    ("Ship to 742 Evergreen Terrace Road now", "742 Evergreen Terrace Road", "STREET_ADDRESS"),
+    ("Hello, my name is Maria Lopez.", "Maria Lopez", "PERSON"),
+    ("Key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE", "SECRET"),
+]
+
+
+@pytest.mark.parametrize("text, value, tag", CASES, ids=[c[2] + ":" + c[1] for c in CASES])
+def test_each_entity_is_masked(text, value, tag):
+    masker = PiiMasker(ALL)
+    masked, counts = masker.mask_record(chat(text, "ok"))
+    content = masked["messages"][0]["content"]
+    assert value not in content
+    assert f"<{tag}>" in content
+    assert counts[tag.lower()] == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Order ORD-123456 is late", "Upgrade to version 2.4.1 failed", "It costs $49.99 per month",
+    "Error E1234 appears", "Invoice INV-55231 is wrong", "Card 4111 1111 1111 1112 fails Luhn",
+    "Thanks for checking.", "This is blocking my team.",
+])
+def test_look_alikes_are_kept(text):
+    masked, counts = PiiMasker(ALL).mask_record(chat(text, "ok"))
+    assert masked["messages"][0]["content"] == text
+    assert not counts
+
+
+def test_same_value_masked_in_assistant_turn_too():
+    record = chat("My name is Maria Lopez, email maria@x.io", "Maria Lopez asked about maria@x.io")
+    masked, counts = PiiMasker(ALL).mask_record(record)
+    assert masked["messages"][1]["content"] == "<PERSON> asked about <EMAIL>"
+    assert counts == {"person": 2, "email": 2}
+
+
+def test_pseudonyms_are_keyed_and_consistent_across_records():
+    masker = PiiMasker(ALL, mode="pseudonym", key=b"k1")
+    one, _ = masker.mask_record(chat("My name is Maria Lopez.", "ok"))
+    two, _ = masker.mask_record(chat("Thanks, Maria Lopez", "ok"))
+    token = one["messages"][0]["content"].split()[-1].rstrip(".")
+    assert token.startswith("<PERSON_") and token in two["messages"][0]["content"]
+    other_key, _ = PiiMasker(ALL, mode="pseudonym", key=b"k2").mask_record(chat("My name is Maria Lopez.", "ok"))
+    assert token not in other_key["messages"][0]["content"]
+
+
+def test_pseudonym_mode_requires_key():
+    with pytest.raises(ValueError, match="key"):
+        PiiMasker(ALL, mode="pseudonym")
+
+
+def test_custom_pattern_and_entity_selection():
+    masker = PiiMasker(["email"], custom_patterns={"employee_id": r"\bEMP-\d{6}\b"})
+    masked, counts = masker.mask_record(chat("EMP-123456 at a@b.co, SSN 123-45-6789", "ok"))
+    assert masked["messages"][0]["content"] == "<EMPLOYEE_ID> at <EMAIL>, SSN 123-45-6789"
+    assert counts == {"employee_id": 1, "email": 1}
+
+
+def test_checksums():
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid("GB82 WEST 1234 5698 7654 33")

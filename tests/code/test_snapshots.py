@@ -1,0 +1,56 @@
+"""DVC snapshots: content-derived ids, restore from the remote, corruption detected."""
+
+import shutil
+
+import pytest
+
+from tuneops.snapshots import SnapshotError, SnapshotStore
+
+
+def curated_dir(tmp_path, name, text):
+    path = tmp_path / name
+    path.mkdir()
+    (path / "train.jsonl").write_text(text)
+    (path / "eval.jsonl").write_text('{"id": "e1"}\n')
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SnapshotStore(tmp_path / "state", str(tmp_path / "remote"))
+
+
+def test_same_content_same_id_changed_content_new_id(tmp_path, store):
+    one = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {"note": "first"})
+    again = store.create(curated_dir(tmp_path, "b", '{"id": "r1"}\n'), {"note": "second"})
+    changed = store.create(curated_dir(tmp_path, "c", '{"id": "r2"}\n'), {})
+    assert one.id == again.id != changed.id
+    assert len(store.list()) == 2
+    assert again.manifest["note"] == "first" and len(again.manifest["reproduced"]) == 1
+
+
+def test_restore_from_remote_after_local_cache_is_gone(tmp_path, store):
+    first = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {})
+    second = store.create(curated_dir(tmp_path, "b", '{"id": "r2"}\n'), {})
+    # A machine that never had the data: only the catalogue and the remote remain.
+    shutil.rmtree(store.workspace)
+    for snapshot, text in ((first, '{"id": "r1"}\n'), (second, '{"id": "r2"}\n')):
+        restored = store.data_dir(store.get(snapshot.id[:10]))
+        assert (restored / "train.jsonl").read_text() == text
+        assert (restored / "eval.jsonl").read_bytes() == b'{"id": "e1"}\n'
+
+
+def test_corrupted_cache_file_is_detected(tmp_path, store):
+    snapshot = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {})
+    cached = [p for p in (store.workspace / ".dvc" / "cache").rglob("*") if p.is_file() and not p.name.endswith(".dir")]
+    for path in cached:
+        path.chmod(0o644)
+        path.write_text("tampered\n")
+    shutil.rmtree(store.workspace / "dataset")
+    with pytest.raises(SnapshotError, match="checksum"):
+        store.data_dir(snapshot)
+
+
+def test_unknown_snapshot_is_a_clear_error(store):
+    with pytest.raises(SnapshotError, match="not found"):
+        store.get("deadbeef")

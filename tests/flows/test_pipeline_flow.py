@@ -1,0 +1,65 @@
+"""The pipeline flow under prefect_test_harness, on a tiny model and a small slice of the demo data."""
+
+import json
+
+import mlflow
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.pipeline import ValidationFailed, pipeline
+from tests.helpers import write_params
+
+FAST = {
+    "train": {"max_steps": 4, "checkpoint_every": 2, "batch_size": 4, "max_seq_len": 128},
+    "evaluate": {"max_examples": 6, "batch_size": 6, "max_new_tokens": 8},
+    # A random tiny model cannot meet real thresholds; these make the first run GO.
+    "gate": {"min_metrics": {"json_valid": 0.0}, "min_gain_over_base": {"json_valid": 0.0},
+             "min_gain_over_champion": -1.0},
+}
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def run(tmp_path, tiny_model_dir, extra=None):
+    overrides = json.loads(json.dumps(FAST))
+    overrides["train"]["base_model"] = str(tiny_model_dir)
+    params_file = write_params(tmp_path, overrides)
+    return pipeline(str(params_file), extra)
+
+
+def client_for(tmp_path):
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}")
+    return mlflow.MlflowClient()
+
+
+def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp_path, tiny_model_dir):
+    first = run(tmp_path, tiny_model_dir)
+    assert first["decision"] == "GO" and first["model_version"] == "1"
+    client = client_for(tmp_path)
+    champion = client.get_model_version_by_alias("demo-model", "champion")
+    assert champion.version == "1"
+    assert champion.tags["snapshot_id"] == first["snapshot_id"]
+    assert champion.tags["decision"] == "GO" and "decision_reasons" in champion.tags
+    artifacts = {a.path for a in client.list_artifacts(first["mlflow_run_id"], "evaluation")}
+    assert {"evaluation/examples.json", "evaluation/comparison.png"} <= artifacts
+    run_info = client.get_run(first["mlflow_run_id"])
+    assert run_info.data.tags["snapshot_id"] == first["snapshot_id"]
+    assert run_info.inputs.dataset_inputs, "snapshot logged as dataset input"
+
+    # Same data again: identical snapshot id. An impossible threshold forces NO-GO.
+    second = run(tmp_path, tiny_model_dir, {"gate": {"min_metrics": {"json_valid": 1.01}}})
+    assert second["snapshot_id"] == first["snapshot_id"]
+    assert second["decision"] == "NO-GO" and "champion" in second["metrics"]
+    assert client.get_model_version_by_alias("demo-model", "champion").version == "1"
+    rejected = client.get_model_version("demo-model", second["model_version"])
+    assert rejected.tags["rejected"] == "true" and "FAIL json_valid" in rejected.tags["decision_reasons"]
+
+
+def test_validation_failure_stops_before_training(harness, tmp_path, tiny_model_dir):
+    with pytest.raises(ValidationFailed):
+        run(tmp_path, tiny_model_dir, {"curate": {"validation": {"min_records": 100000}}})
+    assert not (tmp_path / "mlflow" / "mlflow.db").exists()

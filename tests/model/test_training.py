@@ -1,0 +1,97 @@
+"""Training on a tiny random model: LoRA and QLoRA learn, checkpoints resume after kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tuneops.config import TrainConfig
+from tuneops.training import list_checkpoints, train_lora
+
+TOY = [
+    {"messages": [{"role": "user", "content": f"ticket {i}"},
+                  {"role": "assistant", "content": json.dumps({"category": c})}]}
+    for i, c in enumerate(["billing", "shipping", "account", "technical"])
+]
+
+
+def config(**overrides):
+    values = dict(max_steps=30, batch_size=4, learning_rate=1e-2, warmup_steps=0, checkpoint_every=10,
+                  max_seq_len=64, seed=0, method="lora")
+    return TrainConfig(**(values | overrides))
+
+
+def test_lora_loss_goes_down_and_adapter_is_safetensors(tiny_model_dir, tmp_path):
+    result = train_lora(TOY, tiny_model_dir, config(), tmp_path)
+    assert result.method == "lora" and result.steps == 30
+    assert result.losses[-1] < result.losses[0] * 0.5
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
+    assert result.tokens_per_second > 0 and result.peak_memory_mb > 0
+
+
+def test_qlora_code_path_runs_on_cpu_and_learns(tiny_model_dir, tmp_path):
+    pytest.importorskip("bitsandbytes")
+    result = train_lora(TOY, tiny_model_dir, config(method="qlora", max_steps=20), tmp_path)
+    assert result.method == "qlora"
+    assert result.losses[-1] < result.losses[0]
+    from safetensors.torch import load_file
+
+    weights = load_file(tmp_path / "adapter" / "adapter_model.safetensors")
+    assert any("lora_A" in k for k in weights)
+
+
+def test_resume_after_interruption_matches_uninterrupted_run(tiny_model_dir, tmp_path):
+    full = train_lora(TOY, tiny_model_dir, config(), tmp_path / "full")
+    partial = train_lora(TOY, tiny_model_dir, config(), tmp_path / "resumed", stop_after=20)
+    assert partial.steps == 20 and not (tmp_path / "resumed" / "adapter").exists()
+    resumed = train_lora(TOY, tiny_model_dir, config(), tmp_path / "resumed")
+    assert resumed.resumed_from_step == 20 and resumed.steps == 30
+    # Tolerance: same data order and RNG state, so only float nondeterminism remains (1e-3 relative).
+    assert resumed.final_loss == pytest.approx(full.final_loss, rel=1e-3)
+
+
+def test_corrupt_latest_checkpoint_falls_back_to_previous(tiny_model_dir, tmp_path):
+    train_lora(TOY, tiny_model_dir, config(), tmp_path, stop_after=20)
+    latest = list_checkpoints(tmp_path / "checkpoints")[0]
+    assert latest.name == "step-000020"
+    (latest / "adapter" / "adapter_model.safetensors").write_bytes(b"garbage")
+    resumed = train_lora(TOY, tiny_model_dir, config(), tmp_path)
+    assert resumed.resumed_from_step == 10 and resumed.steps == 30
+
+
+KILL_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+from tuneops.config import TrainConfig
+from tuneops.training import train_lora
+records = json.loads(sys.argv[3])
+cfg = TrainConfig(**json.loads(sys.argv[4]))
+def slow(step, metrics):
+    print(step, flush=True)
+    if step >= 10:
+        time.sleep(0.5)  # leave time for the kill after the step-10 checkpoint
+train_lora(records, Path(sys.argv[1]), cfg, Path(sys.argv[2]), on_step=slow)
+"""
+
+
+def test_kill_9_after_checkpoint_resumes_and_finishes(tiny_model_dir, tmp_path):
+    cfg = config()
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(tiny_model_dir), str(tmp_path), json.dumps(TOY), cfg.model_dump_json()],
+        stdout=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not list_checkpoints(tmp_path / "checkpoints"):
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    checkpoints = list_checkpoints(tmp_path / "checkpoints")
+    assert checkpoints and checkpoints[0].name == "step-000010"
+    assert not (tmp_path / "adapter").exists()
+    resumed = train_lora(TOY, tiny_model_dir, cfg, tmp_path)
+    assert resumed.resumed_from_step == 10 and resumed.steps == 30
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
