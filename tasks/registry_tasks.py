@@ -56,4 +56,4 @@ def register_and_promote(params: Params, run_id: str, snapshot: dict, decision: 
     previous = apply_decision(name, version.version, decision.go, decision.reasons)
     mlflow.MlflowClient().set_terminated(run_id, "FINISHED")
     get_run_logger().info("registered %s version %s: %s", name, version.version, decision.label)
-    return {"version": version.version, "previous_champion": previous, "decision": decision.label}
+    return {"version": str(version.version), "previous_champion": previous, "decision": decision.label}

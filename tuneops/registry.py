@@ -78,7 +78,7 @@ def apply_decision(model_name: str, version: str, go: bool, reasons: list[str]) 
         mlflow_client.set_model_version_tag(model_name, version, "rejected", "true")
         return None
     previous = champion_version(model_name)
-    previous_version = previous.version if previous is not None else None
+    previous_version = str(previous.version) if previous is not None else None
     mlflow_client.set_model_version_tag(model_name, version, "previous_champion", previous_version or "none")
     mlflow_client.set_registered_model_alias(model_name, CHAMPION, version)
     return previous_version

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 import yaml
 
 DATA_DIR = "dataset"
+log = logging.getLogger(__name__)
 
 
 class SnapshotError(RuntimeError):
@@ -152,9 +154,16 @@ class SnapshotStore:
         return sorted(entries, key=lambda s: s.manifest.get("created", ""), reverse=True)
 
     def data_dir(self, snapshot: Snapshot) -> Path:
-        """Workspace directory holding the snapshot's files, checked out from cache or remote and verified."""
+        """Workspace directory holding the snapshot's files, checked out from cache or remote and verified.
+
+        Corrupt files in the local DVC cache are reported, dropped and fetched
+        again from the remote; if the remote copy is bad too, ``SnapshotError``.
+        """
         self.ensure_workspace()
         shutil.copy(snapshot.path / f"{DATA_DIR}.dvc", self.workspace / f"{DATA_DIR}.dvc")
+        for relpath in self.drop_corrupt_cache(snapshot):
+            log.warning("snapshot %s: cached %s failed its checksum; fetching it again from %s",
+                        snapshot.id, relpath, self.remote_url)
         self._dvc("pull", "-q", "--force")
         target = self.workspace / DATA_DIR
         self.verify(snapshot, target)
@@ -168,9 +177,24 @@ class SnapshotStore:
             if not path.is_file() or file_md5(path) != md5:
                 raise SnapshotError(f"snapshot {snapshot.id}: {relpath} is missing or does not match its checksum")
 
+    def _cache_path(self, md5: str) -> Path:
+        return self.workspace / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+
+    def drop_corrupt_cache(self, snapshot: Snapshot) -> list[str]:
+        """Delete cached files of the snapshot whose content does not match their md5; return their paths."""
+        dir_entry = self._cache_path(snapshot.id + ".dir")
+        if not dir_entry.is_file():
+            return []
+        corrupt = []
+        for relpath, md5 in self._expected_files(snapshot).items():
+            cached = self._cache_path(md5)
+            if cached.is_file() and file_md5(cached) != md5:
+                cached.unlink()
+                corrupt.append(relpath)
+        return corrupt
+
     def _expected_files(self, snapshot: Snapshot) -> dict[str, str]:
-        dir_md5 = snapshot.id
-        cache = self.workspace / ".dvc" / "cache" / "files" / "md5" / dir_md5[:2] / (dir_md5[2:] + ".dir")
+        cache = self._cache_path(snapshot.id + ".dir")
         if not cache.is_file():
             self._dvc("fetch", "-q")
         return {entry["relpath"]: entry["md5"] for entry in json.loads(cache.read_text())}

@@ -34,7 +34,7 @@ def test_dissimilar_records_are_kept():
     dedup.check("a", BASE)
     assert dedup.check("b", "The export from Analytics Pro is empty since version 2.1. Please advise.") is None
     # Kept records are compared against later ones too.
-    assert dedup.check("c", "The export from Analytics Pro is empty since version 2.1. Please advise!") == ("near", "b")
+    assert dedup.check("c", "The export from Analytcis Pro is empty since version 2.1. Please advise.") == ("near", "b")
 
 
 def test_helpers():

@@ -40,14 +40,30 @@ def test_restore_from_remote_after_local_cache_is_gone(tmp_path, store):
         assert (restored / "eval.jsonl").read_bytes() == b'{"id": "e1"}\n'
 
 
-def test_corrupted_cache_file_is_detected(tmp_path, store):
-    snapshot = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {})
-    cached = [p for p in (store.workspace / ".dvc" / "cache").rglob("*") if p.is_file() and not p.name.endswith(".dir")]
-    for path in cached:
+def tamper(root):
+    files = [p for p in root.rglob("*") if p.is_file() and not p.name.endswith(".dir")]
+    for path in files:
         path.chmod(0o644)
         path.write_text("tampered\n")
+    return files
+
+
+def test_corrupted_cache_file_is_reported_and_refetched(tmp_path, store, caplog):
+    snapshot = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {})
+    assert tamper(store.workspace / ".dvc" / "cache")
     shutil.rmtree(store.workspace / "dataset")
-    with pytest.raises(SnapshotError, match="checksum"):
+    with caplog.at_level("WARNING"):
+        restored = store.data_dir(snapshot)
+    assert "failed its checksum" in caplog.text and "train.jsonl" in caplog.text
+    assert (restored / "train.jsonl").read_text() == '{"id": "r1"}\n'
+
+
+def test_corrupted_cache_and_remote_is_an_error(tmp_path, store):
+    snapshot = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {})
+    tamper(store.workspace / ".dvc" / "cache")
+    tamper(tmp_path / "remote")
+    shutil.rmtree(store.workspace / "dataset")
+    with pytest.raises(SnapshotError):
         store.data_dir(snapshot)
 
 

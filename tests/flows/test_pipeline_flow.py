@@ -13,7 +13,8 @@ FAST = {
     "train": {"max_steps": 4, "checkpoint_every": 2, "batch_size": 4, "max_seq_len": 128},
     "evaluate": {"max_examples": 6, "batch_size": 6, "max_new_tokens": 8},
     # A random tiny model cannot meet real thresholds; these make the first run GO.
-    "gate": {"min_metrics": {"json_valid": 0.0}, "min_gain_over_base": {"json_valid": 0.0},
+    "gate": {"min_metrics": {"json_valid": 0.0, "category_accuracy": 0.0},
+             "min_gain_over_base": {"json_valid": 0.0, "category_accuracy": 0.0},
              "min_gain_over_champion": -1.0},
 }
 
@@ -41,7 +42,7 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     assert first["decision"] == "GO" and first["model_version"] == "1"
     client = client_for(tmp_path)
     champion = client.get_model_version_by_alias("demo-model", "champion")
-    assert champion.version == "1"
+    assert str(champion.version) == "1"
     assert champion.tags["snapshot_id"] == first["snapshot_id"]
     assert champion.tags["decision"] == "GO" and "decision_reasons" in champion.tags
     artifacts = {a.path for a in client.list_artifacts(first["mlflow_run_id"], "evaluation")}
@@ -54,7 +55,7 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     second = run(tmp_path, tiny_model_dir, {"gate": {"min_metrics": {"json_valid": 1.01}}})
     assert second["snapshot_id"] == first["snapshot_id"]
     assert second["decision"] == "NO-GO" and "champion" in second["metrics"]
-    assert client.get_model_version_by_alias("demo-model", "champion").version == "1"
+    assert str(client.get_model_version_by_alias("demo-model", "champion").version) == "1"
     rejected = client.get_model_version("demo-model", second["model_version"])
     assert rejected.tags["rejected"] == "true" and "FAIL json_valid" in rejected.tags["decision_reasons"]
 
