@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
@@ -30,6 +32,10 @@ def start_tracking_run(params: Params, snapshot: dict) -> str:
         mlflow.log_params({k: str(v)[:500] for k, v in flat.items()})
         mlflow.set_tags({"snapshot_id": snapshot["id"], "dvc_remote": snapshot["remote_url"],
                          "prefect_flow_run_id": str(flow_run.get_id()), "model_name": params.project.model_name})
+        # What DVC needs to restore the snapshot, and its lineage, travel with the run.
+        entry = Path(snapshot["path"])
+        mlflow.log_artifact(str(entry / "manifest.json"), "snapshot")
+        mlflow.log_artifact(str(entry / "dataset.dvc"), "snapshot")
         try:
             source = resolve_dataset_source(snapshot["remote_url"])
         except Exception:  # noqa: BLE001 - unknown URL schemes still get the tag above

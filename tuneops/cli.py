@@ -197,6 +197,64 @@ def snapshots_show(snapshot_id: str, params_file: Path = PARAMS_OPTION) -> None:
     typer.echo(json.dumps(snapshot.manifest, indent=2))
 
 
+@snapshots_app.command("restore")
+def snapshots_restore(
+    snapshot_id: str = typer.Argument(..., help="Snapshot id (full 32-hex id works without a local catalogue)."),
+    to: Path = typer.Option(..., "--to", help="Destination directory."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Restore a snapshot byte for byte from the DVC cache or remote, verified by checksum."""
+    from tasks.version_tasks import snapshot_store
+    from tuneops.snapshots import SnapshotError
+
+    try:
+        with console.status(f"restoring {snapshot_id}"):
+            restored = snapshot_store(_load(params_file)).restore(snapshot_id, to)
+    except SnapshotError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    files = sorted(p.name for p in restored.iterdir() if p.is_file())
+    typer.echo(f"restored {len(files)} files to {restored}: {', '.join(files)} (checksums verified)")
+
+
+@app.command()
+def lineage(
+    model: str = typer.Argument(..., help="MODEL, MODEL:VERSION or MODEL@ALIAS (bare name: @champion)."),
+    format_: str = typer.Option("markdown", "--format", help="json or markdown."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Print the chain: model version -> MLflow run -> snapshot -> raw sources and transformations."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from tasks.version_tasks import snapshot_store
+    from tuneops.lineage import build_lineage, lineage_markdown, parse_model_ref, resolve_version
+    from tuneops.snapshots import SnapshotError
+
+    if format_ not in ("json", "markdown"):
+        raise typer.BadParameter("--format must be json or markdown")
+    params = _load(params_file)
+    mlflow.set_tracking_uri(params.mlflow_uri)
+    client = mlflow.MlflowClient()
+    try:
+        version = resolve_version(client, parse_model_ref(model))
+    except (ValueError, MlflowException) as error:
+        console.print(f"[red]{model}: {error}[/red]")
+        raise typer.Exit(1) from None
+    run = client.get_run(version.run_id)
+    manifest = None
+    snapshot_id = version.tags.get("snapshot_id", "")
+    try:
+        manifest = snapshot_store(params).get(snapshot_id).manifest
+    except SnapshotError:
+        try:  # the run carries a copy of the manifest, for machines without the catalogue
+            manifest = mlflow.artifacts.load_dict(f"runs:/{version.run_id}/snapshot/manifest.json")
+        except Exception:  # noqa: BLE001 - absent artifact: lineage says the manifest is missing
+            manifest = None
+    chain = build_lineage(version, run, manifest)
+    typer.echo(json.dumps(chain, indent=2, default=str) if format_ == "json" else lineage_markdown(chain))
+
+
 @models_app.command("list")
 def models_list(params_file: Path = PARAMS_OPTION) -> None:
     """List registered model versions with their aliases and decisions."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -145,7 +146,8 @@ class SnapshotStore:
         """The catalogued snapshot with this id (a unique prefix is enough)."""
         matches = [p for p in self.catalogue.glob(f"{snapshot_id}*") if (p / "manifest.json").is_file()]
         if len(matches) != 1:
-            raise SnapshotError(f"snapshot {snapshot_id!r}: {'not found' if not matches else 'ambiguous prefix'}")
+            problem = "ambiguous prefix" if matches else "not found in the catalogue (give the full 32-hex id to fetch it from the remote)"
+            raise SnapshotError(f"snapshot {snapshot_id!r}: {problem}")
         return Snapshot(matches[0].name, matches[0], self.remote_url)
 
     def list(self) -> list[Snapshot]:
@@ -153,48 +155,80 @@ class SnapshotStore:
         entries = [Snapshot(p.name, p, self.remote_url) for p in self.catalogue.glob("*") if (p / "manifest.json").is_file()]
         return sorted(entries, key=lambda s: s.manifest.get("created", ""), reverse=True)
 
-    def data_dir(self, snapshot: Snapshot) -> Path:
+    def data_dir(self, snapshot: Snapshot | str) -> Path:
         """Workspace directory holding the snapshot's files, checked out from cache or remote and verified.
 
-        Corrupt files in the local DVC cache are reported, dropped and fetched
-        again from the remote; if the remote copy is bad too, ``SnapshotError``.
+        ``snapshot`` may be a bare 32-hex id that this machine has never seen:
+        the id is DVC's directory md5, which is all DVC needs to fetch it from
+        the remote. Corrupt files in the local DVC cache are reported, dropped
+        and fetched again from the remote; if the remote copy is bad too, or
+        the checked-out files do not match, ``SnapshotError``.
         """
+        snapshot_id = snapshot.id if isinstance(snapshot, Snapshot) else snapshot
         self.ensure_workspace()
-        shutil.copy(snapshot.path / f"{DATA_DIR}.dvc", self.workspace / f"{DATA_DIR}.dvc")
-        for relpath in self.drop_corrupt_cache(snapshot):
+        (self.workspace / f"{DATA_DIR}.dvc").write_text(self._dvc_file_text(snapshot_id))
+        for relpath in self.drop_corrupt_cache(snapshot_id):
             log.warning("snapshot %s: cached %s failed its checksum; fetching it again from %s",
-                        snapshot.id, relpath, self.remote_url)
+                        snapshot_id, relpath, self.remote_url)
         self._dvc("pull", "-q", "--force")
         target = self.workspace / DATA_DIR
-        self.verify(snapshot, target)
+        self.verify(snapshot_id, target)
         return target
 
-    def verify(self, snapshot: Snapshot, directory: Path) -> None:
+    def restore(self, snapshot_id: str, destination: Path) -> Path:
+        """Copy a snapshot's files into ``destination`` (byte-identical, checksums verified).
+
+        Works on a machine without the catalogue entry when given the full id.
+        """
+        full_id = snapshot_id if len(snapshot_id) == 32 else self.get(snapshot_id).id
+        source = self.data_dir(full_id)
+        destination = Path(destination)
+        destination.mkdir(parents=True, exist_ok=True)
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                target = destination / path.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        self.verify(full_id, destination)
+        return destination
+
+    def _dvc_file_text(self, snapshot_id: str) -> str:
+        entry = self.catalogue / snapshot_id / f"{DATA_DIR}.dvc"
+        if entry.is_file():
+            return entry.read_text()
+        if not re.fullmatch(r"[0-9a-f]{32}", snapshot_id):
+            raise SnapshotError(f"snapshot {snapshot_id!r}: not in the catalogue; give the full 32-hex id to fetch it from the remote")
+        return yaml.safe_dump({"outs": [{"md5": f"{snapshot_id}.dir", "hash": "md5", "path": DATA_DIR}]})
+
+    def verify(self, snapshot_id: str, directory: Path) -> None:
         """Raise ``SnapshotError`` if the files in ``directory`` do not match the snapshot's checksums."""
-        expected = self._expected_files(snapshot)
-        for relpath, md5 in expected.items():
-            path = directory / relpath
+        for relpath, md5 in self._expected_files(snapshot_id).items():
+            path = Path(directory) / relpath
             if not path.is_file() or file_md5(path) != md5:
-                raise SnapshotError(f"snapshot {snapshot.id}: {relpath} is missing or does not match its checksum")
+                raise SnapshotError(f"snapshot {snapshot_id}: {relpath} is missing or does not match its checksum")
 
     def _cache_path(self, md5: str) -> Path:
         return self.workspace / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
 
-    def drop_corrupt_cache(self, snapshot: Snapshot) -> list[str]:
+    def drop_corrupt_cache(self, snapshot_id: str) -> list[str]:
         """Delete cached files of the snapshot whose content does not match their md5; return their paths."""
-        dir_entry = self._cache_path(snapshot.id + ".dir")
-        if not dir_entry.is_file():
+        if not self._cache_path(snapshot_id + ".dir").is_file():
             return []
         corrupt = []
-        for relpath, md5 in self._expected_files(snapshot).items():
+        for relpath, md5 in self._expected_files(snapshot_id).items():
             cached = self._cache_path(md5)
             if cached.is_file() and file_md5(cached) != md5:
                 cached.unlink()
                 corrupt.append(relpath)
         return corrupt
 
-    def _expected_files(self, snapshot: Snapshot) -> dict[str, str]:
-        cache = self._cache_path(snapshot.id + ".dir")
+    def _expected_files(self, snapshot_id: str) -> dict[str, str]:
+        cache = self._cache_path(snapshot_id + ".dir")
         if not cache.is_file():
             self._dvc("fetch", "-q")
-        return {entry["relpath"]: entry["md5"] for entry in json.loads(cache.read_text())}
+        if not cache.is_file():
+            raise SnapshotError(f"snapshot {snapshot_id}: not found in the DVC cache or the remote {self.remote_url}")
+        entries = json.loads(cache.read_text())
+        if file_md5(cache) != snapshot_id:
+            raise SnapshotError(f"snapshot {snapshot_id}: its directory listing does not match its checksum")
+        return {entry["relpath"]: entry["md5"] for entry in entries}

@@ -70,3 +70,12 @@ def test_corrupted_cache_and_remote_is_an_error(tmp_path, store):
 def test_unknown_snapshot_is_a_clear_error(store):
     with pytest.raises(SnapshotError, match="not found"):
         store.get("deadbeef")
+
+
+def test_restore_by_full_id_on_a_machine_without_catalogue(tmp_path, store):
+    snapshot = store.create(curated_dir(tmp_path, "a", '{"id": "r1"}\n'), {})
+    elsewhere = SnapshotStore(tmp_path / "other-machine", store.remote_url)
+    restored = elsewhere.restore(snapshot.id, tmp_path / "restored")
+    assert (restored / "train.jsonl").read_bytes() == b'{"id": "r1"}\n'
+    with pytest.raises(SnapshotError, match="full 32-hex id"):
+        elsewhere.restore(snapshot.id[:8], tmp_path / "nope")

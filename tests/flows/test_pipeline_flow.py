@@ -51,6 +51,20 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     assert run_info.data.tags["snapshot_id"] == first["snapshot_id"]
     assert run_info.inputs.dataset_inputs, "snapshot logged as dataset input"
 
+    # Lineage: registry -> run -> snapshot -> raw file with its md5.
+    from typer.testing import CliRunner
+
+    from tuneops.cli import app
+    from tuneops.snapshots import file_md5
+
+    result = CliRunner().invoke(app, ["lineage", "demo-model@champion", "--format", "json",
+                                      "--params", str(tmp_path / "params.yaml")])
+    assert result.exit_code == 0, result.output
+    chain = json.loads(result.output)
+    assert chain["model"]["version"] == "1" and chain["snapshot"]["id"] == first["snapshot_id"]
+    assert chain["snapshot"]["sources"] == [
+        {"path": "raw/tickets.jsonl", "md5": file_md5(tmp_path / "raw" / "tickets.jsonl"), "lines": 200}]
+
     # Same data again: identical snapshot id. An impossible threshold forces NO-GO.
     second = run(tmp_path, tiny_model_dir, {"gate": {"min_metrics": {"json_valid": 1.01}}})
     assert second["snapshot_id"] == first["snapshot_id"]
