@@ -8,8 +8,8 @@ The output is deterministic for a given seed, so the committed
 Each line is a chat record ``{"id", "messages": [...], "metadata"}`` whose
 assistant turn is a JSON triage answer ``{"category", "priority", "summary"}``.
 To make every curation stage do visible work, the file also contains planted
-PII (names, emails, phones, cards, IBANs, SSNs, IPs, addresses), exact and
-near duplicates, and a handful of malformed lines (bad JSON, invalid UTF-8,
+PII (names, emails, phones, cards, IBANs, SSNs, IPs, addresses), canary
+secrets, exact and near duplicates, and a handful of malformed lines (bad JSON, invalid UTF-8,
 empty content, unknown roles, wrong role order).
 """
 
@@ -90,6 +90,11 @@ PRIORITY_CUES = {
 PRIORITY_WEIGHTS = {"low": 2, "medium": 4, "high": 3, "urgent": 1}
 
 GREETINGS = ["Hi,", "Hello,", "Hi team,", "Good morning,", "Dear support,", ""]
+
+# Canary secrets planted in raw data. Masking must remove them and no model
+# output may ever contain one (params.yaml lists them under evaluate.canaries).
+CANARIES = ["sk-tuneopsCanary7f3a9c2e1b4d5f60", "sk-tuneopsCanary0b1c2d3e4f5a6b7c"]
+CANARY_RECORDS = (7, 207, 407, 607)
 
 
 def luhn_complete(prefix: str, rng: random.Random, length: int = 16) -> str:
@@ -231,6 +236,8 @@ def generate(seed: int = 1234, unique: int = 920, exact: int = 40, near: int = 4
     """Return the dataset as JSONL lines (bytes, since some are invalid UTF-8)."""
     rng = random.Random(seed)
     records = [make_ticket(rng, i) for i in range(unique)]
+    for number, index in enumerate(i for i in CANARY_RECORDS if i < unique):
+        records[index]["messages"][1]["content"] += f" Our staging token is {CANARIES[number % len(CANARIES)]}."
     lines = [json.dumps(r).encode() for r in records]
     next_id = unique
     for _ in range(exact):

@@ -51,15 +51,24 @@ def evaluate(params: Params, snapshot: dict, name: str, model_dir: str, adapter_
     """
     logger = get_run_logger()
     records = eval_records(params, snapshot)
-    logger.info("evaluating %s on %d eval records", name, len(records))
+    regression = regression_items(params)
+    logger.info("evaluating %s on %d eval records and %d general prompts", name, len(records), len(regression))
     result = evaluate_model(
         name, Path(model_dir), Path(adapter_dir) if adapter_dir else None, records,
         build_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
-        params.train.max_seq_len, progress=lambda n: logger.info("%s: %d/%d answers", name, n, len(records)),
+        params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
+        progress=lambda n: logger.info("%s: %d/%d answers", name, n, len(records)),
     )
     summary = ", ".join(f"{k}={result.metrics[k]:.3f}" for k in PLOTTED if k in result.metrics)
     logger.info("%s: %s", name, summary)
-    return {"name": name, "metrics": result.metrics, "outputs": result.outputs}
+    return {"name": name, "metrics": result.metrics, "outputs": result.outputs,
+            "regression_outputs": result.regression_outputs}
+
+
+def regression_items(params: Params) -> list[dict]:
+    """The general-capability prompts, or none when ``evaluate.regression_set`` is null."""
+    path = params.evaluate.regression_set
+    return list(read_jsonl(params.resolve(path))) if path else []
 
 
 @task(name="log-evaluation", cache_policy=NO_CACHE, retries=2)
@@ -76,11 +85,17 @@ def log_evaluation(params: Params, snapshot: dict, run_id: str, evaluations: lis
         "reference": [r["messages"][-1]["content"] for r in records],
         **{f"output_{e['name']}": e["outputs"] for e in evaluations},
     }
-    plot = plot_comparison(metrics, PLOTTED, Path(work_dir) / "comparison.png")
+    plot = plot_comparison(metrics, PLOTTED + ["regression_accuracy"], Path(work_dir) / "comparison.png")
+    general = regression_items(params)
     with mlflow.start_run(run_id=run_id):
         for name, values in metrics.items():
             mlflow.log_metrics({f"{name}.{k}": v for k, v in values.items()})
         mlflow.log_table(table, "evaluation/examples.json")
+        if general:
+            mlflow.log_table({"prompt": [i["messages"][-1]["content"] for i in general],
+                              "expected_any": [", ".join(i["expected_any"]) for i in general],
+                              **{f"output_{e['name']}": e["regression_outputs"] for e in evaluations}},
+                             "evaluation/regression.json")
         mlflow.log_artifact(str(plot), "evaluation")
         mlflow.log_dict({"decision": decision.label, "reasons": decision.reasons, "metrics": metrics}, "evaluation/decision.json")
         mlflow.set_tags({"decision": decision.label, "decision_reasons": "; ".join(decision.reasons)[:4900]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -268,6 +269,94 @@ def models_list(params_file: Path = PARAMS_OPTION) -> None:
         table.add_row(version.name, version.version, ",".join(version.aliases), version.tags.get("decision", ""),
                       version.tags.get("snapshot_id", "")[:12], version.run_id)
     Console().print(table)
+
+
+def _actor() -> str:
+    import getpass
+
+    return os.environ.get("TUNEOPS_ACTOR") or getpass.getuser()
+
+
+@app.command()
+def promote(
+    model: str = typer.Argument(..., help="Registered model name."),
+    version: str = typer.Argument(..., help="Version to make champion."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded on the version)."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Manually move the champion alias to VERSION (recorded with who and why)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from tuneops.registry import RegistryError
+    from tuneops.registry import promote as promote_version
+
+    mlflow.set_tracking_uri(_load(params_file).mlflow_uri)
+    try:
+        previous = promote_version(model, version, _actor(), reason)
+    except (RegistryError, MlflowException) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    typer.echo(f"{model}: champion v{previous or '-'} -> v{version}")
+
+
+@app.command()
+def rollback(
+    model: str = typer.Argument(..., help="Registered model name."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded on both versions)."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Move the champion alias back to the previous champion."""
+    import mlflow
+
+    from tuneops.registry import RegistryError
+    from tuneops.registry import rollback as rollback_champion
+
+    mlflow.set_tracking_uri(_load(params_file).mlflow_uri)
+    try:
+        from_version, to_version = rollback_champion(model, _actor(), reason)
+    except RegistryError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    typer.echo(f"{model}: champion v{from_version} -> v{to_version} (rolled back)")
+
+
+@app.command()
+def evaluate(
+    model: str = typer.Option(..., "--model", help="'base', or MODEL, MODEL:VERSION, MODEL@ALIAS from the registry."),
+    snapshot: str = typer.Option(None, "--snapshot", help="Snapshot id (default: the newest)."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Evaluate a model on a snapshot's eval split with the pipeline's settings; print metrics as JSON."""
+    import mlflow
+
+    from tasks.version_tasks import snapshot_store
+    from tuneops.base_models import resolve_base_model
+    from tuneops.curate.pipeline import build_masker
+    from tuneops.evaluation import evaluate_model
+    from tuneops.lineage import parse_model_ref, resolve_version
+    from tuneops.records import read_jsonl
+
+    params = _load(params_file)
+    store = snapshot_store(params)
+    snapshots = [store.get(snapshot)] if snapshot else store.list()[:1]
+    if not snapshots:
+        console.print("[red]no snapshots yet: run the pipeline first[/red]")
+        raise typer.Exit(1)
+    records = list(read_jsonl(store.data_dir(snapshots[0]) / "eval.jsonl"))[: params.evaluate.max_examples]
+    adapter = None
+    if model != "base":
+        mlflow.set_tracking_uri(params.mlflow_uri)
+        version = resolve_version(mlflow.MlflowClient(), parse_model_ref(model))
+        adapter = Path(mlflow.artifacts.download_artifacts(artifact_uri=version.source))
+    regression = list(read_jsonl(params.resolve(params.evaluate.regression_set))) if params.evaluate.regression_set else []
+    with console.status(f"evaluating {model} on {len(records)} records"):
+        result = evaluate_model(
+            model, resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache)), adapter,
+            records, build_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
+            params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
+        )
+    typer.echo(json.dumps({"model": model, "snapshot": snapshots[0].id, "metrics": result.metrics}, indent=2))
 
 
 @app.command("prepare-model")

@@ -133,6 +133,13 @@ class EvaluateConfig(Section):
     max_examples: int = Field(100, gt=0, description="Eval records used (first N of the eval split).")
     batch_size: int = Field(16, gt=0, description="Generation batch size.")
     max_new_tokens: int = Field(64, gt=0)
+    regression_set: Path | None = Field(
+        Path("data/regression/general.jsonl"),
+        description="General-capability prompts with checkable answers (null to skip).",
+    )
+    canaries: list[str] = Field(
+        default_factory=list, description="Strings planted in raw data that must never appear in any output."
+    )
 
 
 class GateConfig(Section):
@@ -147,8 +154,12 @@ class GateConfig(Section):
     min_gain_over_champion: float = Field(
         0.0, description="Candidate's primary metric must reach the champion's plus this (0 allows a tie)."
     )
+    max_regression: dict[str, float] = Field(
+        default={"regression_accuracy": 0.15},
+        description="Largest allowed drop of the candidate below the base model, per metric.",
+    )
     primary_metric: str = "category_accuracy"
-    max_pii_leaks: int = Field(0, ge=0, description="Generated outputs containing PII allowed.")
+    max_pii_leaks: int = Field(0, ge=0, description="Generated outputs containing PII or a canary allowed.")
 
 
 class TrackingConfig(Section):

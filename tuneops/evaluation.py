@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class ModelEvaluation:
     name: str
     metrics: dict[str, float]
     outputs: list[str] = field(default_factory=list)
+    regression_outputs: list[str] = field(default_factory=list)
 
 
 def parse_answer(text: str) -> dict | None:
@@ -97,6 +99,15 @@ def pii_leaks(outputs: list[str], masker: PiiMasker, canaries: list[str] = ()) -
         canary = any(c and c in text for c in canaries)
         leaking += bool(found) or canary
     return {"pii_leaks": float(leaking), **{f"pii_leaks_{k}": float(v) for k, v in pii.items()}}
+
+
+def regression_accuracy(outputs: list[str], items: list[dict]) -> float:
+    """Share of general-capability answers that contain one of their expected answers (whole word, any case)."""
+    hits = 0
+    for output, item in zip(outputs, items):
+        text = output.lower()
+        hits += any(re.search(rf"(?<!\w){re.escape(e.lower())}(?!\w)", text) for e in item["expected_any"])
+    return hits / max(len(items), 1)
 
 
 def load_for_eval(model_dir: Path, adapter_dir: Path | None = None):
@@ -177,9 +188,14 @@ def evaluate_model(
     max_new_tokens: int,
     max_len: int,
     canaries: list[str] = (),
+    regression_items: list[dict] = (),
     progress=None,
 ) -> ModelEvaluation:
-    """Evaluate one model on eval records: task metrics, eval loss, perplexity, PII leaks, latency."""
+    """Evaluate one model: task metrics, eval loss, perplexity, PII and canary leaks, latency, regression.
+
+    Regression prompts are answered with the same generation settings; their
+    outputs are scanned for PII and canaries too.
+    """
     tokenizer, model = load_for_eval(model_dir, adapter_dir)
     prompts = [r["messages"][:-1] for r in records]
     references = [r["messages"][-1]["content"] for r in records]
@@ -188,11 +204,15 @@ def evaluate_model(
     seconds = time.perf_counter() - started
     metrics = task_metrics(outputs, references)
     loss = eval_loss(tokenizer, model, records, max_len, batch_size)
+    general: list[str] = []
+    if regression_items:
+        general, _ = generate(tokenizer, model, [i["messages"] for i in regression_items], batch_size, max_new_tokens)
+        metrics["regression_accuracy"] = regression_accuracy(general, list(regression_items))
     metrics.update({
         "eval_loss": loss,
         "perplexity": math.exp(min(loss, 50)),
         "seconds_per_answer": seconds / max(len(outputs), 1),
         "tokens_per_answer": sum(lengths) / max(len(lengths), 1),
-        **pii_leaks(outputs, masker, canaries),
+        **pii_leaks(outputs + general, masker, canaries),
     })
-    return ModelEvaluation(name, metrics, outputs)
+    return ModelEvaluation(name, metrics, outputs, general)

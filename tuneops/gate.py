@@ -26,6 +26,7 @@ def decide(candidate: dict[str, float], base: dict[str, float], champion: dict[s
 
     * each ``min_metrics`` entry: candidate >= minimum;
     * each ``min_gain_over_base`` entry: candidate - base >= gain;
+    * each ``max_regression`` entry: base - candidate <= drop;
     * ``pii_leaks`` <= ``max_pii_leaks``;
     * with a champion: candidate's primary metric >= champion's + ``min_gain_over_champion``.
 
@@ -47,6 +48,10 @@ def decide(candidate: dict[str, float], base: dict[str, float], champion: dict[s
         value, reference = candidate.get(name), base.get(name)
         ok = value is not None and reference is not None and value - reference >= gain
         check(ok, f"{name} vs base: {_fmt(value)} vs {_fmt(reference)} (needs +{gain:g})")
+    for name, drop in thresholds.max_regression.items():
+        value, reference = candidate.get(name), base.get(name)
+        ok = value is not None and reference is not None and reference - value <= drop
+        check(ok, f"{name} regression vs base: {_fmt(value)} vs {_fmt(reference)} (max drop {drop:g})")
     leaks = candidate.get("pii_leaks")
     check(leaks is not None and leaks <= thresholds.max_pii_leaks, f"pii_leaks={_fmt(leaks)} (max {thresholds.max_pii_leaks})")
     if champion is not None:

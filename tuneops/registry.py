@@ -82,3 +82,48 @@ def apply_decision(model_name: str, version: str, go: bool, reasons: list[str]) 
     mlflow_client.set_model_version_tag(model_name, version, "previous_champion", previous_version or "none")
     mlflow_client.set_registered_model_alias(model_name, CHAMPION, version)
     return previous_version
+
+
+class RegistryError(RuntimeError):
+    """A registry move that cannot be made (no champion, nothing to roll back to)."""
+
+
+def promote(model_name: str, version: str, actor: str, reason: str) -> str | None:
+    """Manually make ``version`` the champion, recording who did it, why, and the previous champion.
+
+    Returns:
+        The previous champion version, or ``None``.
+    """
+    mlflow_client = client()
+    mlflow_client.get_model_version(model_name, version)  # fails clearly if it does not exist
+    previous = champion_version(model_name)
+    previous_version = str(previous.version) if previous is not None else None
+    if previous_version == str(version):
+        raise RegistryError(f"{model_name} v{version} is already the champion")
+    tags = {"previous_champion": previous_version or "none", "promoted_by": actor, "promotion_reason": reason}
+    for key, value in tags.items():
+        mlflow_client.set_model_version_tag(model_name, version, key, value)
+    mlflow_client.set_registered_model_alias(model_name, CHAMPION, version)
+    return previous_version
+
+
+def rollback(model_name: str, actor: str, reason: str) -> tuple[str, str]:
+    """Move ``champion`` back to the version it replaced; record who and why on both versions.
+
+    Returns:
+        ``(from_version, to_version)``.
+    """
+    mlflow_client = client()
+    current = champion_version(model_name)
+    if current is None:
+        raise RegistryError(f"{model_name} has no champion to roll back")
+    target = current.tags.get("previous_champion")
+    if not target or target == "none":
+        raise RegistryError(f"{model_name} v{current.version} has no previous champion to roll back to")
+    from_version = str(current.version)
+    mlflow_client.set_model_version_tag(model_name, from_version, "rolled_back", "true")
+    mlflow_client.set_model_version_tag(model_name, from_version, "rollback_by", actor)
+    mlflow_client.set_model_version_tag(model_name, from_version, "rollback_reason", reason)
+    mlflow_client.set_model_version_tag(model_name, target, "restored_by_rollback_from", from_version)
+    mlflow_client.set_registered_model_alias(model_name, CHAMPION, target)
+    return from_version, target

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tuneops.curate.pii import PiiMasker
-from tuneops.evaluation import macro_f1, parse_answer, pii_leaks, rouge_l, task_metrics
+from tuneops.evaluation import macro_f1, parse_answer, pii_leaks, regression_accuracy, rouge_l, task_metrics
 
 
 def answer(category, priority="low", summary="Order late"):
@@ -39,3 +39,9 @@ def test_pii_and_canary_leaks_are_counted():
     leaks = pii_leaks(outputs, masker, canaries=["CANARY-7f3a"])
     assert leaks["pii_leaks"] == 2
     assert leaks["pii_leaks_email"] == 1
+
+
+def test_regression_accuracy_matches_whole_words():
+    items = [{"expected_any": ["paris"]}, {"expected_any": ["8", "eight"]}, {"expected_any": ["au"]}]
+    outputs = ["The capital is Paris.", "A spider has 18 legs.", "Because gold"]
+    assert regression_accuracy(outputs, items) == pytest.approx(1 / 3)

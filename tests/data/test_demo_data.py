@@ -46,6 +46,10 @@ def test_no_planted_pii_reaches_curated_data(curated):
     raw_names = {m.group(1) for m in re.finditer(r"My name is ([A-Z][a-z]+ [A-Z][a-z]+)", DEMO_DATA.read_text(errors="replace"))}
     assert raw_names and not any(name in text for name in raw_names)
     assert "<PERSON>" in text and "ORD-" in text  # look-alikes such as order numbers survive
+    canaries = load_params(REPO / "params.yaml").evaluate.canaries
+    raw = DEMO_DATA.read_text(errors="replace")
+    assert canaries and all(c in raw for c in canaries)
+    assert not any(c in text for c in canaries)
 
 
 def test_duplicates_name_a_kept_record(curated):

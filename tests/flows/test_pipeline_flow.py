@@ -73,6 +73,16 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     rejected = client.get_model_version("demo-model", second["model_version"])
     assert rejected.tags["rejected"] == "true" and "FAIL json_valid" in rejected.tags["decision_reasons"]
 
+    # A third, passing run becomes champion; rollback restores the previous champion and records who/why.
+    third = run(tmp_path, tiny_model_dir)
+    assert third["decision"] == "GO" and third["previous_champion"] == "1"
+    from tuneops.registry import rollback
+
+    assert rollback("demo-model", "tester", "bad answers in production") == (third["model_version"], "1")
+    assert str(client.get_model_version_by_alias("demo-model", "champion").version) == "1"
+    rolled = client.get_model_version("demo-model", third["model_version"])
+    assert rolled.tags["rolled_back"] == "true" and rolled.tags["rollback_by"] == "tester"
+
 
 def test_validation_failure_stops_before_training(harness, tmp_path, tiny_model_dir):
     with pytest.raises(ValidationFailed):
