@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+from flows.approval import wait_for_approval
 from tasks.curate_tasks import curate_dataset
 from tasks.evaluate_tasks import evaluate, fetch_champion_adapter, log_evaluation
 from tasks.registry_tasks import register_and_promote, start_tracking_run
@@ -30,7 +31,7 @@ def pipeline(params_file: str = "params.yaml", overrides: dict | None = None) ->
         3. track: MLflow run with params and the snapshot as dataset input.
         4. train: LoRA adapter (QLoRA on CUDA), resumable from checkpoints.
         5. evaluate: base, current champion (if any) and candidate on the held-out split.
-        6. gate: go/no-go from the thresholds in params.
+        6. gate: go/no-go from the thresholds in params; optionally a human approves the GO in the Prefect UI.
         7. register: new registry version (alias challenger); champion moves on GO.
 
     Args:
@@ -61,6 +62,8 @@ def pipeline(params_file: str = "params.yaml", overrides: dict | None = None) ->
     metrics = {e["name"]: e["metrics"] for e in evaluations}
 
     decision = decide(metrics["candidate"], metrics["base"], metrics.get("champion"), params.gate)
+    if decision.go and params.gate.approval == "required":
+        decision = wait_for_approval(decision, metrics, params.gate.approval_timeout_s)
     log_evaluation(params, snapshot, run_id, evaluations, decision, work_dir)
     registration = register_and_promote(params, run_id, snapshot, decision)
     summary = {

@@ -17,16 +17,16 @@ def demo_records(limit: int | None = None) -> list[bytes]:
     return lines[:limit] if limit else lines
 
 
-def write_params(tmp_path: Path, overrides: dict | None = None, raw_lines: int | None = 200) -> Path:
+def write_params(tmp_path: Path, overrides: dict | None = None, raw_lines: int | None = 200, raw_dir: str = "raw") -> Path:
     """An isolated params file under ``tmp_path``: own raw data, state dir, DVC remote and MLflow store."""
     from tuneops.config import deep_merge
 
-    raw = tmp_path / "raw"
-    raw.mkdir(exist_ok=True)
+    raw = tmp_path / raw_dir
+    raw.mkdir(parents=True, exist_ok=True)
     (raw / "tickets.jsonl").write_bytes(b"\n".join(demo_records(raw_lines)) + b"\n")
     base = yaml.safe_load((REPO / "params.yaml").read_text())
     isolated = {
-        "paths": {"raw": ["raw"], "state_dir": "state", "model_cache": str(REPO / ".cache" / "models")},
+        "paths": {"raw": [raw_dir], "state_dir": "state", "model_cache": str(REPO / ".cache" / "models")},
         "versioning": {"remote_url": "dvc-remote"},
         "tracking": {"mlflow_uri": "sqlite:///mlflow/mlflow.db", "artifact_root": "mlflow/artifacts"},
         "curate": {"validation": {"min_records": 10}},

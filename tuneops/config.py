@@ -159,6 +159,10 @@ class GateConfig(Section):
         description="Largest allowed drop of the candidate below the base model, per metric.",
     )
     primary_metric: str = "category_accuracy"
+    approval: Literal["none", "required"] = Field(
+        "none", description="required: a GO waits for a human to approve it in the Prefect UI."
+    )
+    approval_timeout_s: int = Field(24 * 3600, gt=0, description="Seconds to wait for approval before the run fails.")
     max_pii_leaks: int = Field(0, ge=0, description="Generated outputs containing PII or a canary allowed.")
 
 

@@ -2,14 +2,16 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import mlflow
 import pytest
+import yaml
 
-from tests.helpers import write_params
+from tests.helpers import REPO, write_params
 
 REDUCED = {
     "train": {"max_steps": 6, "checkpoint_every": 3},
@@ -19,8 +21,9 @@ REDUCED = {
 
 @pytest.mark.slow
 def test_tuneops_run_end_to_end(tmp_path, default_model_dir):
-    params_file = write_params(tmp_path, REDUCED, raw_lines=400)
-    env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home"), "COLUMNS": "200"}
+    params_file = write_params(tmp_path, REDUCED, raw_lines=400, raw_dir="data/raw")
+    env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect-home"), "COLUMNS": "200",
+                        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("PREFECT_API_URL", None)
     tuneops = Path(sys.executable).with_name("tuneops")
     result = subprocess.run([str(tuneops), "run", "--params", str(params_file)], capture_output=True, text=True,
@@ -40,5 +43,13 @@ def test_tuneops_run_end_to_end(tmp_path, default_model_dir):
     assert run.data.metrics["candidate.eval_loss"] < run.data.metrics["base.eval_loss"], "6 steps already lower eval loss"
     history = client.get_metric_history(version.run_id, "train_loss")
     assert len(history) == REDUCED["train"]["max_steps"]
-    # The snapshot is catalogued and restorable.
+    # The snapshot is catalogued, and the repo's DVC pipeline reproduces the same id.
     assert (tmp_path / "state" / "snapshots" / snapshot_id / "manifest.json").is_file()
+    shutil.copy(REPO / "dvc.yaml", tmp_path / "dvc.yaml")
+    shutil.copytree(REPO / "tuneops", tmp_path / "tuneops", ignore=shutil.ignore_patterns("__pycache__"))
+    dvc = [sys.executable, "-m", "dvc"]
+    subprocess.run(dvc + ["init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    repro = subprocess.run(dvc + ["repro", "-q"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert repro.returncode == 0, repro.stdout + repro.stderr
+    lock = yaml.safe_load((tmp_path / "dvc.lock").read_text())
+    assert lock["stages"]["curate"]["outs"][0]["md5"] == f"{snapshot_id}.dir"

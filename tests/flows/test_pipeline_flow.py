@@ -88,3 +88,30 @@ def test_validation_failure_stops_before_training(harness, tmp_path, tiny_model_
     with pytest.raises(ValidationFailed):
         run(tmp_path, tiny_model_dir, {"curate": {"validation": {"min_records": 100000}}})
     assert not (tmp_path / "mlflow" / "mlflow.db").exists()
+
+
+def test_required_approval_pauses_and_rejection_keeps_champion_unset(harness, tmp_path, tiny_model_dir):
+    import threading
+    import time
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+    from prefect.flow_runs import resume_flow_run
+
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(run(tmp_path, tiny_model_dir, {"gate": {"approval": "required"}})))
+    worker.start()
+    paused = []
+    deadline = time.time() + 300
+    with get_client(sync_client=True) as client:
+        while not paused and time.time() < deadline and worker.is_alive():
+            time.sleep(1)
+            paused = client.read_flow_runs(flow_run_filter=FlowRunFilter(state={"type": FlowRunFilterStateType(any_=[StateType.PAUSED])}))
+    assert paused, "the flow run never paused for approval"
+    resume_flow_run(paused[0].id, run_input={"approve": False, "approver": "alice", "comment": "too risky"})
+    worker.join(timeout=300)
+    assert result["decision"] == "NO-GO"
+    assert "FAIL rejected by alice: too risky" in result["reasons"]
+    client = client_for(tmp_path)
+    assert client.get_model_version("demo-model", "1").tags["rejected"] == "true"
