@@ -13,7 +13,7 @@ from tuneops.base_models import resolve_base_model
 from tuneops.config import Params
 from tuneops.records import read_jsonl
 from tuneops.reports import plot_loss
-from tuneops.training import train_lora
+from tuneops.training import total_steps, train_lora
 
 LOG_EVERY = 5  # optimizer steps between progress log lines
 
@@ -35,11 +35,12 @@ def train_adapter(params: Params, snapshot: dict, run_id: str) -> dict:
     model_dir = resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache))
     output_dir = params.resolve(params.paths.state_dir) / "runs" / run_id
     client = mlflow.MlflowClient()
+    steps = total_steps(params.train, len(records))
 
     def on_step(step: int, metrics: dict) -> None:
         client.log_batch(run_id, metrics=[mlflow.entities.Metric(f"train_{k}", v, 0, step) for k, v in metrics.items()])
-        if step % LOG_EVERY == 0 or step == params.train.max_steps:
-            logger.info("step %d/%d loss %.4f lr %.2e %.0f tokens/s", step, params.train.max_steps,
+        if step % LOG_EVERY == 0 or step == steps:
+            logger.info("step %d/%d loss %.4f lr %.2e %.0f tokens/s", step, steps,
                         metrics["loss"], metrics["learning_rate"], metrics["tokens_per_second"])
 
     logger.info("training %s on %d records from snapshot %s", model_dir.name, len(records), snapshot["id"][:12])
@@ -50,6 +51,8 @@ def train_adapter(params: Params, snapshot: dict, run_id: str) -> dict:
                             "train_tokens": result.train_tokens, "trainable_parameters": result.trainable_parameters})
         mlflow.set_tag("train_method", result.method)
         mlflow.log_artifacts(result.adapter_dir, "adapter")
+        if params.train.merge_adapter:
+            mlflow.log_artifacts(str(output_dir / "merged"), "merged")
         mlflow.log_artifact(str(plot_loss(result.losses, output_dir / "loss_curve.png")), "plots")
         (output_dir / "model_card.md").write_text(model_card(params, snapshot, result.to_dict()))
         mlflow.log_artifact(str(output_dir / "model_card.md"))

@@ -119,13 +119,16 @@ class TrainConfig(Section):
     method: Literal["auto", "lora", "qlora"] = Field("auto", description="auto: qlora with CUDA, lora otherwise.")
     lora: LoraConfig = LoraConfig()
     learning_rate: float = Field(5e-4, gt=0)
+    lr_scheduler: Literal["cosine", "linear", "constant_with_warmup"] = Field("cosine", description="Learning-rate schedule after warmup.")
     warmup_steps: int = Field(5, ge=0)
-    max_steps: int = Field(100, gt=0, description="Optimizer steps.")
+    max_steps: int = Field(100, gt=0, description="Optimizer steps (ignored when epochs is set).")
+    epochs: float | None = Field(None, gt=0, description="Passes over the train split; overrides max_steps when set.")
     batch_size: int = Field(4, gt=0, description="Sequences per micro-batch.")
     grad_accum: int = Field(1, gt=0, description="Micro-batches per optimizer step.")
     max_seq_len: int = Field(256, gt=8, description="Tokens; longer records are truncated.")
     checkpoint_every: int = Field(25, gt=0, description="Optimizer steps between checkpoints.")
     gradient_checkpointing: bool = False
+    merge_adapter: bool = Field(False, description="Also save base + adapter merged into one model (output_dir/merged).")
     seed: int = 42
 
 

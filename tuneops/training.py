@@ -105,6 +105,29 @@ def collate(examples: list[tuple[list[int], list[int]]], pad_id: int):
     return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
 
 
+def assistant_token_loss(model, batch: dict):
+    """Mean cross-entropy over labelled (assistant) tokens, projecting only those positions to the vocabulary.
+
+    A causal LM's output layer is a large matmul (hidden x vocabulary) over
+    every position; only about a third of the positions in a chat carry
+    labels. Running the decoder, then the output layer on the labelled
+    positions alone, gives the same loss as ``model(**batch).loss`` for less
+    compute and memory. Falls back to the model's own loss where the
+    architecture does not expose decoder and output layer.
+    """
+    import torch
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder, head = getattr(base, "get_decoder", lambda: None)(), base.get_output_embeddings()
+    if decoder is None or head is None:
+        return model(**batch).loss
+    hidden = decoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+    targets = batch["labels"][:, 1:]
+    keep = targets != IGNORE_INDEX
+    logits = head(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits.float(), targets[keep])
+
+
 def list_checkpoints(checkpoint_dir: Path) -> list[Path]:
     """Complete checkpoints, newest first."""
     done = [p.parent for p in Path(checkpoint_dir).glob(f"step-*/{CHECKPOINT_DONE}")]
@@ -167,6 +190,27 @@ def restore_checkpoint(checkpoint_dir: Path, model, optimizer, scheduler) -> dic
     return None
 
 
+def total_steps(cfg: TrainConfig, n_examples: int) -> int:
+    """Optimizer steps to run: ``max_steps``, or ``epochs`` worth of batches when set."""
+    if cfg.epochs is None:
+        return cfg.max_steps
+    batches_per_epoch = math.ceil(n_examples / cfg.batch_size)
+    return max(1, math.ceil(cfg.epochs * batches_per_epoch / cfg.grad_accum))
+
+
+def merge_adapter(model_dir: Path, adapter_dir: Path, target: Path) -> Path:
+    """Save base model + adapter merged into plain weights (loadable without peft)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    merged = PeftModel.from_pretrained(base, adapter_dir).merge_and_unload()
+    merged.save_pretrained(target)
+    AutoTokenizer.from_pretrained(model_dir).save_pretrained(target)
+    return target
+
+
 def peak_memory_mb() -> float:
     """Peak memory of this process: CUDA allocator peak on GPU, max RSS on CPU (MiB)."""
     import torch
@@ -192,6 +236,7 @@ def train_lora(
         cfg: Training config.
         output_dir: Receives ``checkpoints/`` and the final ``adapter/``.
         on_step: Called after each optimizer step with ``(step, {"loss", "learning_rate", "tokens_per_second"})``.
+            The step count to expect is ``total_steps(cfg, len(records))``.
         stop_after: Stop (without finishing) after this many steps; used to simulate interruption.
 
     Returns:
@@ -213,7 +258,8 @@ def train_lora(
     device = next(model.parameters()).device
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=0.0)
-    scheduler = get_scheduler("cosine", optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.max_steps)
+    max_steps = total_steps(cfg, len(examples))
+    scheduler = get_scheduler(cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=max_steps)
     checkpoint_dir = Path(output_dir) / "checkpoints"
     state = restore_checkpoint(checkpoint_dir, model, optimizer, scheduler) or {}
     step = start_step = state.get("step", 0)
@@ -225,11 +271,11 @@ def train_lora(
         next(batches)
     model.train()
     window_start, window_tokens = time.perf_counter(), 0
-    while step < cfg.max_steps and (stop_after is None or step < stop_after):
+    while step < max_steps and (stop_after is None or step < stop_after):
         step_loss = 0.0
         for _ in range(cfg.grad_accum):
             batch = {k: v.to(device) for k, v in collate([examples[i] for i in next(batches)], pad_id).items()}
-            loss = model(**batch).loss / cfg.grad_accum
+            loss = assistant_token_loss(model, batch) / cfg.grad_accum
             loss.backward()
             step_loss += loss.item()
             real_tokens = int(batch["attention_mask"].sum())
@@ -245,13 +291,15 @@ def train_lora(
         elapsed = time.perf_counter() - window_start
         if on_step:
             on_step(step, {"loss": step_loss, "learning_rate": lrs[-1], "tokens_per_second": window_tokens / max(elapsed, 1e-9)})
-        if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
+        if step % cfg.checkpoint_every == 0 or step == max_steps:
             save_checkpoint(checkpoint_dir, step, model, optimizer, scheduler, losses, lrs, tokens)
     seconds = time.perf_counter() - started
     adapter_dir = Path(output_dir) / "adapter"
-    if step >= cfg.max_steps:
+    if step >= max_steps:
         model.save_pretrained(adapter_dir)
         tokenizer.save_pretrained(adapter_dir)
+        if cfg.merge_adapter:
+            merge_adapter(model_dir, adapter_dir, Path(output_dir) / "merged")
     trained_tokens = tokens - state.get("train_tokens", 0)
     return TrainResult(
         adapter_dir=str(adapter_dir),

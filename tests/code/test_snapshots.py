@@ -79,3 +79,34 @@ def test_restore_by_full_id_on_a_machine_without_catalogue(tmp_path, store):
     assert (restored / "train.jsonl").read_bytes() == b'{"id": "r1"}\n'
     with pytest.raises(SnapshotError, match="full 32-hex id"):
         elsewhere.restore(snapshot.id[:8], tmp_path / "nope")
+
+
+def test_acceptance_curated_runs_ids_and_byte_identical_restores(tmp_path, store):
+    """Two curations of identical inputs share an id; one changed record gives a new id; both restore exactly."""
+    import json
+
+    from tests.helpers import demo_records
+    from tuneops.config import parse_params
+    from tuneops.curate.pipeline import build_masker, curate_to_dir
+
+    cfg = parse_params({"curate": {"validation": {"min_records": 1}}}).curate
+    lines = demo_records(120)
+    changed = list(lines)
+    record = json.loads(changed[5])
+    record["messages"][1]["content"] += " Also, the app is slow."
+    changed[5] = json.dumps(record).encode()
+    snapshots = []
+    for name, raw_lines in (("first", lines), ("again", lines), ("changed", changed)):
+        raw = tmp_path / name / "raw.jsonl"
+        raw.parent.mkdir()
+        raw.write_bytes(b"\n".join(raw_lines) + b"\n")
+        curate_to_dir([raw], cfg, tmp_path / name / "curated", build_masker(cfg), root=tmp_path / name)
+        snapshots.append(store.create(tmp_path / name / "curated", {}))
+    first, again, other = snapshots
+    assert first.id == again.id != other.id
+    shutil.rmtree(store.workspace)  # the local DVC cache is gone; only the remote has the data
+    for snapshot, name in ((first, "first"), (other, "changed")):
+        target = tmp_path / f"restored-{name}"
+        store.restore(snapshot.id, target)
+        for path in (tmp_path / name / "curated").iterdir():
+            assert (target / path.name).read_bytes() == path.read_bytes()

@@ -1,13 +1,14 @@
 """The pipeline flow under prefect_test_harness, on a tiny model and a small slice of the demo data."""
 
 import json
+import subprocess
 
 import mlflow
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from flows.pipeline import ValidationFailed, pipeline
-from tests.helpers import write_params
+from tests.helpers import REPO, write_params
 
 FAST = {
     "train": {"max_steps": 4, "checkpoint_every": 2, "batch_size": 4, "max_seq_len": 128},
@@ -37,8 +38,14 @@ def client_for(tmp_path):
     return mlflow.MlflowClient()
 
 
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout
+
+
 def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp_path, tiny_model_dir):
+    checkout_before = git_status()
     first = run(tmp_path, tiny_model_dir)
+    assert git_status() == checkout_before, "a pipeline run must not modify the code checkout"
     assert first["decision"] == "GO" and first["model_version"] == "1"
     client = client_for(tmp_path)
     champion = client.get_model_version_by_alias("demo-model", "champion")
@@ -82,6 +89,13 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     assert str(client.get_model_version_by_alias("demo-model", "champion").version) == "1"
     rolled = client.get_model_version("demo-model", third["model_version"])
     assert rolled.tags["rolled_back"] == "true" and rolled.tags["rollback_by"] == "tester"
+
+    # Manual promotion through the CLI records who and why.
+    promoted = CliRunner().invoke(app, ["promote", "demo-model", third["model_version"], "--reason", "fixed upstream",
+                                        "--params", str(tmp_path / "params.yaml")], env={"TUNEOPS_ACTOR": "bob"})
+    assert promoted.exit_code == 0, promoted.output
+    version = client.get_model_version_by_alias("demo-model", "champion")
+    assert str(version.version) == third["model_version"] and version.tags["promoted_by"] == "bob"
 
 
 def test_validation_failure_stops_before_training(harness, tmp_path, tiny_model_dir):

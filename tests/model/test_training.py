@@ -95,3 +95,41 @@ def test_kill_9_after_checkpoint_resumes_and_finishes(tiny_model_dir, tmp_path):
     resumed = train_lora(TOY, tiny_model_dir, cfg, tmp_path)
     assert resumed.resumed_from_step == 10 and resumed.steps == 30
     assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_epochs_override_steps_and_merged_model_loads_without_peft(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from tuneops.training import total_steps
+
+    cfg = config(epochs=3.0, batch_size=2, merge_adapter=True, lr_scheduler="linear")
+    assert total_steps(cfg, len(TOY)) == 6
+    result = train_lora(TOY, tiny_model_dir, cfg, tmp_path)
+    assert result.steps == 6 and result.learning_rates[-1] == 0.0
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
+def test_missing_base_model_is_a_clear_error(tmp_path):
+    from tuneops.base_models import ModelNotAvailableError, resolve_base_model
+
+    with pytest.raises(ModelNotAvailableError, match="not in the local Hugging Face cache"):
+        resolve_base_model("some-org/not-downloaded-model", tmp_path)
+    with pytest.raises(ModelNotAvailableError, match="no config.json"):
+        resolve_base_model(str(tmp_path), tmp_path)
+    with pytest.raises(ModelNotAvailableError, match="unknown bundled model"):
+        resolve_base_model("bundled:nope", tmp_path)
+
+
+def test_assistant_token_loss_equals_full_model_loss(tiny_model_dir):
+    import torch
+    from transformers import AutoTokenizer
+
+    from tuneops.chat_data import tokenize_chat
+    from tuneops.training import assistant_token_loss, collate, load_model_for_training
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    batch = collate([tokenize_chat(tokenizer, r["messages"], 64) for r in TOY], tokenizer.pad_token_id)
+    model = load_model_for_training(tiny_model_dir, config(), "lora").eval()
+    with torch.no_grad():
+        assert assistant_token_loss(model, batch).item() == pytest.approx(model(**batch).loss.item(), rel=1e-5)
