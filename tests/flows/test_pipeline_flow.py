@@ -67,10 +67,17 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     result = CliRunner().invoke(app, ["lineage", "demo-model@champion", "--format", "json",
                                       "--params", str(tmp_path / "params.yaml")])
     assert result.exit_code == 0, result.output
-    chain = json.loads(result.output)
+    chain = json.loads(result.stdout)
     assert chain["model"]["version"] == "1" and chain["snapshot"]["id"] == first["snapshot_id"]
     assert chain["snapshot"]["sources"] == [
         {"path": "raw/tickets.jsonl", "md5": file_md5(tmp_path / "raw" / "tickets.jsonl"), "lines": 200}]
+
+    evaluated = CliRunner().invoke(app, ["evaluate", "--model", "demo-model@champion",
+                                         "--params", str(tmp_path / "params.yaml")])
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.stdout)
+    assert report["snapshot"] == first["snapshot_id"]
+    assert report["metrics"]["eval_loss"] == pytest.approx(first["metrics"]["candidate"]["eval_loss"], rel=1e-4)
 
     # Same data again: identical snapshot id. An impossible threshold forces NO-GO.
     second = run(tmp_path, tiny_model_dir, {"gate": {"min_metrics": {"json_valid": 1.01}}})
