@@ -12,6 +12,7 @@ from tasks.version_tasks import snapshot_store
 from tuneops.base_models import resolve_base_model
 from tuneops.config import Params
 from tuneops.records import read_jsonl
+from tuneops.replay import replay_records
 from tuneops.reports import plot_loss
 from tuneops.training import total_steps, train_lora
 
@@ -34,6 +35,12 @@ def train_adapter(params: Params, snapshot: dict, run_id: str) -> dict:
     records = list(read_jsonl(data_dir / "train.jsonl"))
     model_dir = resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache))
     output_dir = params.resolve(params.paths.state_dir) / "runs" / run_id
+    replay = params.train.replay
+    if replay.prompts and replay.fraction:
+        extra = replay_records(model_dir, list(read_jsonl(params.resolve(replay.prompts))), round(replay.fraction * len(records)),
+                               params.evaluate.batch_size, replay.max_new_tokens)
+        logger.info("mixing %d base-model replay records into %d train records", len(extra), len(records))
+        records = records + extra
     client = mlflow.MlflowClient()
     steps = total_steps(params.train, len(records))
 

@@ -31,6 +31,7 @@ def write_params(tmp_path: Path, overrides: dict | None = None, raw_lines: int |
         "tracking": {"mlflow_uri": "sqlite:///mlflow/mlflow.db", "artifact_root": "mlflow/artifacts"},
         "curate": {"validation": {"min_records": 10}},
         "evaluate": {"regression_set": str(REPO / "data" / "regression" / "general.jsonl")},
+        "train": {"replay": {"prompts": str(REPO / "data" / "regression" / "replay_prompts.jsonl")}},
     }
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(deep_merge(deep_merge(base, isolated), overrides or {})))

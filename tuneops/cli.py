@@ -71,8 +71,8 @@ def run(
     for key in ("snapshot_id", "mlflow_run_id", "mlflow_tracking_uri", "model_name", "model_version", "previous_champion", "decision"):
         table.add_row(key, str(summary[key]))
     for model, metrics in summary["metrics"].items():
-        table.add_row(f"{model} metrics", ", ".join(f"{k}={metrics[k]:.3f}" for k in
-                                                    ("json_valid", "category_accuracy", "priority_accuracy", "eval_loss")))
+        shown = ("json_valid", "category_accuracy", "priority_accuracy", "regression_accuracy", "eval_loss")
+        table.add_row(f"{model} metrics", ", ".join(f"{k}={metrics[k]:.3f}" for k in shown if k in metrics))
     Console().print(table)
     for reason in summary["reasons"]:
         Console().print(f"  {reason}")
@@ -266,7 +266,7 @@ def models_list(params_file: Path = PARAMS_OPTION) -> None:
     client = mlflow.MlflowClient()
     table = Table("model", "version", "aliases", "decision", "snapshot", "run")
     for version in client.search_model_versions(f"name='{params.project.model_name}'"):
-        table.add_row(version.name, version.version, ",".join(version.aliases), version.tags.get("decision", ""),
+        table.add_row(version.name, str(version.version), ",".join(version.aliases), version.tags.get("decision", ""),
                       version.tags.get("snapshot_id", "")[:12], version.run_id)
     Console().print(table)
 

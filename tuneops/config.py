@@ -114,10 +114,22 @@ class LoraConfig(Section):
     )
 
 
+class ReplayConfig(Section):
+    prompts: Path | None = Field(
+        Path("data/regression/replay_prompts.jsonl"),
+        description="General prompts answered by the base model and mixed into training (null: no replay).",
+    )
+    fraction: float = Field(0.15, ge=0, le=1, description="Replay records added, as a share of the train split.")
+    max_new_tokens: int = Field(64, gt=0, description="Length of the base model's replay answers, in tokens.")
+
+
 class TrainConfig(Section):
     base_model: str = Field(BUNDLED_MODEL, description="bundled:<name>, a local directory, or a hub id in the local HF cache.")
     method: Literal["auto", "lora", "qlora"] = Field("auto", description="auto: qlora with CUDA, lora otherwise.")
     lora: LoraConfig = LoraConfig()
+    replay: ReplayConfig = Field(
+        ReplayConfig(), description="Self-replay of the base model's own answers, against forgetting general skills."
+    )
     learning_rate: float = Field(5e-4, gt=0)
     lr_scheduler: Literal["cosine", "linear", "constant_with_warmup"] = Field("cosine", description="Learning-rate schedule after warmup.")
     warmup_steps: int = Field(5, ge=0)

@@ -11,7 +11,8 @@ from flows.pipeline import ValidationFailed, pipeline
 from tests.helpers import REPO, write_params
 
 FAST = {
-    "train": {"max_steps": 4, "checkpoint_every": 2, "batch_size": 4, "max_seq_len": 128},
+    "train": {"max_steps": 4, "checkpoint_every": 2, "batch_size": 4, "max_seq_len": 128,
+              "replay": {"max_new_tokens": 8}},
     "evaluate": {"max_examples": 6, "batch_size": 6, "max_new_tokens": 8},
     # A random tiny model cannot meet real thresholds; these make the first run GO.
     "gate": {"min_metrics": {"json_valid": 0.0, "category_accuracy": 0.0},
@@ -103,6 +104,9 @@ def test_go_registers_champion_then_forced_failure_does_not_move_it(harness, tmp
     assert promoted.exit_code == 0, promoted.output
     version = client.get_model_version_by_alias("demo-model", "champion")
     assert str(version.version) == third["model_version"] and version.tags["promoted_by"] == "bob"
+    listed = CliRunner().invoke(app, ["models", "list", "--params", str(tmp_path / "params.yaml")], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert "champion" in listed.stdout and "NO-GO" in listed.stdout
 
 
 def test_validation_failure_stops_before_training(harness, tmp_path, tiny_model_dir):

@@ -133,3 +133,17 @@ def test_assistant_token_loss_equals_full_model_loss(tiny_model_dir):
     model = load_model_for_training(tiny_model_dir, config(), "lora").eval()
     with torch.no_grad():
         assert assistant_token_loss(model, batch).item() == pytest.approx(model(**batch).loss.item(), rel=1e-5)
+
+
+def test_replay_records_are_base_model_answers_cycled(tiny_model_dir):
+    from tuneops.evaluation import generate, load_for_eval
+    from tuneops.replay import replay_records
+
+    prompts = [{"id": "p1", "messages": [{"role": "user", "content": "Say hi"}]},
+               {"id": "p2", "messages": [{"role": "user", "content": "Name a color"}]}]
+    records = replay_records(tiny_model_dir, prompts, 5, batch_size=2, max_new_tokens=6)
+    tokenizer, model = load_for_eval(tiny_model_dir)
+    expected, _ = generate(tokenizer, model, [p["messages"] for p in prompts], 2, 6)
+    assert [r["id"] for r in records] == ["replay:p1", "replay:p2", "replay:p1", "replay:p2", "replay:p1"]
+    assert records[1]["messages"][-1] == {"role": "assistant", "content": expected[1].strip()}
+    assert replay_records(tiny_model_dir, prompts, 0, 2, 6) == []
