@@ -260,13 +260,21 @@ def lineage(
 def models_list(params_file: Path = PARAMS_OPTION) -> None:
     """List registered model versions with their aliases and decisions."""
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     params = _load(params_file)
     mlflow.set_tracking_uri(params.mlflow_uri)
     client = mlflow.MlflowClient()
     table = Table("model", "version", "aliases", "decision", "snapshot", "run")
-    for version in client.search_model_versions(f"name='{params.project.model_name}'"):
-        table.add_row(version.name, str(version.version), ",".join(version.aliases), version.tags.get("decision", ""),
+    name = params.project.model_name
+    try:
+        aliases = client.get_registered_model(name).aliases  # alias -> version; search results omit them
+    except MlflowException:
+        console.print(f"[red]{name}: no registered model yet[/red]")
+        raise typer.Exit(1) from None
+    for version in client.search_model_versions(f"name='{name}'"):
+        held = ",".join(sorted(a for a, v in aliases.items() if str(v) == str(version.version)))
+        table.add_row(version.name, str(version.version), held, version.tags.get("decision", ""),
                       version.tags.get("snapshot_id", "")[:12], version.run_id)
     Console().print(table)
 
