@@ -10,7 +10,7 @@ from prefect.runtime import flow_run
 from flows.approval import wait_for_approval
 from tasks.curate_tasks import curate_dataset
 from tasks.evaluate_tasks import evaluate, fetch_champion_adapter, log_evaluation
-from tasks.registry_tasks import register_and_promote, start_tracking_run
+from tasks.registry_tasks import mark_run_failed, register_and_promote, start_tracking_run
 from tasks.train_tasks import train_adapter
 from tasks.version_tasks import snapshot_dataset
 from tuneops.config import load_params
@@ -51,21 +51,25 @@ def pipeline(params_file: str = "params.yaml", overrides: dict | None = None) ->
         raise ValidationFailed(f"curated data failed validation; see {curated_dir / 'report.json'}")
     snapshot = snapshot_dataset(params, curated_dir, report)
     run_id = start_tracking_run(params, snapshot)
-    training = train_adapter(params, snapshot, run_id)
+    try:
+        training = train_adapter(params, snapshot, run_id)
 
-    champion = fetch_champion_adapter(params, work_dir)
-    model_dir = training["model_dir"]
-    evaluations = [evaluate(params, snapshot, "base", model_dir, None)]
-    if champion:
-        evaluations.append(evaluate(params, snapshot, "champion", model_dir, champion["adapter_dir"]))
-    evaluations.append(evaluate(params, snapshot, "candidate", model_dir, training["adapter_dir"]))
-    metrics = {e["name"]: e["metrics"] for e in evaluations}
+        champion = fetch_champion_adapter(params, work_dir)
+        model_dir = training["model_dir"]
+        evaluations = [evaluate(params, snapshot, "base", model_dir, None)]
+        if champion:
+            evaluations.append(evaluate(params, snapshot, "champion", model_dir, champion["adapter_dir"]))
+        evaluations.append(evaluate(params, snapshot, "candidate", model_dir, training["adapter_dir"]))
+        metrics = {e["name"]: e["metrics"] for e in evaluations}
 
-    decision = decide(metrics["candidate"], metrics["base"], metrics.get("champion"), params.gate)
-    if decision.go and params.gate.approval == "required":
-        decision = wait_for_approval(decision, metrics, params.gate.approval_timeout_s)
-    log_evaluation(params, snapshot, run_id, evaluations, decision, work_dir)
-    registration = register_and_promote(params, run_id, snapshot, decision)
+        decision = decide(metrics["candidate"], metrics["base"], metrics.get("champion"), params.gate)
+        if decision.go and params.gate.approval == "required":
+            decision = wait_for_approval(decision, metrics, params.gate.approval_timeout_s)
+        log_evaluation(params, snapshot, run_id, evaluations, decision, work_dir)
+        registration = register_and_promote(params, run_id, snapshot, decision)
+    except BaseException:
+        mark_run_failed(params, run_id)  # never leave a RUNNING run behind in MLflow
+        raise
     summary = {
         "snapshot_id": snapshot["id"],
         "mlflow_run_id": run_id,

@@ -63,3 +63,11 @@ def register_and_promote(params: Params, run_id: str, snapshot: dict, decision: 
     mlflow.MlflowClient().set_terminated(run_id, "FINISHED")
     get_run_logger().info("registered %s version %s: %s", name, version.version, decision.label)
     return {"version": str(version.version), "previous_champion": previous, "decision": decision.label}
+
+
+def mark_run_failed(params: Params, run_id: str) -> None:
+    """Mark the MLflow run FAILED (called by the flow when a step after tracking started raises)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(params.mlflow_uri)
+    mlflow.MlflowClient().set_terminated(run_id, "FAILED")

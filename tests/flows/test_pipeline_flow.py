@@ -140,3 +140,13 @@ def test_required_approval_pauses_and_rejection_keeps_champion_unset(harness, tm
     assert "FAIL rejected by alice: too risky" in result["reasons"]
     client = client_for(tmp_path)
     assert client.get_model_version("demo-model", "1").tags["rejected"] == "true"
+
+
+def test_failure_after_tracking_started_marks_mlflow_run_failed(harness, tmp_path, tiny_model_dir):
+    from tuneops.base_models import ModelNotAvailableError
+
+    with pytest.raises(ModelNotAvailableError):
+        run(tmp_path, tiny_model_dir, {"train": {"base_model": str(tmp_path / "no-such-model")}})
+    client = client_for(tmp_path)
+    runs = client.search_runs([client.get_experiment_by_name("tuneops-demo").experiment_id])
+    assert [r.info.status for r in runs] == ["FAILED"]
