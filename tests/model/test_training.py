@@ -147,3 +147,11 @@ def test_replay_records_are_base_model_answers_cycled(tiny_model_dir):
     assert [r["id"] for r in records] == ["replay:p1", "replay:p2", "replay:p1", "replay:p2", "replay:p1"]
     assert records[1]["messages"][-1] == {"role": "assistant", "content": expected[1].strip()}
     assert replay_records(tiny_model_dir, prompts, 0, 2, 6) == []
+
+
+@pytest.mark.gpu
+def test_auto_method_is_qlora_on_cuda_and_learns(tiny_model_dir, tmp_path):
+    result = train_lora(TOY, tiny_model_dir, config(method="auto", max_steps=20), tmp_path)
+    assert result.method == "qlora"
+    assert result.losses[-1] < result.losses[0]
+    assert result.peak_memory_mb > 0  # CUDA allocator peak on GPU
