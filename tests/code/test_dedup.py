@@ -41,3 +41,14 @@ def test_helpers():
     assert normalise("  Hello,   WORLD! ") == "hello world"
     assert jaccard({1, 2}, {2, 3}) == 1 / 3
     assert len(shingles("abcdef", 5)) == 2
+
+
+def test_minhash_estimate_tracks_true_jaccard():
+    """The signature agreement must estimate Jaccard; a linear hash over CRC32 got a typo case badly wrong."""
+    dedup = Deduplicator()
+    base = shingles(BASE, 5)
+    for variant in (BASE.replace("arrived", "arirved"), "Hey there, " + BASE, BASE.replace("Could you", "Can you"),
+                    BASE.replace("Monday", "Tuesday"), "The export from Analytics Pro is empty. Please advise."):
+        other = shingles(variant, 5)
+        estimate = float((dedup.signature(base) == dedup.signature(other)).mean())
+        assert abs(estimate - jaccard(base, other)) < 0.12, variant

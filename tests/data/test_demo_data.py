@@ -37,6 +37,7 @@ def test_conservation_and_every_stage_does_work(curated):
     assert sum(files.values()) == lines
     assert files["quarantine"] >= 10 and counts.exact_duplicates >= 30 and counts.near_duplicates >= 20
     assert sum(counts.pii.values()) > 500 and len(counts.pii) >= 7
+    assert counts.quarantine_reasons["invalid UTF-8 at byte"] == 3
 
 
 def test_no_planted_pii_reaches_curated_data(curated):

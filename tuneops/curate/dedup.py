@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MERSENNE_61 = (1 << 61) - 1  # prime modulus for the universal hash family
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)  # splitmix64 finaliser constants
+_MIX2 = np.uint64(0x94D049BB133111EB)
 _PUNCT = re.compile(r"[^\w\s<>]")
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d+")
@@ -73,17 +74,25 @@ class Deduplicator:
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng(self.seed)
-        self._a = rng.integers(1, 1 << 31, self.num_perm, dtype=np.uint64)
-        self._b = rng.integers(0, 1 << 31, self.num_perm, dtype=np.uint64)
+        self._seeds = rng.integers(0, np.iinfo(np.uint64).max, self.num_perm, dtype=np.uint64, endpoint=True)
         self._rows = self.num_perm // self.bands
         self._buckets = [defaultdict(list) for _ in range(self.bands)]
 
     def signature(self, shingle_set: set[int]) -> np.ndarray:
-        """MinHash signature (``num_perm`` uint64 values) of a shingle set."""
+        """MinHash signature (``num_perm`` uint64 values) of a shingle set.
+
+        Each permutation is ``splitmix64(shingle XOR seed)``. A linear family
+        ``(a*x + b) mod p`` over CRC32 values is not min-wise independent
+        enough: CRC32 is linear, and a one-character typo gave a MinHash
+        estimate of 0.45 for a true Jaccard of 0.90. The mixer fixes that.
+        uint64 multiplication wraps modulo 2^64, as the mixer intends.
+        """
         values = np.fromiter(shingle_set, dtype=np.uint64, count=len(shingle_set))
-        # a < 2^31 and values < 2^32, so a * values + b stays below 2^64: no overflow.
-        hashed = (np.outer(values, self._a) + self._b) % MERSENNE_61
-        return hashed.min(axis=0)
+        z = values[:, None] ^ self._seeds[None, :]
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        z ^= z >> np.uint64(31)
+        return z.min(axis=0)
 
     def check(self, record_id: str, text: str) -> tuple[str, str] | None:
         """Register a record; return ``(kind, kept_id)`` if it duplicates an earlier kept record.

@@ -81,7 +81,7 @@ def pseudonym_key_from_env(cfg: CurateConfig) -> bytes | None:
 
 def _reason_kind(reason: str) -> str:
     """Reason without its specifics ("messages[1] has unknown role 'agent'" -> "messages has unknown role")."""
-    return re.sub(r"\s*(\(.*?\)|'.*?'|\[.*?\]|\d+)", "", reason.split(":")[0]).strip()
+    return re.sub(r"\s*(\(.*?\)|'.*?'|\[.*?\]|(?<![\w-])\d+)", "", reason.split(":")[0]).strip()
 
 
 def curate_to_dir(
