@@ -338,12 +338,12 @@ def evaluate(
     """Evaluate a model on a snapshot's eval split with the pipeline's settings; print metrics as JSON."""
     import mlflow
 
+    from tasks.evaluate_tasks import eval_records, regression_items
     from tasks.version_tasks import snapshot_store
     from tuneops.base_models import resolve_base_model
     from tuneops.curate.pipeline import build_masker
     from tuneops.evaluation import evaluate_model
     from tuneops.lineage import parse_model_ref, resolve_version
-    from tuneops.records import read_jsonl
 
     params = _load(params_file)
     store = snapshot_store(params)
@@ -351,13 +351,13 @@ def evaluate(
     if not snapshots:
         console.print("[red]no snapshots yet: run the pipeline first[/red]")
         raise typer.Exit(1)
-    records = list(read_jsonl(store.data_dir(snapshots[0]) / "eval.jsonl"))[: params.evaluate.max_examples]
+    records = eval_records(params, {"id": snapshots[0].id})
     adapter = None
     if model != "base":
         mlflow.set_tracking_uri(params.mlflow_uri)
         version = resolve_version(mlflow.MlflowClient(), parse_model_ref(model))
         adapter = Path(mlflow.artifacts.download_artifacts(artifact_uri=version.source))
-    regression = list(read_jsonl(params.resolve(params.evaluate.regression_set))) if params.evaluate.regression_set else []
+    regression = regression_items(params)
     with console.status(f"evaluating {model} on {len(records)} records"):
         result = evaluate_model(
             model, resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache)), adapter,
