@@ -21,7 +21,9 @@ snapshots_app = typer.Typer(help="DVC dataset snapshots.", no_args_is_help=True)
 models_app = typer.Typer(help="MLflow registered models.", no_args_is_help=True)
 app.add_typer(pii_app, name="pii")
 app.add_typer(snapshots_app, name="snapshots")
+drift_app = typer.Typer(help="Drift between training data and production inputs.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(drift_app, name="drift")
 console = Console(stderr=True)
 
 PARAMS_OPTION = typer.Option(Path("params.yaml"), "--params", "-p", help="Params YAML file.")
@@ -365,6 +367,86 @@ def evaluate(
             params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
         )
     typer.echo(json.dumps({"model": model, "snapshot": snapshots[0].id, "metrics": result.metrics}, indent=2))
+
+
+@drift_app.command("check")
+def drift_check(
+    reference: str = typer.Option(..., "--reference", help="Chat or production-log JSONL (file or dir), or a snapshot id."),
+    current: str = typer.Option(..., "--current", help="Chat or production-log JSONL (file or dir), or a snapshot id."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout."),
+    report_dir: Path = typer.Option(None, "--report-dir", help="Also write drift.json/.md/.png/.html here."),
+    params_file: Path = PARAMS_OPTION,
+    overrides: list[str] = typer.Option(None, "--set", help="Override a param, e.g. monitor.drift.alpha=0.05."),
+) -> None:
+    """Compare two sets of inputs on every drift signal. Exits 0 whether or not there is drift."""
+    from tasks.version_tasks import snapshot_store
+    from tuneops.curate.pipeline import build_masker
+    from tuneops.monitoring.drift import check_drift
+    from tuneops.monitoring.embeddings import Embedder
+    from tuneops.monitoring.report import write_drift_report
+    from tuneops.monitoring.samples import load_side
+
+    params = _load(params_file, overrides)
+    store = snapshot_store(params)
+    skipped: list[str] = []
+    try:
+        sides = [load_side(spec, lambda i: store.data_dir(store.get(i)), skipped) for spec in (reference, current)]
+    except Exception as error:  # noqa: BLE001 - a missing file or unknown snapshot id: say which
+        console.print(f"[red]cannot read the inputs: {error}[/red]")
+        raise typer.Exit(2) from None
+    if skipped:
+        console.print(f"[yellow]left out {len(skipped)} unreadable line(s), first: {skipped[0]}[/yellow]")
+    embedder = Embedder(params.monitor.drift.embedding_model, params.resolve(params.paths.state_dir) / "embedding-cache")
+    with console.status(f"checking drift: {len(sides[0].texts)} reference vs {len(sides[1].texts)} current inputs"):
+        result = check_drift(sides[0], sides[1], params.monitor.drift, build_masker(params.curate), embedder)
+    if report_dir:
+        write_drift_report(result, report_dir, "tuneops drift check", {"reference": reference, "current": current})
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    table = Table("signal", "drift", "score", "p-value")
+    for name, signal in result.signals.items():
+        table.add_row(name, "yes" if signal.drift else "no", f"{signal.score:.3f}", f"{signal.p_value:.3g}")
+    Console().print(table)
+    verdict = result.insufficient_data or ("DRIFT" if result.drift else "no drift")
+    Console().print(f"{verdict} (score {result.score:.3f}, {result.n_reference} vs {result.n_current} inputs)")
+
+
+@app.command()
+def serve(
+    model: str = typer.Option(None, "--model", help="MODEL, MODEL:VERSION or MODEL@ALIAS (default: the champion); 'base' for the base model."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Serve the champion (base + LoRA adapter) over HTTP and log every request for drift monitoring."""
+    import mlflow
+    import uvicorn
+
+    from tuneops.base_models import resolve_base_model
+    from tuneops.evaluation import load_for_eval
+    from tuneops.lineage import parse_model_ref, resolve_version
+    from tuneops.monitoring.production_log import open_production_log
+    from tuneops.serving import LoadedModel, create_app
+
+    params = _load(params_file)
+    base_dir = resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache))
+    name, version, adapter = params.project.model_name, None, None
+    if model != "base":
+        mlflow.set_tracking_uri(params.mlflow_uri)
+        try:
+            found = resolve_version(mlflow.MlflowClient(), parse_model_ref(model or f"{name}@champion"))
+        except Exception as error:  # noqa: BLE001 - no registry entry yet: say what to do
+            console.print(f"[red]cannot resolve {model or name + '@champion'}: {error}; run the pipeline first "
+                          "or serve --model base[/red]")
+            raise typer.Exit(1) from None
+        name, version = found.name, str(found.version)
+        adapter = Path(mlflow.artifacts.download_artifacts(artifact_uri=found.source))
+    tokenizer, loaded = load_for_eval(base_dir, adapter)
+    log = open_production_log(params.monitor.production_log, params.root)
+    console.print(f"serving {name} v{version or 'base'} on http://{host}:{port} (log: {params.monitor.production_log})")
+    uvicorn.run(create_app(LoadedModel(tokenizer, loaded, name, version), log, params.curate.max_chars),
+                host=host, port=port, log_level="info")
 
 
 @app.command("prepare-model")

@@ -186,6 +186,65 @@ class TrackingConfig(Section):
     artifact_root: Path = Field(Path("mlflow/artifacts"), description="Where a new experiment stores artifacts.")
 
 
+SIGNALS = ("embedding", "length", "vocabulary", "pii", "category")
+
+
+class DriftConfig(Section):
+    signals: list[Literal["embedding", "length", "vocabulary", "pii", "category"]] = Field(
+        default=list(SIGNALS), description="Signals tested; category only runs where both sides carry labels."
+    )
+    alpha: float = Field(
+        0.01, gt=0, lt=1,
+        description="Family-wise false-alarm rate per check; split over the signals (Bonferroni).",
+    )
+    min_records: int = Field(100, ge=20, description="Fewer records on either side: no verdict (drift false).")
+    max_records: int = Field(
+        20000, ge=100, description="Seeded sample per side for the cheap signals (bounds time and memory)."
+    )
+    embedding_model: str = Field(
+        "bundled:all-minilm-l6-v2", description="Sentence embedding model: bundled:all-minilm-l6-v2 or a local dir."
+    )
+    embedding_records: int = Field(
+        1000, ge=40, description="Seeded sample per side that is embedded (embedding is the costly part)."
+    )
+    min_score: dict[str, float] = Field(
+        default={"embedding": 0.1, "length": 0.1, "vocabulary": 0.1, "pii": 0.05, "category": 0.1},
+        description="Smallest effect (score in [0, 1]) that counts as drift, per signal, so tiny "
+        "but significant differences on large windows do not alarm.",
+    )
+    seed: int = 0
+
+    @field_validator("min_score")
+    @classmethod
+    def _known_signals(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(SIGNALS))
+        if unknown:
+            raise ValueError(f"unknown signal(s) {unknown}; known: {list(SIGNALS)}")
+        return value
+
+
+class RetrainConfig(Section):
+    cooldown_hours: float = Field(
+        6.0, gt=0, description="Least time between drift-triggered retrains of one model "
+        "(enforced by the automation's `within`; prefect.yaml must agree, a test checks it).",
+    )
+    use_served_answers: bool = Field(
+        True, description="Production records without feedback train on the served answer "
+        "(false: only records with a corrected answer are added).",
+    )
+
+
+class MonitorConfig(Section):
+    production_log: str = Field(
+        ".tuneops/production",
+        description="Where production inputs are logged: a directory of daily JSONL files, or a "
+        "SQLAlchemy URL (sqlite:///..., postgresql://...) for a table `tuneops_production_log`.",
+    )
+    window_hours: float = Field(1.0, gt=0, description="Length of the production window each check reads.")
+    drift: DriftConfig = DriftConfig()
+    retrain: RetrainConfig = RetrainConfig()
+
+
 class Params(Section):
     project: ProjectConfig = ProjectConfig()
     paths: PathsConfig = PathsConfig()
@@ -195,6 +254,7 @@ class Params(Section):
     evaluate: EvaluateConfig = EvaluateConfig()
     gate: GateConfig = GateConfig()
     tracking: TrackingConfig = TrackingConfig()
+    monitor: MonitorConfig = MonitorConfig()
     root: Path = Field(Path("."), exclude=True, description="Directory of the params file (set by the loader).")
 
     def resolve(self, path: Path | str) -> Path:

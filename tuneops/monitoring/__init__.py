@@ -1,0 +1,1 @@
+"""Production monitoring: the production input log, drift detection and its report."""
