@@ -22,7 +22,7 @@ from tuneops.monitoring.report import drift_markdown, write_drift_report
 from tuneops.monitoring.retrain_data import production_to_chat
 from tuneops.monitoring.samples import chat_sample, production_sample
 from tuneops.records import read_jsonl, write_jsonl
-from tuneops.registry import champion_version
+from tuneops.registry import champion_version, setup_tracking
 
 DRIFT_EVENT = "tuneops.drift.detected"
 # Namespace of drift-window ids: the same model and window always give the same event id,
@@ -89,9 +89,10 @@ def drift_check(params: Params, reference: dict, records: list[ProductionRecord]
     logger.info("drift=%s score=%.3f (%d reference vs %d current inputs)", result.drift, result.score,
                 result.n_reference, result.n_current)
 
-    mlflow.set_tracking_uri(params.mlflow_uri)
-    mlflow.set_experiment(f"{params.project.name}-monitoring")
-    with mlflow.start_run(run_name=f"drift {start:%Y-%m-%d %H:%M}") as run:
+    # An explicit experiment id, not set_experiment: that would leak into later runs of this process.
+    experiment_id = setup_tracking(params.mlflow_uri, f"{params.project.name}-monitoring",
+                                   params.resolve(params.tracking.artifact_root))
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"drift {start:%Y-%m-%d %H:%M}") as run:
         mlflow.set_tags({"tuneops.kind": "drift-check", "model": params.project.model_name,
                          "model_version": str(reference["model_version"]), "snapshot_id": reference["snapshot_id"],
                          "window_start": start.isoformat(), "window_end": end.isoformat(), "drift": str(result.drift)})
