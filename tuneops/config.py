@@ -199,13 +199,13 @@ class DriftConfig(Section):
     )
     min_records: int = Field(100, ge=20, description="Fewer records on either side: no verdict (drift false).")
     max_records: int = Field(
-        20000, ge=100, description="Seeded sample per side for the cheap signals (bounds time and memory)."
+        5000, ge=100, description="Seeded sample per side for the cheap signals (bounds time and memory)."
     )
     embedding_model: str = Field(
         "bundled:all-minilm-l6-v2", description="Sentence embedding model: bundled:all-minilm-l6-v2 or a local dir."
     )
     embedding_records: int = Field(
-        1000, ge=40, description="Seeded sample per side that is embedded (embedding is the costly part)."
+        300, ge=40, description="Seeded sample per side that is embedded (embedding is the costly part)."
     )
     min_score: dict[str, float] = Field(
         default={"embedding": 0.1, "length": 0.1, "vocabulary": 0.1, "pii": 0.05, "category": 0.1},

@@ -124,8 +124,12 @@ def mask_texts(texts: Sequence[str], masker: PiiMasker) -> tuple[list[str], list
     """
     masked, counts = [], []
     for text in texts:
-        record, _ = masker.mask_record({"messages": [{"role": "user", "content": text}]})
-        clean = MASK_TAG.sub(lambda m: f"<{m.group(1)}>", record["messages"][0]["content"])
+        # Splice placeholders over the detected spans (no per-record regex as in curation: one turn only).
+        parts, last = [], 0
+        for start, end, entity in masker.find(text):
+            parts += [text[last:start], f"<{entity.upper()}>"]
+            last = end
+        clean = MASK_TAG.sub(lambda m: f"<{m.group(1)}>", "".join(parts) + text[last:])
         masked.append(clean)
         counts.append(Counter(m.group(1).lower() for m in MASK_TAG.finditer(clean)))
     return masked, counts
