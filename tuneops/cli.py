@@ -369,6 +369,22 @@ def evaluate(
     typer.echo(json.dumps({"model": model, "snapshot": snapshots[0].id, "metrics": result.metrics}, indent=2))
 
 
+@app.command()
+def monitor(
+    window_end: str = typer.Option(None, "--window-end", help="ISO time the window ends (default: now, UTC)."),
+    window_hours: float = typer.Option(None, "--window-hours", help="Window length (default: monitor.window_hours)."),
+    params_file: Path = PARAMS_OPTION,
+    set_: list[str] = typer.Option([], "--set", help="Override a param."),
+) -> None:
+    """Run the drift monitor flow once (what the hourly deployment runs) and print the verdict as JSON."""
+    _load(params_file, set_)
+    from flows.monitor import drift_monitor
+
+    result = drift_monitor(str(params_file), window_end, window_hours, parse_overrides(set_))
+    typer.echo(json.dumps({k: result[k] for k in ("drift", "score", "n_reference", "n_current", "window_start",
+                                                  "window_end", "event_id", "report_dir", "mlflow_run_id")}, indent=2))
+
+
 @drift_app.command("check")
 def drift_check(
     reference: str = typer.Option(..., "--reference", help="Chat or production-log JSONL (file or dir), or a snapshot id."),
