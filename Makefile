@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MODEL_STAMP := .cache/models/SmolLM2-135M-Instruct/config.json
 
-.PHONY: setup demo test test-fast lock clean-state
+.PHONY: setup demo test test-fast lock clean-state up down
 
 setup: $(STAMP) $(MODEL_STAMP)
 
@@ -23,6 +23,13 @@ $(MODEL_STAMP): $(STAMP)
 
 demo: setup
 	$(BIN)/tuneops run
+
+# Local Prefect server + MLflow server + cpu/gpu workers, everything deployed (tuneops down stops them).
+up: setup
+	$(BIN)/tuneops up
+
+down:
+	$(BIN)/tuneops down
 
 test: setup
 	$(BIN)/python -m pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -10,11 +11,40 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tuneops.config import Params
-from tuneops.curate.pipeline import build_masker, curate_to_dir, load_curated, pseudonym_key_from_env, write_report
+from tuneops.curate.pipeline import (
+    build_masker,
+    curate_to_dir,
+    load_curated,
+    merge_prepared,
+    pseudonym_key_from_env,
+    write_report,
+)
+from tuneops.curate.shards import prepare_shard_in_worker, read_shards
 from tuneops.curate.validate import validate_curated
 from tuneops.reports import curation_markdown
 
 SECRET_BLOCK = "tuneops-pseudonym-key"
+
+
+def shard_task_runner(params: Params):
+    """The Prefect task runner for ``curate.task_runner`` (thread/process pools of ``curate.workers``, or Dask)."""
+    from tuneops.curate.shards import default_workers
+
+    workers = params.curate.workers or default_workers()
+    kind = params.curate.task_runner
+    if kind == "process":
+        from prefect.task_runners import ProcessPoolTaskRunner
+
+        return ProcessPoolTaskRunner(max_workers=workers)
+    if kind == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as error:
+            raise RuntimeError("curate.task_runner: dask needs `pip install prefect-dask`") from error
+        return DaskTaskRunner(address=params.curate.dask_address) if params.curate.dask_address else DaskTaskRunner()
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=workers)
 
 
 def pseudonym_key(params: Params) -> bytes | None:
@@ -40,11 +70,43 @@ def curate_dataset(params: Params, out_dir: Path) -> dict:
     logger = get_run_logger()
     masker = build_masker(params.curate, pseudonym_key(params))
     inputs = [params.resolve(p) for p in params.paths.raw]
-    logger.info("curating %s (PII mode %s)", ", ".join(str(p) for p in inputs), params.curate.pii.mode)
+    logger.info("curating %s (PII mode %s, %s workers)", ", ".join(str(p) for p in inputs), params.curate.pii.mode,
+                params.curate.workers or "all")
     counts = curate_to_dir(
         inputs, params.curate, out_dir, masker, root=params.root,
         progress=lambda n: logger.info("curated %d input lines", n),
     )
+    return finish_curation(params, out_dir, counts, masker)
+
+
+@task(name="prepare-shard", cache_policy=NO_CACHE, retries=2, persist_result=False)
+def prepare_shard_task(lines: list, cfg_json: str, key: bytes | None) -> list:
+    """Parse, mask and compute dedup features of one shard (runs wherever the task runner puts it)."""
+    return prepare_shard_in_worker(lines, cfg_json, key)
+
+
+def prepare_shards_on_runner(params: Params, key: bytes | None, window: int) -> Iterator[list]:
+    """Submit one ``prepare-shard`` task per shard to the flow's task runner, ``window`` in flight, in order."""
+    shards = read_shards([params.resolve(p) for p in params.paths.raw], params.curate.shard_size, params.root)
+    cfg_json = params.curate.model_dump_json()
+    pending = []
+    for shard in shards:
+        pending.append(prepare_shard_task.submit(shard, cfg_json, key))
+        if len(pending) >= window:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
+
+
+@task(name="validate-and-report", cache_policy=NO_CACHE)
+def validate_and_report(params: Params, out_dir: Path, counts) -> dict:
+    """Validation, ``report.json`` and the curation artifact for merged shards (see ``finish_curation``)."""
+    return finish_curation(params, out_dir, counts, build_masker(params.curate, pseudonym_key(params)))
+
+
+def finish_curation(params: Params, out_dir: Path, counts, masker) -> dict:
+    """Validate the curated outputs, write ``report.json`` and publish the curation artifact."""
+    logger = get_run_logger()
     logger.info("kept %d train + %d eval, removed %d duplicates, quarantined %d",
                 counts.train, counts.eval, counts.duplicates, counts.quarantined)
     validation = validate_curated(load_curated(out_dir), counts.duplicates, counts.inputs - counts.quarantined,

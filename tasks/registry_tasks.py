@@ -13,6 +13,17 @@ from tuneops.gate import Decision
 from tuneops.registry import apply_decision, register_candidate, setup_tracking
 
 
+def unfinished_run(experiment_id: str, root_flow_run_id: str, snapshot_id: str) -> str | None:
+    """The MLflow run an earlier attempt of this (root) Prefect flow run left unfinished, if any."""
+    import mlflow
+
+    if root_flow_run_id in ("", "None"):
+        return None
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id], f"tags.prefect_root_flow_run_id = '{root_flow_run_id}' and tags.snapshot_id = '{snapshot_id}'")
+    return next((r.info.run_id for r in runs if r.info.status != "FINISHED"), None)
+
+
 @task(name="start-tracking-run", cache_policy=NO_CACHE, retries=2)
 def start_tracking_run(params: Params, snapshot: dict) -> str:
     """Create the MLflow run for this pipeline run: params, dataset input (the snapshot), tags.
@@ -25,13 +36,23 @@ def start_tracking_run(params: Params, snapshot: dict) -> str:
     from mlflow.data.meta_dataset import MetaDataset
 
     experiment_id = setup_tracking(params.mlflow_uri, params.project.name, params.resolve(params.tracking.artifact_root))
+    # The root flow run id survives a retry of the whole pipeline (subflows get new ids each attempt).
+    root_run = str(flow_run.root_flow_run_id or flow_run.get_id())
+    resumable = unfinished_run(experiment_id, root_run, snapshot["id"])
+    if resumable:
+        # The same Prefect flow run again (a retry after a crash): keep its MLflow run, so training
+        # resumes from that run's checkpoints and the registry gets one version, not two.
+        mlflow.MlflowClient().update_run(resumable, status="RUNNING")
+        get_run_logger().info("resuming MLflow run %s of this flow run", resumable)
+        return resumable
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{snapshot['id'][:8]}") as run:
         train = params.train.model_dump(mode="json")
         flat = {f"train.{k}": v for k, v in train.items() if k != "lora"}
         flat |= {f"train.lora.{k}": v for k, v in train["lora"].items()}
         mlflow.log_params({k: str(v)[:500] for k, v in flat.items()})
         mlflow.set_tags({"snapshot_id": snapshot["id"], "dvc_remote": snapshot["remote_url"],
-                         "prefect_flow_run_id": str(flow_run.get_id()), "model_name": params.project.model_name})
+                         "prefect_flow_run_id": str(flow_run.get_id()), "prefect_root_flow_run_id": root_run,
+                         "model_name": params.project.model_name})
         # What DVC needs to restore the snapshot, and its lineage, travel with the run.
         entry = Path(snapshot["path"])
         mlflow.log_artifact(str(entry / "manifest.json"), "snapshot")

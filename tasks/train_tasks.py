@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -17,6 +18,11 @@ from tuneops.reports import plot_loss
 from tuneops.training import total_steps, train_lora
 
 LOG_EVERY = 5  # optimizer steps between progress log lines
+
+
+def now_ms() -> int:
+    """Wall-clock time in milliseconds, as MLflow metric timestamps expect."""
+    return int(time.time() * 1000)
 
 
 @task(name="train", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10, timeout_seconds=6 * 3600)
@@ -45,24 +51,27 @@ def train_adapter(params: Params, snapshot: dict, run_id: str) -> dict:
     steps = total_steps(params.train, len(records))
 
     def on_step(step: int, metrics: dict) -> None:
-        client.log_batch(run_id, metrics=[mlflow.entities.Metric(f"train_{k}", v, 0, step) for k, v in metrics.items()])
+        client.log_batch(run_id, metrics=[mlflow.entities.Metric(f"train_{k}", v, now_ms(), step) for k, v in metrics.items()])
         if step % LOG_EVERY == 0 or step == steps:
             logger.info("step %d/%d loss %.4f lr %.2e %.0f tokens/s", step, steps,
                         metrics["loss"], metrics["learning_rate"], metrics["tokens_per_second"])
 
     logger.info("training %s on %d records from snapshot %s", model_dir.name, len(records), snapshot["id"][:12])
     result = train_lora(records, model_dir, params.train, output_dir, on_step=on_step)
-    with mlflow.start_run(run_id=run_id):
-        mlflow.log_metrics({"train_final_loss": result.final_loss, "train_tokens_per_second": result.tokens_per_second,
-                            "train_peak_memory_mb": result.peak_memory_mb, "train_seconds": result.seconds,
-                            "train_tokens": result.train_tokens, "trainable_parameters": result.trainable_parameters})
-        mlflow.set_tag("train_method", result.method)
-        mlflow.log_artifacts(result.adapter_dir, "adapter")
-        if params.train.merge_adapter:
-            mlflow.log_artifacts(str(output_dir / "merged"), "merged")
-        mlflow.log_artifact(str(plot_loss(result.losses, output_dir / "loss_curve.png")), "plots")
-        (output_dir / "model_card.md").write_text(model_card(params, snapshot, result.to_dict()))
-        mlflow.log_artifact(str(output_dir / "model_card.md"))
+    # Client calls, not `with start_run`: ending the context would mark the run FINISHED before it is
+    # registered, and a retry after a crash here could then not find (and resume) it.
+    final = {"train_final_loss": result.final_loss, "train_tokens_per_second": result.tokens_per_second,
+             "train_peak_memory_mb": result.peak_memory_mb, "train_seconds": result.seconds,
+             "train_tokens": result.train_tokens, "trainable_parameters": result.trainable_parameters}
+    client.log_batch(run_id, metrics=[mlflow.entities.Metric(k, float(v), now_ms(), steps) for k, v in final.items()])
+    client.set_tag(run_id, "train_method", result.method)
+    client.set_tag(run_id, "resumed_from_step", str(result.resumed_from_step))
+    client.log_artifacts(run_id, result.adapter_dir, "adapter")
+    if params.train.merge_adapter:
+        client.log_artifacts(run_id, str(output_dir / "merged"), "merged")
+    client.log_artifact(run_id, str(plot_loss(result.losses, output_dir / "loss_curve.png")), "plots")
+    (output_dir / "model_card.md").write_text(model_card(params, snapshot, result.to_dict()))
+    client.log_artifact(run_id, str(output_dir / "model_card.md"))
     logger.info("trained %d steps (%s), final loss %.4f", result.steps, result.method, result.final_loss)
     return result.to_dict() | {"model_dir": str(model_dir)}
 

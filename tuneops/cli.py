@@ -89,6 +89,7 @@ def curate(
     out: Path = typer.Option(..., "--out", help="Output directory."),
     params_file: Path = PARAMS_OPTION,
     validate: bool = typer.Option(True, help="Run the Great Expectations suites."),
+    workers: int = typer.Option(None, "--workers", "-j", help="Processes for parse/PII/dedup (0 = all cores; default curate.workers)."),
 ) -> None:
     """Curate INPUTs into OUT/{train,eval,duplicates,quarantine}.jsonl and OUT/report.json."""
     from tuneops.curate.pipeline import curate_to_dir, load_curated, write_report
@@ -98,7 +99,7 @@ def curate(
     with _progress() as progress:
         bar = progress.add_task("curating", total=None)
         counts = curate_to_dir(inputs, params.curate, out, masker, root=Path.cwd(),
-                               progress=lambda n: progress.update(bar, completed=n))
+                               progress=lambda n: progress.update(bar, completed=n), workers=workers)
         progress.update(bar, completed=counts.inputs)
     validation = None
     if validate:
@@ -367,6 +368,45 @@ def evaluate(
             params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
         )
     typer.echo(json.dumps({"model": model, "snapshot": snapshots[0].id, "metrics": result.metrics}, indent=2))
+
+
+@app.command()
+def up(
+    prefect_port: int = typer.Option(4200, "--prefect-port"),
+    mlflow_port: int = typer.Option(5000, "--mlflow-port"),
+    deploy: bool = typer.Option(True, "--deploy/--no-deploy", help="Create the work pools and deploy prefect.yaml."),
+    workers: str = typer.Option("cpu,gpu", "--workers", help="Pools to start a worker for ('' for none)."),
+    params_file: Path = PARAMS_OPTION,
+) -> None:
+    """Start a local Prefect server, MLflow server and workers; deploy everything; print the UI URLs."""
+    from tuneops.ops import OpsError, Stack
+
+    params = _load(params_file)
+    repo = Path(os.environ.get("TUNEOPS_HOME") or Path.cwd())
+    if not (repo / "prefect.yaml").is_file():
+        console.print(f"[red]{repo} has no prefect.yaml: run from the checkout or set TUNEOPS_HOME[/red]")
+        raise typer.Exit(2)
+    stack = Stack(repo, params.resolve(params.paths.state_dir), prefect_port, mlflow_port)
+    try:
+        started = stack.up(deploy, tuple(p for p in workers.split(",") if p), log=console.print)
+    except OpsError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    for service in started:
+        console.print(f"started {service.name} (pid {service.pid}, log {service.log})")
+    Console().print(f"Prefect UI: {stack.prefect_url}\nMLflow UI:  {stack.mlflow_url}\n"
+                    f"export PREFECT_API_URL={stack.prefect_url}/api TUNEOPS_MLFLOW_URI={stack.mlflow_url}\n"
+                    "Stop with: tuneops down")
+
+
+@app.command()
+def down(params_file: Path = PARAMS_OPTION) -> None:
+    """Stop the processes `tuneops up` started (recorded by pid), nothing else."""
+    from tuneops.ops import Stack
+
+    params = _load(params_file)
+    stopped = Stack(params.root, params.resolve(params.paths.state_dir)).down()
+    Console().print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
 
 
 @app.command()

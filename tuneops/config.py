@@ -8,6 +8,7 @@ same file works from any working directory (and for DVC stages).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -95,6 +96,17 @@ class CurateConfig(Section):
     dedup: DedupConfig = DedupConfig()
     split: SplitConfig = SplitConfig()
     validation: ValidationConfig = ValidationConfig()
+    workers: int = Field(
+        1, ge=0, description="Processes for parsing, PII masking and dedup features (0 = all cores). "
+        "Outputs are identical for any value; the ordered merge stays in one process.",
+    )
+    shard_size: int = Field(1000, gt=0, description="Input lines per shard handed to a worker.")
+    task_runner: Literal["inline", "thread", "process", "dask"] = Field(
+        "inline", description="inline: shards in the curate task (with `workers` processes); thread/process: "
+        "one Prefect task per shard on a ThreadPool/ProcessPool task runner of `workers`; dask: on the Dask "
+        "cluster at `dask_address` (needs prefect-dask).",
+    )
+    dask_address: str | None = Field(None, description="Dask scheduler address for task_runner: dask.")
 
 
 class VersioningConfig(Section):
@@ -264,8 +276,12 @@ class Params(Section):
 
     @property
     def mlflow_uri(self) -> str:
-        """Tracking URI with a relative sqlite path anchored at the project root."""
-        uri = self.tracking.mlflow_uri
+        """Tracking URI with a relative sqlite path anchored at the project root.
+
+        ``TUNEOPS_MLFLOW_URI`` in the environment wins over ``tracking.mlflow_uri``, so workers
+        started by ``tuneops up`` or a container point at the shared server without editing params.
+        """
+        uri = os.environ.get("TUNEOPS_MLFLOW_URI") or self.tracking.mlflow_uri
         prefix = "sqlite:///"
         if uri.startswith(prefix) and not uri[len(prefix):].startswith("/"):
             return prefix + str(self.resolve(uri[len(prefix):]))

@@ -26,6 +26,9 @@ def setup_tracking(tracking_uri: str, experiment: str, artifact_root: Path) -> s
     found = mlflow.get_experiment_by_name(experiment)
     if found is not None:
         return found.experiment_id
+    if tracking_uri.startswith(("http://", "https://")):
+        # A tracking server chooses (and proxies) the artifact store, so remote workers can write to it.
+        return mlflow.create_experiment(experiment)
     location = Path(artifact_root) / experiment
     location.mkdir(parents=True, exist_ok=True)
     return mlflow.create_experiment(experiment, artifact_location=location.resolve().as_uri())
@@ -57,6 +60,9 @@ def register_candidate(model_name: str, run_id: str, artifact_path: str, tags: d
         mlflow_client.get_registered_model(model_name)
     except MlflowException:
         mlflow_client.create_registered_model(model_name, description="LoRA adapters trained and gated by tuneops.")
+    # Idempotent per run: a retried flow run that already registered this run's adapter reuses that version.
+    for existing in mlflow_client.search_model_versions(f"name = '{model_name}' and run_id = '{run_id}'"):
+        return existing
     version = mlflow_client.create_model_version(
         model_name, source=f"runs:/{run_id}/{artifact_path}", run_id=run_id, tags=tags
     )

@@ -51,6 +51,16 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b)
 
 
+@dataclass(frozen=True)
+class DedupFeatures:
+    """Per-record dedup inputs: normalised-text hash, shingles, numbers and LSH band keys."""
+
+    exact_key: str
+    shingles: set[int]
+    numbers: tuple[str, ...]
+    band_keys: tuple[bytes, ...]
+
+
 @dataclass
 class Deduplicator:
     """Streaming deduplicator: call ``check`` for each record in order.
@@ -94,29 +104,37 @@ class Deduplicator:
         z ^= z >> np.uint64(31)
         return z.min(axis=0)
 
+    def features(self, text: str) -> DedupFeatures:
+        """What ``check_features`` needs of a text; pure, so shards can compute it in parallel."""
+        normal = normalise(text)
+        exact_key = hashlib.blake2b(normal.encode(), digest_size=16).hexdigest()
+        shingle_set = shingles(text, self.shingle_chars)
+        numbers = tuple(sorted(_NUMBER.findall(normal)))
+        signature = self.signature(shingle_set)
+        band_keys = tuple(signature[i * self._rows:(i + 1) * self._rows].tobytes() for i in range(self.bands))
+        return DedupFeatures(exact_key, shingle_set, numbers, band_keys)
+
     def check(self, record_id: str, text: str) -> tuple[str, str] | None:
         """Register a record; return ``(kind, kept_id)`` if it duplicates an earlier kept record.
 
         ``kind`` is ``"exact"`` or ``"near"``. Non-duplicates are remembered so
         later records are compared against them.
         """
-        normal = normalise(text)
-        exact_key = hashlib.blake2b(normal.encode(), digest_size=16).hexdigest()
-        if exact_key in self._exact:
-            return "exact", self._exact[exact_key]
-        shingle_set = shingles(text, self.shingle_chars)
-        numbers = tuple(sorted(_NUMBER.findall(normal)))
-        signature = self.signature(shingle_set)
-        band_keys = [signature[i * self._rows:(i + 1) * self._rows].tobytes() for i in range(self.bands)]
+        return self.check_features(record_id, self.features(text))
+
+    def check_features(self, record_id: str, features: DedupFeatures) -> tuple[str, str] | None:
+        """``check`` with precomputed features (must come from a Deduplicator with the same settings)."""
+        if features.exact_key in self._exact:
+            return "exact", self._exact[features.exact_key]
         candidates: list[str] = []
-        for bucket, key in zip(self._buckets, band_keys):
+        for bucket, key in zip(self._buckets, features.band_keys):
             candidates.extend(bucket.get(key, ()))
         for candidate in dict.fromkeys(candidates):  # unique, in insertion (= input) order
             kept_shingles, kept_numbers = self._kept[candidate]
-            if kept_numbers == numbers and jaccard(shingle_set, kept_shingles) >= self.threshold:
+            if kept_numbers == features.numbers and jaccard(features.shingles, kept_shingles) >= self.threshold:
                 return "near", candidate
-        self._exact[exact_key] = record_id
-        self._kept[record_id] = (shingle_set, numbers)
-        for bucket, key in zip(self._buckets, band_keys):
+        self._exact[features.exact_key] = record_id
+        self._kept[record_id] = (features.shingles, features.numbers)
+        for bucket, key in zip(self._buckets, features.band_keys):
             bucket[key].append(record_id)
         return None

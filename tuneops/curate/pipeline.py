@@ -13,13 +13,13 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tuneops.config import CurateConfig
-from tuneops.curate.dedup import Deduplicator, dedup_text
-from tuneops.curate.ingest import Quarantined, ingest
+from tuneops.curate.ingest import Quarantined
 from tuneops.curate.pii import PiiMasker
 from tuneops.curate.split import split_of
 from tuneops.records import read_jsonl, record_label
@@ -91,8 +91,13 @@ def curate_to_dir(
     masker: PiiMasker,
     root: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> CurationCounts:
     """Stream the inputs through every curation stage into ``out_dir``.
+
+    Parsing, PII masking and dedup features run on shards of ``cfg.shard_size`` lines, in
+    ``workers`` processes when more than one; the ordered merge then decides duplicate ids,
+    duplicates and the split, so the outputs are the same for any number of workers.
 
     Args:
         inputs: Raw JSONL files or directories.
@@ -100,46 +105,73 @@ def curate_to_dir(
         out_dir: Receives the four JSONL outputs (overwritten).
         masker: PII masker (built by ``build_masker``).
         root: Source file paths are recorded relative to this directory.
-        progress: Called with the number of input lines handled so far, every 500 lines.
+        progress: Called with the number of input lines handled so far, after each shard.
+        workers: Processes for the per-record work (default ``cfg.workers``; 0 = all cores).
 
     Returns:
         The per-stage counts; conservation is checked before returning.
     """
+    from tuneops.curate.shards import (
+        default_workers,
+        ordered_process_map,
+        prepare_shard,
+        prepare_shard_in_worker,
+        read_shards,
+    )
+
+    workers = cfg.workers if workers is None else workers
+    workers = workers or default_workers()
+    shards = read_shards(inputs, cfg.shard_size, root)
+    if workers > 1:
+        prepare = partial(prepare_shard_in_worker, cfg_json=cfg.model_dump_json(), key=masker.key)
+        prepared_shards = ordered_process_map(workers)(prepare, shards)
+    else:
+        prepared_shards = map(partial(prepare_shard, cfg=cfg, masker=masker), shards)
+    return merge_prepared(prepared_shards, cfg, out_dir, progress)
+
+
+def merge_prepared(prepared_shards: Iterable[list], cfg: CurateConfig, out_dir: Path,
+                   progress: Callable[[int], None] | None = None) -> CurationCounts:
+    """The ordered, single-process half of curation: duplicate ids, dedup, split, outputs, counts."""
+    from tuneops.curate.shards import dedup_for
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = CurationCounts()
-    dedup = Deduplicator(cfg.dedup.near_threshold, cfg.dedup.num_perm, cfg.dedup.bands, cfg.dedup.shingle_chars)
+    dedup = dedup_for(cfg)
     seen_ids: set[str] = set()
     handles = {name: open(out_dir / name, "w", encoding="utf-8") for name in OUTPUT_FILES}
     try:
-        for item in ingest(inputs, cfg.max_chars, root):
-            counts.inputs += 1
-            if progress and counts.inputs % 500 == 0:
+        for shard in prepared_shards:
+            for prepared in shard:
+                counts.inputs += 1
+                item = prepared.item
+                if isinstance(item, dict) and item["id"] in seen_ids:
+                    meta = item["metadata"]
+                    item = Quarantined(meta["source_file"], meta["source_line"], f"duplicate id {item['id']!r}",
+                                       json.dumps({k: item[k] for k in ("id", "messages")}, ensure_ascii=False), item["id"])
+                if isinstance(item, Quarantined):
+                    counts.quarantined += 1
+                    counts.quarantine_reasons[_reason_kind(item.reason)] += 1
+                    _write(handles["quarantine.jsonl"], item.to_dict())
+                    continue
+                seen_ids.add(item["id"])
+                record = prepared.masked
+                counts.pii.update(prepared.pii)
+                duplicate = dedup.check_features(record["id"], prepared.features)
+                if duplicate:
+                    kind, kept_id = duplicate
+                    counts.exact_duplicates += kind == "exact"
+                    counts.near_duplicates += kind == "near"
+                    _write(handles["duplicates.jsonl"], {"id": record["id"], "duplicate_of": kept_id, "kind": kind,
+                                                         "source": record["metadata"]["source_file"],
+                                                         "line": record["metadata"]["source_line"]})
+                    continue
+                side = split_of(record["id"], record_label(record), cfg.split.eval_fraction, cfg.split.seed)
+                setattr(counts, side, getattr(counts, side) + 1)
+                _write(handles[f"{side}.jsonl"], record)
+            if progress:
                 progress(counts.inputs)
-            if isinstance(item, dict) and item["id"] in seen_ids:
-                meta = item["metadata"]
-                item = Quarantined(meta["source_file"], meta["source_line"], f"duplicate id {item['id']!r}",
-                                   json.dumps({k: item[k] for k in ("id", "messages")}, ensure_ascii=False), item["id"])
-            if isinstance(item, Quarantined):
-                counts.quarantined += 1
-                counts.quarantine_reasons[_reason_kind(item.reason)] += 1
-                _write(handles["quarantine.jsonl"], item.to_dict())
-                continue
-            seen_ids.add(item["id"])
-            record, pii_counts = masker.mask_record(item)
-            counts.pii.update(pii_counts)
-            duplicate = dedup.check(record["id"], dedup_text(record))
-            if duplicate:
-                kind, kept_id = duplicate
-                counts.exact_duplicates += kind == "exact"
-                counts.near_duplicates += kind == "near"
-                _write(handles["duplicates.jsonl"], {"id": record["id"], "duplicate_of": kept_id, "kind": kind,
-                                                     "source": record["metadata"]["source_file"],
-                                                     "line": record["metadata"]["source_line"]})
-                continue
-            side = split_of(record["id"], record_label(record), cfg.split.eval_fraction, cfg.split.seed)
-            setattr(counts, side, getattr(counts, side) + 1)
-            _write(handles[f"{side}.jsonl"], record)
     finally:
         for handle in handles.values():
             handle.close()

@@ -1,0 +1,113 @@
+"""Sharded curation: the per-record work (parse, PII masking, dedup features) runs on shards in parallel;
+a single ordered merge makes the decisions that need global state (duplicate ids, dedup, split).
+
+The merge consumes shards in input order, so the outputs are byte-identical to a one-process run
+whatever the number of workers. Memory stays bounded: at most ``window`` shards are in flight,
+plus the deduplicator's index of kept records.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from tuneops.config import CurateConfig
+from tuneops.curate.dedup import DedupFeatures, Deduplicator, dedup_text
+from tuneops.curate.ingest import Quarantined, display_path, iter_input_files, parse_line
+from tuneops.curate.pii import PiiMasker
+
+RawLine = tuple[str, int, bytes]  # (source file as recorded, 1-based line number, raw bytes without newline)
+
+
+@dataclass
+class Prepared:
+    """One input line after the parallel stage.
+
+    ``item`` is the parsed (unmasked) record or its quarantine entry; for records, ``masked``,
+    ``pii`` and ``features`` are filled.
+    """
+
+    item: dict | Quarantined
+    masked: dict | None = None
+    pii: Counter | None = None
+    features: DedupFeatures | None = None
+
+
+def read_shards(inputs: list[Path], shard_size: int, root: Path | None = None) -> Iterator[list[RawLine]]:
+    """Stream the non-blank input lines in order, ``shard_size`` at a time."""
+    shard: list[RawLine] = []
+    for path in iter_input_files(inputs):
+        source = display_path(path, root)
+        with open(path, "rb") as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                raw = raw.rstrip(b"\r\n")
+                if raw.strip():
+                    shard.append((source, line_no, raw))
+                    if len(shard) >= shard_size:
+                        yield shard
+                        shard = []
+    if shard:
+        yield shard
+
+
+def dedup_for(cfg: CurateConfig) -> Deduplicator:
+    """The deduplicator of a curation config (features from any of these are compatible)."""
+    d = cfg.dedup
+    return Deduplicator(d.near_threshold, d.num_perm, d.bands, d.shingle_chars)
+
+
+def prepare_shard(lines: list[RawLine], cfg: CurateConfig, masker: PiiMasker) -> list[Prepared]:
+    """Parse, mask and compute dedup features for one shard (no global state: safe to run anywhere)."""
+    dedup = dedup_for(cfg)
+    prepared = []
+    for source, line_no, raw in lines:
+        item = parse_line(raw, source, line_no, cfg.max_chars)
+        if isinstance(item, Quarantined):
+            prepared.append(Prepared(item))
+            continue
+        masked, pii = masker.mask_record(item)
+        prepared.append(Prepared(item, masked, pii, dedup.features(dedup_text(masked))))
+    return prepared
+
+
+@lru_cache(maxsize=4)
+def _worker_masker(cfg_json: str, key: bytes | None) -> PiiMasker:
+    from tuneops.curate.pipeline import build_masker
+
+    return build_masker(CurateConfig.model_validate_json(cfg_json), key)
+
+
+def prepare_shard_in_worker(lines: list[RawLine], cfg_json: str, key: bytes | None) -> list[Prepared]:
+    """``prepare_shard`` for another process: the config travels as JSON, the masker is rebuilt once per process."""
+    return prepare_shard(lines, CurateConfig.model_validate_json(cfg_json), _worker_masker(cfg_json, key))
+
+
+def ordered_process_map(workers: int, window: int | None = None) -> Callable:
+    """A ``map`` over shards on a pool of ``workers`` processes, results in input order.
+
+    At most ``window`` (default ``2 * workers``) shards are submitted ahead of the one being
+    consumed, which bounds memory however long the input is.
+    """
+    window = window or 2 * workers
+
+    def run(fn: Callable, shards: Iterable) -> Iterator:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: list[Future] = []
+            for shard in shards:
+                pending.append(pool.submit(fn, shard))
+                if len(pending) >= window:
+                    yield pending.pop(0).result()
+            for future in pending:
+                yield future.result()
+
+    return run
+
+
+def default_workers() -> int:
+    """CPU cores available to this process."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
