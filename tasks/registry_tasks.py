@@ -12,6 +12,8 @@ from tuneops.config import Params
 from tuneops.gate import Decision
 from tuneops.registry import apply_decision, register_candidate, setup_tracking
 
+REGISTERED_TAG = "tuneops.registered_version"  # set once the run's adapter is in the registry
+
 
 def unfinished_run(experiment_id: str, root_flow_run_id: str, snapshot_id: str) -> str | None:
     """The MLflow run an earlier attempt of this (root) Prefect flow run left unfinished, if any."""
@@ -21,7 +23,7 @@ def unfinished_run(experiment_id: str, root_flow_run_id: str, snapshot_id: str) 
         return None
     runs = mlflow.MlflowClient().search_runs(
         [experiment_id], f"tags.prefect_root_flow_run_id = '{root_flow_run_id}' and tags.snapshot_id = '{snapshot_id}'")
-    return next((r.info.run_id for r in runs if r.info.status != "FINISHED"), None)
+    return next((r.info.run_id for r in runs if REGISTERED_TAG not in r.data.tags), None)
 
 
 @task(name="start-tracking-run", cache_policy=NO_CACHE, retries=2)
@@ -80,6 +82,7 @@ def register_and_promote(params: Params, run_id: str, snapshot: dict, decision: 
     name = params.project.model_name
     tags = {"snapshot_id": snapshot["id"], "decision": decision.label, "base_model": params.train.base_model}
     version = register_candidate(name, run_id, "adapter", tags)
+    mlflow.MlflowClient().set_tag(run_id, REGISTERED_TAG, str(version.version))
     previous = apply_decision(name, version.version, decision.go, decision.reasons)
     mlflow.MlflowClient().set_terminated(run_id, "FINISHED")
     get_run_logger().info("registered %s version %s: %s", name, version.version, decision.label)

@@ -146,8 +146,15 @@ def test_up_runs_the_pipeline_deployment_then_a_crashed_run_retries_without_dupl
     # 3. Retry the same flow run: it resumes the same MLflow run from its checkpoint and registers once.
     from prefect.states import Scheduled
 
-    with prefect_client(env) as client:
-        client.set_flow_run_state(second, Scheduled(), force=True)
+    # The worker may report the crash a second time a few seconds later; that report would
+    # overwrite our Scheduled state, so retry until the run is really picked up again.
+    for _ in range(5):
+        time.sleep(5)
+        with prefect_client(env) as client:
+            client.set_flow_run_state(second, Scheduled(), force=True)
+        state = wait_for(lambda: (s := state_of(env, second)) not in ("SCHEDULED", "PENDING") and s, 120, "pickup")
+        if state != "CRASHED":
+            break
     wait_for(lambda: state_of(env, second) in ("COMPLETED", "FAILED", "CRASHED"), 900, "the retried run")
     assert state_of(env, second) == "COMPLETED"
     [tracked] = mlflow_client.search_runs([run.info.experiment_id], f"tags.prefect_root_flow_run_id = '{second}'")
