@@ -65,7 +65,9 @@ def main() -> None:
         dedup = Deduplicator(cfg.dedup.near_threshold, cfg.dedup.num_perm, cfg.dedup.bands, cfg.dedup.shingle_chars)
         results.append(timed("dedup", len(masked), lambda: [dedup.check(r["id"], dedup_text(r)) for r in masked]))
         results.append(timed("curate_to_dir (all stages)", args.records,
-                             lambda: curate_to_dir([raw], cfg, Path(tmp) / "out", build_masker(cfg))))
+                             lambda: curate_to_dir([raw], cfg, Path(tmp) / "out", build_masker(cfg), workers=1)))
+        results.append(timed("curate_to_dir, 2 worker processes", args.records,
+                             lambda: curate_to_dir([raw], cfg, Path(tmp) / "out2", build_masker(cfg), workers=2)))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"results": results, "peak_rss_mb": round(peak_mb)}, indent=2))
 

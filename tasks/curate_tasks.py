@@ -36,12 +36,19 @@ def shard_task_runner(params: Params):
         from prefect.task_runners import ProcessPoolTaskRunner
 
         return ProcessPoolTaskRunner(max_workers=workers)
+    address = params.curate.cluster_address
     if kind == "dask":
         try:
             from prefect_dask import DaskTaskRunner
         except ImportError as error:
             raise RuntimeError("curate.task_runner: dask needs `pip install prefect-dask`") from error
-        return DaskTaskRunner(address=params.curate.dask_address) if params.curate.dask_address else DaskTaskRunner()
+        return DaskTaskRunner(address=address) if address else DaskTaskRunner()
+    if kind == "ray":
+        try:
+            from prefect_ray import RayTaskRunner
+        except ImportError as error:
+            raise RuntimeError("curate.task_runner: ray needs `pip install prefect-ray`") from error
+        return RayTaskRunner(address=address) if address else RayTaskRunner()
     from prefect.task_runners import ThreadPoolTaskRunner
 
     return ThreadPoolTaskRunner(max_workers=workers)

@@ -101,12 +101,14 @@ class CurateConfig(Section):
         "Outputs are identical for any value; the ordered merge stays in one process.",
     )
     shard_size: int = Field(1000, gt=0, description="Input lines per shard handed to a worker.")
-    task_runner: Literal["inline", "thread", "process", "dask"] = Field(
+    task_runner: Literal["inline", "thread", "process", "dask", "ray"] = Field(
         "inline", description="inline: shards in the curate task (with `workers` processes); thread/process: "
-        "one Prefect task per shard on a ThreadPool/ProcessPool task runner of `workers`; dask: on the Dask "
-        "cluster at `dask_address` (needs prefect-dask).",
+        "one Prefect task per shard on a ThreadPool/ProcessPool task runner of `workers`; dask/ray: on the "
+        "cluster at `cluster_address` (needs prefect-dask / prefect-ray).",
     )
-    dask_address: str | None = Field(None, description="Dask scheduler address for task_runner: dask.")
+    cluster_address: str | None = Field(
+        None, description="Dask scheduler or Ray cluster address for task_runner dask/ray (default: a local one)."
+    )
 
 
 class VersioningConfig(Section):
