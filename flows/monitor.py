@@ -46,6 +46,10 @@ def drift_monitor(params_file: str = "params.yaml", window_end: str | None = Non
     work_dir = params.resolve(params.paths.state_dir) / "flow-runs" / str(flow_run.get_id() or "local") / "drift"
 
     reference = training_reference(params)
+    if reference is None:  # nothing trained yet: an hourly schedule should not fail for that
+        get_run_logger().warning("no snapshot yet: nothing to compare production inputs with")
+        return {"drift": False, "skipped": "no snapshot yet", "window_start": start.isoformat(),
+                "window_end": end.isoformat(), "event_id": None}
     records = read_production_window(params, start, end)
     check = drift_check(params, reference, records, start, end, work_dir)
     event_id = emit_drift_event(params, reference, check, start, end) if check["drift"] else None

@@ -60,6 +60,8 @@ def retrain(window_start: str, window_end: str, model_name: str | None = None, i
     work_dir = params.resolve(params.paths.state_dir) / "retrain" / key
     work_dir.mkdir(parents=True, exist_ok=True)
     reference = training_reference(params)
+    if reference is None:
+        raise ValueError("no snapshot to retrain from: run the curate flow first")
     production = export_production_window(params, read_production_window(params, start, end), work_dir)
     copy_snapshot_data(params, reference["snapshot_id"], work_dir)
 

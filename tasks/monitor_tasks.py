@@ -36,11 +36,12 @@ def drift_window_key(model: str, start: datetime, end: datetime) -> str:
 
 
 @task(name="training-reference", cache_policy=NO_CACHE, retries=2)
-def training_reference(params: Params) -> dict:
+def training_reference(params: Params) -> dict | None:
     """The snapshot the serving model was trained on: the champion's, else the newest snapshot.
 
     Returns:
-        ``{"snapshot_id", "model_version"}``; ``model_version`` is ``None`` without a champion.
+        ``{"snapshot_id", "model_version"}`` (``model_version`` is ``None`` without a champion),
+        or ``None`` when there is no snapshot yet.
     """
     import mlflow
 
@@ -51,7 +52,7 @@ def training_reference(params: Params) -> dict:
         return {"snapshot_id": store.get(version.tags["snapshot_id"]).id, "model_version": str(version.version)}
     newest = next(iter(store.list()), None)
     if newest is None:
-        raise ValueError("no champion and no snapshot: nothing to compare production inputs with")
+        return None
     return {"snapshot_id": newest.id, "model_version": None}
 
 

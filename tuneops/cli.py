@@ -421,8 +421,9 @@ def monitor(
     from flows.monitor import drift_monitor
 
     result = drift_monitor(str(params_file), window_end, window_hours, parse_overrides(set_))
-    typer.echo(json.dumps({k: result[k] for k in ("drift", "score", "n_reference", "n_current", "window_start",
-                                                  "window_end", "event_id", "report_dir", "mlflow_run_id")}, indent=2))
+    shown = ("drift", "skipped", "score", "n_reference", "n_current", "window_start", "window_end", "event_id",
+             "report_dir", "mlflow_run_id")
+    typer.echo(json.dumps({k: result[k] for k in shown if k in result}, indent=2))
 
 
 @drift_app.command("check")
