@@ -15,7 +15,6 @@ from tuneops.curate.pipeline import (
     build_masker,
     curate_to_dir,
     load_curated,
-    merge_prepared,
     pseudonym_key_from_env,
     write_report,
 )

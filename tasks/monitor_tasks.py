@@ -86,7 +86,7 @@ def drift_check(params: Params, reference: dict, records: list[ProductionRecord]
         "window": f"{start.isoformat()} .. {end.isoformat()}",
         "reference snapshot": reference["snapshot_id"],
     }
-    paths = write_drift_report(result, out_dir, f"Drift report: {params.project.model_name}", context)
+    write_drift_report(result, out_dir, f"Drift report: {params.project.model_name}", context)
     logger.info("drift=%s score=%.3f (%d reference vs %d current inputs)", result.drift, result.score,
                 result.n_reference, result.n_current)
 

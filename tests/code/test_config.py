@@ -1,6 +1,5 @@
 """Config parsing: every config file in the repo validates; bad input names the key."""
 
-from pathlib import Path
 
 import pytest
 import yaml

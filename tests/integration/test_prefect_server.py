@@ -149,9 +149,6 @@ def test_deploy_all_and_run_curate_deployment_on_a_worker(prefect_server, tmp_pa
     prefect(env, "deployment", "run", "tuneops-curate/curate-nightly", "--param", f"params_file={params_file}")
     prefect(env, "worker", "start", "--pool", "cpu", "--run-once")
 
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     runs = [r for r in flow_runs(env) if r.name and r.parameters.get("params_file") == str(params_file)]
     assert [r.state.type.value for r in runs] == ["COMPLETED"]
     snapshots = list((tmp_path / "project" / "state" / "snapshots").glob("*/manifest.json"))
