@@ -105,6 +105,13 @@ def drift_check(params: Params, reference: dict, records: list[ProductionRecord]
     return {**result.to_json(), "report_dir": str(out_dir), "mlflow_run_id": run.info.run_id}
 
 
+def report_link(tracking_uri: str, run_id: str, report_dir: str) -> str:
+    """Where a person opens the drift report: the MLflow run page on a server, else the local HTML file."""
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"{tracking_uri.rstrip('/')}/#/runs/{run_id}/artifacts/drift/drift.html"
+    return str(Path(report_dir) / "drift.html")
+
+
 @task(name="emit-drift-event", cache_policy=NO_CACHE, retries=2)
 def emit_drift_event(params: Params, reference: dict, check: dict, start: datetime, end: datetime) -> str:
     """Emit ``tuneops.drift.detected`` for the model; its id is the window's idempotency key.
@@ -116,7 +123,7 @@ def emit_drift_event(params: Params, reference: dict, check: dict, start: dateti
 
     model = params.project.model_name
     key = drift_window_key(model, start, end)
-    report = f"{params.mlflow_uri} run {check['mlflow_run_id']} artifacts drift/drift.html"
+    report = report_link(params.mlflow_uri, check["mlflow_run_id"], check["report_dir"])
     emit_event(
         event=DRIFT_EVENT,
         resource={"prefect.resource.id": f"tuneops.model.{model}", "prefect.resource.name": model, "tuneops.model": model},
