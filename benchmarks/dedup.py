@@ -1,0 +1,137 @@
+"""Near-duplicate removal: tuneops's Deduplicator against datasketch MinHashLSH, same data, same run.
+
+Generates support messages from the demo generator (fresh seeds), then adds labeled near
+duplicates with light edits (typo, casing, punctuation, a word changed, a greeting added, a
+word dropped), plus "merely similar" records: other messages from the same templates, which
+must be kept. Both engines stream the records in order and keep the first occurrence.
+
+datasketch: ``MinHashLSH(threshold=0.8, num_perm=128)`` over the same character 5-gram shingles,
+a record is a duplicate when the LSH query returns anything. It runs in a venv of its own (any
+venv with ``pip install datasketch``)::
+
+    python benchmarks/dedup.py --datasketch-python .cache/bench-presidio/bin/python --records 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def edit(text: str, rng: random.Random) -> str:
+    words = text.split()
+    kind = rng.choice(["typo", "casing", "punctuation", "word", "greeting", "drop"])
+    i = rng.randrange(len(words))
+    if kind == "typo" and len(words[i]) > 3:
+        w = words[i]
+        j = rng.randrange(1, len(w) - 1)
+        words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    elif kind == "casing":
+        return text.lower() if rng.random() < 0.5 else text.upper()
+    elif kind == "punctuation":
+        return text.replace(".", "!", 1).replace(",", "", 1) + rng.choice(["", "!!", " ?"])
+    elif kind == "word":
+        words[i] = rng.choice(["really", "still", "again", "now", "today"])
+    elif kind == "greeting":
+        return rng.choice(["Hi there, ", "Hello! ", "Good afternoon, "]) + text
+    elif len(words) > 6:
+        del words[i]
+    return " ".join(words)
+
+
+def generate(n: int, seed: int) -> list[dict]:
+    spec = importlib.util.spec_from_file_location("gen", REPO / "data" / "generate_demo_data.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        text = gen.make_ticket(rng, i)["messages"][1]["content"]
+        rows.append({"id": f"r{i}", "text": text, "duplicate_of": None})
+        if rng.random() < 0.15:  # a planted near duplicate, somewhere later in the stream
+            rows.append({"id": f"r{i}-dup", "text": edit(text, rng), "duplicate_of": f"r{i}"})
+    rng.shuffle(rows)
+    # The original must come first for "keep the first occurrence" to be well defined.
+    position = {r["id"]: k for k, r in enumerate(rows)}
+    for r in rows:
+        if r["duplicate_of"] and position[r["id"]] < position[r["duplicate_of"]]:
+            a, b = position[r["id"]], position[r["duplicate_of"]]
+            rows[a], rows[b] = rows[b], rows[a]
+            position[rows[a]["id"]], position[rows[b]["id"]] = a, b
+    return rows
+
+
+def tuneops_engine():
+    sys.path.insert(0, str(REPO))
+    from tuneops.config import load_params
+    from tuneops.curate.shards import dedup_for
+
+    dedup = dedup_for(load_params(REPO / "params.yaml").curate)
+    return lambda rid, text: dedup.check(rid, text) is not None
+
+
+def datasketch_engine():
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.8, num_perm=128)
+
+    def check(rid: str, text: str) -> bool:
+        normal = " ".join(text.lower().split())
+        m = MinHash(num_perm=128)
+        m.update_batch([normal[i:i + 5].encode() for i in range(max(len(normal) - 4, 1))])
+        if lsh.query(m):
+            return True
+        lsh.insert(rid, m)
+        return False
+
+    return check
+
+
+def child(engine: str, data: Path) -> None:
+    check = (tuneops_engine if engine == "tuneops" else datasketch_engine)()
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    start = time.perf_counter()
+    flagged = {r["id"] for r in rows if check(r["id"], r["text"])}
+    seconds = time.perf_counter() - start
+    truth = {r["id"] for r in rows if r["duplicate_of"]}
+    tp = len(flagged & truth)
+    precision, recall = tp / max(len(flagged), 1), tp / max(len(truth), 1)
+    print(json.dumps({"records_per_s": round(len(rows) / seconds, 1), "precision": round(precision, 4),
+                      "recall": round(recall, 4), "f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
+                      "similar_removed": len(flagged - truth), "records": len(rows)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", choices=["tuneops", "datasketch"])
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--records", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=77)
+    parser.add_argument("--datasketch-python", default=os.environ.get("DATASKETCH_PYTHON", ".cache/bench-presidio/bin/python"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.data)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "dedup.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in generate(args.records, args.seed)))
+        results = {}
+        for engine, python in (("tuneops", sys.executable), ("datasketch", args.datasketch_python)):
+            out = subprocess.run([python, __file__, "--child", engine, "--data", str(data)], capture_output=True, text=True)
+            results[engine] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
+                "error": out.stderr.strip().splitlines()[-1][:300]}
+            print(engine, json.dumps(results[engine]), flush=True)
+
+
+if __name__ == "__main__":
+    main()
