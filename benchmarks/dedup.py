@@ -19,11 +19,11 @@ import importlib.util
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from side_by_side import compare
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -122,15 +122,7 @@ def main() -> None:
     if args.child:
         child(args.child, args.data)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "dedup.jsonl"
-        data.write_text("".join(json.dumps(r) + "\n" for r in generate(args.records, args.seed)))
-        results = {}
-        for engine, python in (("tuneops", sys.executable), ("datasketch", args.datasketch_python)):
-            out = subprocess.run([python, __file__, "--child", engine, "--data", str(data)], capture_output=True, text=True)
-            results[engine] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-                "error": out.stderr.strip().splitlines()[-1][:300]}
-            print(engine, json.dumps(results[engine]), flush=True)
+    compare(__file__, generate(args.records, args.seed), {"tuneops": sys.executable, "datasketch": args.datasketch_python})
 
 
 if __name__ == "__main__":

@@ -23,11 +23,12 @@ import importlib.util
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from side_by_side import run_child
 
 REPO = Path(__file__).resolve().parents[1]
 SHIFT = 0.3
@@ -140,15 +141,9 @@ def child(args) -> None:
 
 # ---------------------------------------------------------------- driver
 
-def run_child(python: str, *args: str, timeout: int) -> dict:
-    try:
-        out = subprocess.run([python, __file__, "--child", *args], capture_output=True, text=True, timeout=timeout,
-                             env=os.environ | {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout} s"}
-    if out.returncode != 0:
-        return {"error": out.stderr.strip().splitlines()[-1][:200]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def run_engine(python: str, *args: str, timeout: int) -> dict:
+    return run_child(python, __file__, ["--child", *args], timeout=timeout,
+                     env={"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
 
 
 def main() -> None:
@@ -179,14 +174,14 @@ def main() -> None:
             cur = write_rows(tmp / f"cur-{n}.jsonl", generator.traffic(n, SHIFT, seed=12))
             for engine, python in engines.items():
                 row = {"engine": engine, "n_per_side": n,
-                       **run_child(python, "--engine", engine, "--job", "time", "--reference", str(ref), "--current", str(cur),
+                       **run_engine(python, "--engine", engine, "--job", "time", "--reference", str(ref), "--current", str(cur),
                                    timeout=args.timeout)}
                 print(row, flush=True)
                 results["timing"].append(row)
         base = write_rows(tmp / "pool-base.jsonl", generator.traffic(3 * args.side + 500, 0.0, seed=21))
         new = write_rows(tmp / "pool-new.jsonl", generator.traffic(args.side, 1.0, seed=22))
         for engine, python in engines.items():
-            results["trials"][engine] = run_child(python, "--engine", engine, "--job", "trials", "--reference", str(base),
+            results["trials"][engine] = run_engine(python, "--engine", engine, "--job", "trials", "--reference", str(base),
                                                   "--current", str(new), "--trials", str(args.trials),
                                                   "--side", str(args.side), timeout=args.timeout * 2)
             print(engine, results["trials"][engine], flush=True)

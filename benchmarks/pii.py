@@ -23,12 +23,12 @@ import json
 import os
 import random
 import string
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+
+from side_by_side import compare
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -196,16 +196,8 @@ def main() -> None:
     if args.child:
         child(args.child, args.data)
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "pii.jsonl"
-        data.write_text("".join(json.dumps(r) + "\n" for r in generate(args.records, args.seed)))
-        results = {}
-        for engine, python in (("tuneops", sys.executable), ("presidio", args.presidio_python)):
-            out = subprocess.run([python, __file__, "--child", engine, "--data", str(data)], capture_output=True, text=True,
-                                 env=os.environ | {"HF_HUB_OFFLINE": "1"})
-            results[engine] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-                "error": out.stderr.strip().splitlines()[-1][:300]}
-            print(engine, json.dumps(results[engine]), flush=True)
+    results = compare(__file__, generate(args.records, args.seed),
+                      {"tuneops": sys.executable, "presidio": args.presidio_python}, env={"HF_HUB_OFFLINE": "1"})
     speedup = results["tuneops"].get("records_per_s", 0) / max(results["presidio"].get("records_per_s", 1e-9), 1e-9)
     print(f"tuneops / presidio records/s: {speedup:.1f}x")
 
