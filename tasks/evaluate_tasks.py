@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.version_tasks import snapshot_store
 from tuneops.config import Params
-from tuneops.curate.pipeline import build_masker
+from tuneops.curate.pipeline import detection_masker
 from tuneops.evaluation import evaluate_model
 from tuneops.gate import Decision
 from tuneops.records import read_jsonl
@@ -55,7 +55,7 @@ def evaluate(params: Params, snapshot: dict, name: str, model_dir: str, adapter_
     logger.info("evaluating %s on %d eval records and %d general prompts", name, len(records), len(regression))
     result = evaluate_model(
         name, Path(model_dir), Path(adapter_dir) if adapter_dir else None, records,
-        build_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
+        detection_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
         params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
         progress=lambda n: logger.info("%s: %d/%d answers", name, n, len(records)),
     )

@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.version_tasks import snapshot_store
 from tuneops.config import Params
-from tuneops.curate.pipeline import build_masker
+from tuneops.curate.pipeline import detection_masker
 from tuneops.monitoring.drift import check_drift
 from tuneops.monitoring.embeddings import Embedder
 from tuneops.monitoring.production_log import ProductionRecord, open_production_log
@@ -80,7 +80,7 @@ def drift_check(params: Params, reference: dict, records: list[ProductionRecord]
     ref = chat_sample(read_jsonl(store.data_dir(store.get(reference["snapshot_id"])) / "train.jsonl"))
     cur = production_sample(r for r in records if r.messages)
     embedder = Embedder(params.monitor.drift.embedding_model, params.resolve(params.paths.state_dir) / "embedding-cache")
-    result = check_drift(ref, cur, params.monitor.drift, build_masker(params.curate), embedder)
+    result = check_drift(ref, cur, params.monitor.drift, detection_masker(params.curate), embedder)
     context = {
         "model": f"{params.project.model_name} v{reference['model_version'] or '(no champion)'}",
         "window": f"{start.isoformat()} .. {end.isoformat()}",

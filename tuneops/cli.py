@@ -114,11 +114,17 @@ def curate(
 
 
 def _masker(params: Params):
+    """The curation masker with the key from the environment, else the Prefect Secret block (as the flows do)."""
+    from tasks.curate_tasks import SECRET_BLOCK, pseudonym_key
     from tuneops.curate.pipeline import build_masker, pseudonym_key_from_env
 
-    key = pseudonym_key_from_env(params.curate)
+    try:
+        key = pseudonym_key(params)
+    except Exception:  # noqa: BLE001 - no reachable Prefect API for the Secret block: the environment only
+        key = pseudonym_key_from_env(params.curate)
     if params.curate.pii.mode == "pseudonym" and not key:
-        console.print(f"[red]pseudonym mode needs a key in ${params.curate.pii.key_env}[/red]")
+        console.print(f"[red]pseudonym mode needs a key: set ${params.curate.pii.key_env} or the Prefect "
+                      f"Secret block '{SECRET_BLOCK}'[/red]")
         raise typer.Exit(2)
     return build_masker(params.curate, key)
 
@@ -344,7 +350,7 @@ def evaluate(
     from tasks.evaluate_tasks import eval_records, regression_items
     from tasks.version_tasks import snapshot_store
     from tuneops.base_models import resolve_base_model
-    from tuneops.curate.pipeline import build_masker
+    from tuneops.curate.pipeline import detection_masker
     from tuneops.evaluation import evaluate_model
     from tuneops.lineage import parse_model_ref, resolve_version
 
@@ -364,7 +370,7 @@ def evaluate(
     with console.status(f"evaluating {model} on {len(records)} records"):
         result = evaluate_model(
             model, resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache)), adapter,
-            records, build_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
+            records, detection_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
             params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
         )
     typer.echo(json.dumps({"model": model, "snapshot": snapshots[0].id, "metrics": result.metrics}, indent=2))
@@ -437,7 +443,7 @@ def drift_check(
 ) -> None:
     """Compare two sets of inputs on every drift signal. Exits 0 whether or not there is drift."""
     from tasks.version_tasks import snapshot_store
-    from tuneops.curate.pipeline import build_masker
+    from tuneops.curate.pipeline import detection_masker
     from tuneops.monitoring.drift import check_drift
     from tuneops.monitoring.embeddings import Embedder
     from tuneops.monitoring.report import write_drift_report
@@ -455,7 +461,7 @@ def drift_check(
         console.print(f"[yellow]left out {len(skipped)} unreadable line(s), first: {skipped[0]}[/yellow]")
     embedder = Embedder(params.monitor.drift.embedding_model, params.resolve(params.paths.state_dir) / "embedding-cache")
     with console.status(f"checking drift: {len(sides[0].texts)} reference vs {len(sides[1].texts)} current inputs"):
-        result = check_drift(sides[0], sides[1], params.monitor.drift, build_masker(params.curate), embedder)
+        result = check_drift(sides[0], sides[1], params.monitor.drift, detection_masker(params.curate), embedder)
     if report_dir:
         write_drift_report(result, report_dir, "tuneops drift check", {"reference": reference, "current": current})
     if as_json:

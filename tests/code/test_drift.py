@@ -134,3 +134,20 @@ def test_monitor_config_rejects_unknown_signal():
     with pytest.raises(ConfigError, match="monitor.drift.min_score"):
         parse_params({"monitor": {"drift": {"min_score": {"embeddings": 0.1}}}})
     assert np.isclose(PARAMS.monitor.drift.alpha, 0.01)
+
+
+def test_pseudonym_mode_needs_no_key_to_check_drift(tmp_path, monkeypatch):
+    """Finding PII (drift, leak scans) uses a placeholder detector, so pseudonym mode without a key still works."""
+    from tuneops.curate.pipeline import detection_masker
+
+    monkeypatch.delenv("TUNEOPS_PSEUDONYM_KEY", raising=False)
+    cfg = PARAMS.curate.model_copy(update={"pii": PARAMS.curate.pii.model_copy(update={"mode": "pseudonym"})})
+    assert detection_masker(cfg).find("mail jane.doe@example.com") == [(5, 25, "email")]
+    params_file = write_params(tmp_path, {"curate": {"pii": {"mode": "pseudonym"}},
+                                          "monitor": {"drift": {"signals": ["length", "pii"]}}})
+    data = tmp_path / "w.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in traffic(150, 0.0, seed=3)) + "\n")
+    result = CliRunner().invoke(app, ["drift", "check", "--reference", str(data), "--current", str(data), "--json",
+                                      "--params", str(params_file)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["drift"] is False

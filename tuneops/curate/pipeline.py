@@ -73,6 +73,12 @@ def build_masker(cfg: CurateConfig, key: bytes | None = None) -> PiiMasker:
     return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns))
 
 
+def detection_masker(cfg: CurateConfig) -> PiiMasker:
+    """A masker for *finding* PII (leak scans, drift signals): the configured entity types and
+    patterns, placeholder mode, so it needs no pseudonymisation key whatever ``pii.mode`` is."""
+    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns))
+
+
 def pseudonym_key_from_env(cfg: CurateConfig) -> bytes | None:
     """The pseudonymisation key from the configured environment variable, if set."""
     value = os.environ.get(cfg.pii.key_env)
