@@ -14,14 +14,12 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.version_tasks import snapshot_store
 from tuneops.config import Params
-from tuneops.curate.pipeline import detection_masker
-from tuneops.monitoring.drift import check_drift
-from tuneops.monitoring.embeddings import Embedder
+from tuneops.monitoring.embeddings import check_with_params
 from tuneops.monitoring.production_log import ProductionRecord, open_production_log
 from tuneops.monitoring.report import drift_markdown, write_drift_report
 from tuneops.monitoring.retrain_data import production_to_chat
-from tuneops.monitoring.samples import chat_sample, production_sample
-from tuneops.records import read_jsonl, write_jsonl
+from tuneops.monitoring.samples import production_sample, snapshot_sample
+from tuneops.records import write_jsonl
 from tuneops.registry import champion_version, setup_tracking
 
 DRIFT_EVENT = "tuneops.drift.detected"
@@ -77,10 +75,9 @@ def drift_check(params: Params, reference: dict, records: list[ProductionRecord]
 
     logger = get_run_logger()
     store = snapshot_store(params)
-    ref = chat_sample(read_jsonl(store.data_dir(store.get(reference["snapshot_id"])) / "train.jsonl"))
+    ref = snapshot_sample(store.data_dir(store.get(reference["snapshot_id"])))
     cur = production_sample(r for r in records if r.messages)
-    embedder = Embedder(params.monitor.drift.embedding_model, params.resolve(params.paths.state_dir) / "embedding-cache")
-    result = check_drift(ref, cur, params.monitor.drift, detection_masker(params.curate), embedder)
+    result = check_with_params(ref, cur, params)
     context = {
         "model": f"{params.project.model_name} v{reference['model_version'] or '(no champion)'}",
         "window": f"{start.isoformat()} .. {end.isoformat()}",

@@ -443,9 +443,7 @@ def drift_check(
 ) -> None:
     """Compare two sets of inputs on every drift signal. Exits 0 whether or not there is drift."""
     from tasks.version_tasks import snapshot_store
-    from tuneops.curate.pipeline import detection_masker
-    from tuneops.monitoring.drift import check_drift
-    from tuneops.monitoring.embeddings import Embedder
+    from tuneops.monitoring.embeddings import check_with_params
     from tuneops.monitoring.report import write_drift_report
     from tuneops.monitoring.samples import load_side
 
@@ -459,9 +457,8 @@ def drift_check(
         raise typer.Exit(2) from None
     if skipped:
         console.print(f"[yellow]left out {len(skipped)} unreadable line(s), first: {skipped[0]}[/yellow]")
-    embedder = Embedder(params.monitor.drift.embedding_model, params.resolve(params.paths.state_dir) / "embedding-cache")
     with console.status(f"checking drift: {len(sides[0].texts)} reference vs {len(sides[1].texts)} current inputs"):
-        result = check_drift(sides[0], sides[1], params.monitor.drift, detection_masker(params.curate), embedder)
+        result = check_with_params(sides[0], sides[1], params)
     if report_dir:
         write_drift_report(result, report_dir, "tuneops drift check", {"reference": reference, "current": current})
     if as_json:
@@ -483,33 +480,21 @@ def serve(
     params_file: Path = PARAMS_OPTION,
 ) -> None:
     """Serve the champion (base + LoRA adapter) over HTTP and log every request for drift monitoring."""
-    import mlflow
     import uvicorn
 
-    from tuneops.base_models import resolve_base_model
-    from tuneops.evaluation import load_for_eval
-    from tuneops.lineage import parse_model_ref, resolve_version
     from tuneops.monitoring.production_log import open_production_log
-    from tuneops.serving import LoadedModel, create_app
+    from tuneops.serving import ModelNotFound, create_app, load_served_model
 
     params = _load(params_file)
-    base_dir = resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache))
-    name, version, adapter = params.project.model_name, None, None
-    if model != "base":
-        mlflow.set_tracking_uri(params.mlflow_uri)
-        try:
-            found = resolve_version(mlflow.MlflowClient(), parse_model_ref(model or f"{name}@champion"))
-        except Exception as error:  # noqa: BLE001 - no registry entry yet: say what to do
-            console.print(f"[red]cannot resolve {model or name + '@champion'}: {error}; run the pipeline first "
-                          "or serve --model base[/red]")
-            raise typer.Exit(1) from None
-        name, version = found.name, str(found.version)
-        adapter = Path(mlflow.artifacts.download_artifacts(artifact_uri=found.source))
-    tokenizer, loaded = load_for_eval(base_dir, adapter)
+    try:
+        loaded = load_served_model(params, model)
+    except ModelNotFound as error:
+        console.print(f"[red]{error}; run the pipeline first or serve --model base[/red]")
+        raise typer.Exit(1) from None
     log = open_production_log(params.monitor.production_log, params.root)
-    console.print(f"serving {name} v{version or 'base'} on http://{host}:{port} (log: {params.monitor.production_log})")
-    uvicorn.run(create_app(LoadedModel(tokenizer, loaded, name, version), log, params.curate.max_chars),
-                host=host, port=port, log_level="info")
+    console.print(f"serving {loaded.name} v{loaded.version or 'base'} on http://{host}:{port} "
+                  f"(log: {params.monitor.production_log})")
+    uvicorn.run(create_app(loaded, log, params.curate.max_chars), host=host, port=port, log_level="info")
 
 
 @app.command("prepare-model")

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -43,6 +44,38 @@ class LoadedModel:
     model: Any
     name: str
     version: str | None
+
+
+class ModelNotFound(LookupError):
+    """The model reference does not resolve in the registry."""
+
+
+def load_served_model(params, model: str | None = None) -> LoadedModel:
+    """The base model plus the adapter of ``model`` (``MODEL[:V|@ALIAS]``, default the champion;
+    ``"base"`` for the base model alone), ready to serve.
+
+    Raises:
+        ModelNotFound: The reference does not resolve (e.g. no champion yet).
+    """
+    import mlflow
+
+    from tuneops.base_models import resolve_base_model
+    from tuneops.evaluation import load_for_eval
+    from tuneops.lineage import parse_model_ref, resolve_version
+
+    base_dir = resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache))
+    name, version, adapter = params.project.model_name, None, None
+    if model != "base":
+        reference = model or f"{name}@champion"
+        mlflow.set_tracking_uri(params.mlflow_uri)
+        try:
+            found = resolve_version(mlflow.MlflowClient(), parse_model_ref(reference))
+        except Exception as error:  # noqa: BLE001 - MLflow raises its own types for "not found"
+            raise ModelNotFound(f"cannot resolve {reference}: {error}") from error
+        name, version = found.name, str(found.version)
+        adapter = Path(mlflow.artifacts.download_artifacts(artifact_uri=found.source))
+    tokenizer, loaded = load_for_eval(base_dir, adapter)
+    return LoadedModel(tokenizer, loaded, name, version)
 
 
 def create_app(loaded: LoadedModel, log, max_chars: int = 8000):

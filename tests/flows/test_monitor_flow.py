@@ -45,6 +45,20 @@ def test_drift_report_event_and_idempotent_retrain(harness, tmp_path, tiny_model
     first = pipeline(params_file)
     assert first["decision"] == "GO"
 
+    # `tuneops serve` resolves the champion from the registry: base model + that version's adapter.
+    from fastapi.testclient import TestClient
+
+    from tuneops.serving import ModelNotFound, create_app, load_served_model
+
+    params = load_params(params_file)
+    served = load_served_model(params)
+    assert (served.name, served.version) == ("demo-model", "1") and hasattr(served.model, "peft_config")
+    health = TestClient(create_app(served, open_production_log(params.monitor.production_log, params.root))).get("/healthz")
+    assert health.json()["model_version"] == "1"
+    assert load_served_model(params, "base").version is None
+    with pytest.raises(ModelNotFound, match="demo-model:7"):
+        load_served_model(params, "demo-model:7")
+
     # Hour 1 in distribution, hour 2 with 30% of requests on a new topic.
     log_traffic(params_file, WINDOW_END - timedelta(hours=2), 200, 0.0, seed=1)
     log_traffic(params_file, WINDOW_END - timedelta(hours=1), 200, 0.3, seed=2)

@@ -57,6 +57,11 @@ class TextSample:
         """The sub-sample at ``index``."""
         return TextSample([self.texts[i] for i in index], [self.labels[i] for i in index])
 
+    @classmethod
+    def join(cls, parts: Sequence[TextSample]) -> TextSample:
+        """The samples one after another."""
+        return cls([t for p in parts for t in p.texts], [x for p in parts for x in p.labels])
+
 
 @dataclass
 class Signal:

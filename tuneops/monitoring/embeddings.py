@@ -70,3 +70,16 @@ class Embedder:
             np.save(tmp, vectors)
             tmp.replace(path)
         return vectors
+
+
+def check_with_params(reference, current, params):
+    """``check_drift`` configured from params: signals, the keyless PII detector, the cached embedder.
+
+    The embedding cache lives in ``<state_dir>/embedding-cache``, so the reference (the same
+    snapshot every hour) is embedded once.
+    """
+    from tuneops.curate.pipeline import detection_masker
+    from tuneops.monitoring.drift import check_drift
+
+    embedder = Embedder(params.monitor.drift.embedding_model, params.resolve(params.paths.state_dir) / "embedding-cache")
+    return check_drift(reference, current, params.monitor.drift, detection_masker(params.curate), embedder)

@@ -56,8 +56,7 @@ def file_sample(path: Path, skipped: list[str] | None = None) -> TextSample:
             except ValueError as error:  # UnicodeDecodeError, JSONDecodeError, ValidationError
                 if skipped is not None:
                     skipped.append(f"{path}:{line_no}: {str(error).splitlines()[0][:120]}")
-    a, b = chat_sample(chats), production_sample(logged)
-    return TextSample(a.texts + b.texts, a.labels + b.labels)
+    return TextSample.join([chat_sample(chats), production_sample(logged)])
 
 
 def load_side(spec: str, snapshot_dir: Callable[[str], Path], skipped: list[str] | None = None) -> TextSample:
@@ -73,8 +72,12 @@ def load_side(spec: str, snapshot_dir: Callable[[str], Path], skipped: list[str]
         files = sorted(path.glob("*.jsonl"))
         if not files:
             raise FileNotFoundError(f"{spec}: directory without *.jsonl files")
-        parts = [file_sample(f, skipped) for f in files]
-        return TextSample([t for p in parts for t in p.texts], [x for p in parts for x in p.labels])
+        return TextSample.join([file_sample(f, skipped) for f in files])
     if path.is_file():
         return file_sample(path, skipped)
-    return chat_sample(read_jsonl(snapshot_dir(spec) / "train.jsonl"))
+    return snapshot_sample(snapshot_dir(spec))
+
+
+def snapshot_sample(data_dir: Path) -> TextSample:
+    """The reference a model is compared with: its snapshot's train split (what it learned from)."""
+    return chat_sample(read_jsonl(Path(data_dir) / "train.jsonl"))
