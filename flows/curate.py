@@ -17,6 +17,7 @@ from tasks.curate_tasks import (
 from tasks.version_tasks import snapshot_dataset
 from tuneops.config import load_params
 from tuneops.curate.pipeline import merge_prepared
+from tuneops.curate.shards import resolve_workers
 
 
 class ValidationFailed(RuntimeError):
@@ -63,8 +64,8 @@ def curate_shards(params_file: str, out_dir: str, overrides: dict | None = None)
         3. validate-and-report: Great Expectations suites, ``report.json``, the curation artifact.
     """
     params = load_params(params_file, overrides)
-    workers = params.curate.workers or 2
-    prepared = prepare_shards_on_runner(params, pseudonym_key(params), window=2 * workers)
+    window = 2 * resolve_workers(params.curate.workers)
+    prepared = prepare_shards_on_runner(params, pseudonym_key(params), window=window)
     counts = merge_prepared(prepared, params.curate, Path(out_dir),
                             progress=lambda n: get_run_logger().info("merged %d input lines", n))
     return validate_and_report(params, Path(out_dir), counts)

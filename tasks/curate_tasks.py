@@ -14,6 +14,7 @@ from tuneops.config import Params
 from tuneops.curate.pipeline import (
     build_masker,
     curate_to_dir,
+    detection_masker,
     load_curated,
     pseudonym_key_from_env,
     write_report,
@@ -27,9 +28,9 @@ SECRET_BLOCK = "tuneops-pseudonym-key"
 
 def shard_task_runner(params: Params):
     """The Prefect task runner for ``curate.task_runner`` (thread/process pools of ``curate.workers``, or Dask)."""
-    from tuneops.curate.shards import default_workers
+    from tuneops.curate.shards import resolve_workers
 
-    workers = params.curate.workers or default_workers()
+    workers = resolve_workers(params.curate.workers)
     kind = params.curate.task_runner
     if kind == "process":
         from prefect.task_runners import ProcessPoolTaskRunner
@@ -82,7 +83,7 @@ def curate_dataset(params: Params, out_dir: Path) -> dict:
         inputs, params.curate, out_dir, masker, root=params.root,
         progress=lambda n: logger.info("curated %d input lines", n),
     )
-    return finish_curation(params, out_dir, counts, masker)
+    return finish_curation(params, out_dir, counts)
 
 
 @task(name="prepare-shard", cache_policy=NO_CACHE, retries=2, persist_result=False)
@@ -107,16 +108,19 @@ def prepare_shards_on_runner(params: Params, key: bytes | None, window: int) -> 
 @task(name="validate-and-report", cache_policy=NO_CACHE)
 def validate_and_report(params: Params, out_dir: Path, counts) -> dict:
     """Validation, ``report.json`` and the curation artifact for merged shards (see ``finish_curation``)."""
-    return finish_curation(params, out_dir, counts, build_masker(params.curate, pseudonym_key(params)))
+    return finish_curation(params, out_dir, counts)
 
 
-def finish_curation(params: Params, out_dir: Path, counts, masker) -> dict:
-    """Validate the curated outputs, write ``report.json`` and publish the curation artifact."""
+def finish_curation(params: Params, out_dir: Path, counts) -> dict:
+    """Validate the curated outputs, write ``report.json`` and publish the curation artifact.
+
+    The residual-PII check only finds PII, so it uses the keyless detector: no second key lookup.
+    """
     logger = get_run_logger()
     logger.info("kept %d train + %d eval, removed %d duplicates, quarantined %d",
                 counts.train, counts.eval, counts.duplicates, counts.quarantined)
     validation = validate_curated(load_curated(out_dir), counts.duplicates, counts.inputs - counts.quarantined,
-                                  params.curate, masker)
+                                  params.curate, detection_masker(params.curate))
     report = write_report(out_dir, counts, validation)
     create_markdown_artifact(curation_markdown(report), key="curation-report", description="Curation counts, PII, validation")
     if os.environ.get(params.curate.pii.key_env):

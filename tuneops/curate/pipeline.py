@@ -118,15 +118,15 @@ def curate_to_dir(
         The per-stage counts; conservation is checked before returning.
     """
     from tuneops.curate.shards import (
-        default_workers,
         ordered_process_map,
         prepare_shard,
         prepare_shard_in_worker,
         read_shards,
+        resolve_workers,
     )
 
     workers = cfg.workers if workers is None else workers
-    workers = workers or default_workers()
+    workers = resolve_workers(workers)
     shards = read_shards(inputs, cfg.shard_size, root)
     if workers > 1:
         prepare = partial(prepare_shard_in_worker, cfg_json=cfg.model_dump_json(), key=masker.key)

@@ -108,6 +108,8 @@ def ordered_process_map(workers: int, window: int | None = None) -> Callable:
     return run
 
 
-def default_workers() -> int:
-    """CPU cores available to this process."""
+def resolve_workers(setting: int) -> int:
+    """``curate.workers`` as a process count: 0 means the CPU cores available to this process."""
+    if setting:
+        return setting
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
