@@ -14,16 +14,14 @@ venv with ``pip install datasketch``)::
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
-import os
 import random
 import sys
 import time
 from pathlib import Path
 
-from side_by_side import compare
+import side_by_side
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -111,19 +109,6 @@ def child(engine: str, data: Path) -> None:
                       "similar_removed": len(flagged - truth), "records": len(rows)}))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=["tuneops", "datasketch"])
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--records", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=77)
-    parser.add_argument("--datasketch-python", default=os.environ.get("DATASKETCH_PYTHON", ".cache/bench-presidio/bin/python"))
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.data)
-        return
-    compare(__file__, generate(args.records, args.seed), {"tuneops": sys.executable, "datasketch": args.datasketch_python})
-
-
 if __name__ == "__main__":
-    main()
+    side_by_side.main(__doc__, __file__, child, generate, baseline="datasketch", records=5000, seed=77,
+                      env=None)

@@ -18,7 +18,6 @@ Presidio (AnalyzerEngine + AnonymizerEngine, spaCy ``en_core_web_sm`` from the P
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -28,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from side_by_side import compare
+import side_by_side
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -185,22 +184,6 @@ def child(engine: str, data: Path) -> None:
                       "lookalikes_destroyed": round(destroyed / look_total, 4)}))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=["tuneops", "presidio"])
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--records", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--presidio-python", default=os.environ.get("PRESIDIO_PYTHON", ".cache/bench-presidio/bin/python"))
-    args = parser.parse_args()
-    if args.child:
-        child(args.child, args.data)
-        return
-    results = compare(__file__, generate(args.records, args.seed),
-                      {"tuneops": sys.executable, "presidio": args.presidio_python}, env={"HF_HUB_OFFLINE": "1"})
-    speedup = results["tuneops"].get("records_per_s", 0) / max(results["presidio"].get("records_per_s", 1e-9), 1e-9)
-    print(f"tuneops / presidio records/s: {speedup:.1f}x")
-
-
 if __name__ == "__main__":
-    main()
+    side_by_side.main(__doc__, __file__, child, generate, baseline="presidio", records=2000, seed=2026,
+                      env={"HF_HUB_OFFLINE": "1"})

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,13 +52,21 @@ def prefect(env, *args, timeout=300) -> str:
     return result.stdout
 
 
-def flow_runs(env, deployment: str | None = None) -> list:
-    """Flow runs on the server (of one deployment, ``flow/deployment``, when given)."""
+@contextmanager
+def prefect_client(env):
+    """A sync Prefect client for the server in ``env``."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}), get_client(sync_client=True) as client:
+        yield client
+
+
+def flow_runs(env, deployment: str | None = None) -> list:
+    """Flow runs on the server (of one deployment, ``flow/deployment``, when given)."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    with prefect_client(env) as client:
         if deployment is None:
             return client.read_flow_runs()
         name = deployment.split("/")[1]

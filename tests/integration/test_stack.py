@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import REPO, write_params
-from tests.integration.test_prefect_server import free_port, wait_for
+from tests.integration.test_prefect_server import free_port, prefect_client, wait_for
 
 BIN = Path(sys.executable).parent
 FAST = {
@@ -57,24 +57,6 @@ def stack(tmp_path, tiny_model_dir):
         for service in recorded:
             assert not Path(f"/proc/{service['pid']}").exists() or \
                 Path(f"/proc/{service['pid']}/stat").read_text().split(")")[1].split()[0] == "Z", service["name"]
-
-
-def prefect_client(env):
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    class Client:
-        def __enter__(self):
-            self.settings = temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]})
-            self.settings.__enter__()
-            self.client = get_client(sync_client=True).__enter__()
-            return self.client
-
-        def __exit__(self, *exc):
-            self.client.__exit__(*exc)
-            self.settings.__exit__(*exc)
-
-    return Client()
 
 
 def run_deployment(env, name: str, parameters: dict) -> str:
