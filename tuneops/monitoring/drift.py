@@ -132,7 +132,7 @@ def mask_texts(texts: Sequence[str], masker: PiiMasker) -> tuple[list[str], list
         # Splice placeholders over the detected spans (no per-record regex as in curation: one turn only).
         parts, last = [], 0
         for start, end, entity in masker.find(text):
-            parts += [text[last:start], f"<{entity.upper()}>"]
+            parts += [text[last:start], masker.replacement(text[start:end], entity)]
             last = end
         clean = MASK_TAG.sub(lambda m: f"<{m.group(1)}>", "".join(parts) + text[last:])
         masked.append(clean)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -146,12 +146,3 @@ def open_production_log(location: str, root: Path = Path(".")) -> JsonlProductio
         return SqlProductionLog(location)
     path = Path(location)
     return JsonlProductionLog(path if path.is_absolute() else root / path)
-
-
-def append_all(log, records: Iterable[ProductionRecord]) -> int:
-    """Append many records; return the count."""
-    count = 0
-    for record in records:
-        log.append(record)
-        count += 1
-    return count
