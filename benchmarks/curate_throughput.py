@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tuneops.config import parse_params
 from tuneops.curate.dedup import Deduplicator, dedup_text
+from tuneops.records import batched
 from tuneops.curate.ingest import ingest
 from tuneops.curate.pipeline import build_masker, curate_to_dir
 
@@ -63,7 +64,8 @@ def main() -> None:
             timed("pii_mask", len(records), lambda: masked.extend(masker.mask_record(r)[0] for r in records)),
         ]
         dedup = Deduplicator(cfg.dedup.near_threshold, cfg.dedup.num_perm, cfg.dedup.bands, cfg.dedup.shingle_chars)
-        results.append(timed("dedup", len(masked), lambda: [dedup.check(r["id"], dedup_text(r)) for r in masked]))
+        results.append(timed("dedup", len(masked), lambda: [dedup.check_many([r["id"] for r in batch], [dedup_text(r) for r in batch])
+                                                             for batch in batched(masked, cfg.shard_size)]))
         results.append(timed("curate_to_dir (all stages)", args.records,
                              lambda: curate_to_dir([raw], cfg, Path(tmp) / "out", build_masker(cfg), workers=1)))
         results.append(timed("curate_to_dir, 2 worker processes", args.records,

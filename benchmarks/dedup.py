@@ -3,7 +3,10 @@
 Generates support messages from the demo generator (fresh seeds), then adds labeled near
 duplicates with light edits (typo, casing, punctuation, a word changed, a greeting added, a
 word dropped), plus "merely similar" records: other messages from the same templates, which
-must be kept. Both engines stream the records in order and keep the first occurrence.
+must be kept. When the templates happen to produce the very same message twice, the repeat is
+labeled a duplicate too. Both engines stream the records in order and keep the first
+occurrence; tuneops takes them in shards of ``curate.shard_size`` as its pipeline does
+(features for a shard at once), datasketch one at a time (its API has no batch query).
 
 datasketch: ``MinHashLSH(threshold=0.8, num_perm=128)`` over the same character 5-gram shingles,
 a record is a duplicate when the LSH query returns anything. It runs in a venv of its own (any
@@ -52,10 +55,15 @@ def generate(n: int, seed: int) -> list[dict]:
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     rng = random.Random(seed)
-    rows = []
+    rows, first_with_text = [], {}
     for i in range(n):
         text = gen.make_ticket(rng, i)["messages"][1]["content"]
-        rows.append({"id": f"r{i}", "text": text, "duplicate_of": None})
+        # The templates sometimes produce the very same message twice: that is a duplicate, not a
+        # "merely similar" record (it is the first occurrence until the shuffle below reorders it).
+        key = " ".join(text.lower().split())
+        rows.append({"id": f"r{i}", "text": text, "duplicate_of": first_with_text.setdefault(key, f"r{i}")})
+        if rows[-1]["duplicate_of"] == f"r{i}":
+            rows[-1]["duplicate_of"] = None
         if rng.random() < 0.15:  # a planted near duplicate, somewhere later in the stream
             rows.append({"id": f"r{i}-dup", "text": edit(text, rng), "duplicate_of": f"r{i}"})
     rng.shuffle(rows)
@@ -73,9 +81,20 @@ def tuneops_engine():
     sys.path.insert(0, str(REPO))
     from tuneops.config import load_params
     from tuneops.curate.shards import dedup_for
+    from tuneops.records import batched
 
-    dedup = dedup_for(load_params(REPO / "params.yaml").curate)
-    return lambda rid, text: dedup.check(rid, text) is not None
+    cfg = load_params(REPO / "params.yaml").curate
+    dedup = dedup_for(cfg)
+
+    def check_stream(rows: list[dict]) -> set[str]:
+        # Records stream through in shards of `curate.shard_size`, as in the curation pipeline.
+        flagged = set()
+        for batch in batched(rows, cfg.shard_size):
+            results = dedup.check_many([r["id"] for r in batch], [r["text"] for r in batch])
+            flagged.update(r["id"] for r, found in zip(batch, results) if found)
+        return flagged
+
+    return check_stream
 
 
 def datasketch_engine():
@@ -83,23 +102,26 @@ def datasketch_engine():
 
     lsh = MinHashLSH(threshold=0.8, num_perm=128)
 
-    def check(rid: str, text: str) -> bool:
-        normal = " ".join(text.lower().split())
-        m = MinHash(num_perm=128)
-        m.update_batch([normal[i:i + 5].encode() for i in range(max(len(normal) - 4, 1))])
-        if lsh.query(m):
-            return True
-        lsh.insert(rid, m)
-        return False
+    def check_stream(rows: list[dict]) -> set[str]:
+        flagged = set()
+        for r in rows:
+            normal = " ".join(r["text"].lower().split())
+            m = MinHash(num_perm=128)
+            m.update_batch([normal[i:i + 5].encode() for i in range(max(len(normal) - 4, 1))])
+            if lsh.query(m):
+                flagged.add(r["id"])
+            else:
+                lsh.insert(r["id"], m)
+        return flagged
 
-    return check
+    return check_stream
 
 
 def child(engine: str, data: Path) -> None:
-    check = (tuneops_engine if engine == "tuneops" else datasketch_engine)()
+    check_stream = (tuneops_engine if engine == "tuneops" else datasketch_engine)()
     rows = [json.loads(line) for line in data.read_text().splitlines()]
     start = time.perf_counter()
-    flagged = {r["id"] for r in rows if check(r["id"], r["text"])}
+    flagged = check_stream(rows)
     seconds = time.perf_counter() - start
     truth = {r["id"] for r in rows if r["duplicate_of"]}
     tp = len(flagged & truth)

@@ -159,22 +159,24 @@ def dedup(
     params_file: Path = PARAMS_OPTION,
 ) -> None:
     """Remove exact and near duplicates, keeping the first occurrence."""
-    from tuneops.curate.dedup import Deduplicator, dedup_text
-    from tuneops.records import read_jsonl
+    from tuneops.curate.dedup import dedup_text
+    from tuneops.curate.shards import dedup_for
+    from tuneops.records import batched, read_jsonl
 
-    cfg = _load(params_file).curate.dedup
-    deduplicator = Deduplicator(cfg.near_threshold, cfg.num_perm, cfg.bands, cfg.shingle_chars)
+    params = _load(params_file)
+    deduplicator = dedup_for(params.curate)
     kept = removed = 0
     output.parent.mkdir(parents=True, exist_ok=True)
     with open(output, "w", encoding="utf-8") as keep, open(duplicates, "w", encoding="utf-8") as dups:
-        for record in read_jsonl(input_file):
-            found = deduplicator.check(record["id"], dedup_text(record))
-            if found:
-                dups.write(json.dumps({"id": record["id"], "duplicate_of": found[1], "kind": found[0]}) + "\n")
-                removed += 1
-            else:
-                keep.write(json.dumps(record, ensure_ascii=False) + "\n")
-                kept += 1
+        for batch in batched(read_jsonl(input_file), params.curate.shard_size):
+            found_all = deduplicator.check_many([r["id"] for r in batch], [dedup_text(r) for r in batch])
+            for record, found in zip(batch, found_all):
+                if found:
+                    dups.write(json.dumps({"id": record["id"], "duplicate_of": found[1], "kind": found[0]}) + "\n")
+                    removed += 1
+                else:
+                    keep.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    kept += 1
     typer.echo(json.dumps({"kept": kept, "duplicates": removed}))
 
 

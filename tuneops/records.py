@@ -84,3 +84,15 @@ def record_label(record: dict) -> str | None:
     except (ValueError, KeyError, IndexError, TypeError):
         return None
     return str(answer["category"]) if isinstance(answer, dict) and "category" in answer else None
+
+
+def batched(rows: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of ``size`` items (the last may be shorter); ``itertools.batched`` needs Python 3.12."""
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

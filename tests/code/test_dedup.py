@@ -52,3 +52,36 @@ def test_minhash_estimate_tracks_true_jaccard():
         other = shingles(variant, 5)
         estimate = float((dedup.signature(base) == dedup.signature(other)).mean())
         assert abs(estimate - jaccard(base, other)) < 0.12, variant
+
+
+def test_a_left_out_or_mistyped_number_is_still_a_near_duplicate():
+    dedup = Deduplicator()
+    dedup.check("a", BASE)
+    assert dedup.check("dropped", BASE.replace("ORD-123456 ", "")) == ("near", "a")
+    assert dedup.check("swapped", BASE.replace("123456", "124356")) == ("near", "a")
+
+
+def test_short_numbers_with_swapped_digits_are_different_values():
+    dedup = Deduplicator()
+    base = "Exports from the mobile app are empty since version 4.12.3 on my phone, can you check please?"
+    dedup.check("a", base)
+    assert dedup.check("b", base.replace("4.12.3", "4.21.3")) is None
+
+
+def test_features_do_not_depend_on_the_batch():
+    """Sharded curation is byte-identical for any shard size only if each text's features are its own."""
+    texts = [BASE, "", "abc", "Ünïcode tëxt with émojis 🙂 and more", BASE.upper(), "x" * 4, "y" * 5]
+    dedup = Deduplicator()
+    together = dedup.features_batch(texts)
+    for text, batch_features in zip(texts, together):
+        alone = dedup.features(text)
+        assert alone.band_keys == batch_features.band_keys
+        assert alone.shingles.tolist() == batch_features.shingles.tolist()
+    assert dedup.features("abc").band_keys != dedup.features("abd").band_keys
+
+
+def test_earliest_kept_record_wins():
+    dedup = Deduplicator(threshold=0.5)
+    first = BASE.replace("Hi team, my order", "Hello folks, the parcel")  # Jaccard to BASE 0.72
+    second = BASE.replace("Could you look into it? Thanks", "Please check on it soon. Cheers")  # 0.55; 0.39 to first
+    assert dedup.check_many(["a", "b", "c"], [first, second, BASE]) == [None, None, ("near", "a")]

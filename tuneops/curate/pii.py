@@ -2,9 +2,11 @@
 
 Detection is pattern based with validators (Luhn for cards, ISO 7064 mod-97
 for IBANs, octet ranges for IPs) so look-alikes such as order numbers,
-versions and prices survive. Person names are found from conversational cues
-("my name is", sign-offs) and then masked wherever the same name occurs in
-the record, including the assistant turn, so masking is consistent.
+versions and prices survive. Person names are found from conversational cues ("my name is", sign-offs)
+and, without a cue, as two or three capitalised words whose first is a known
+first name or whose last is a known surname (``names.gazetteer``). A name is
+then masked wherever it occurs in the record, including the assistant turn,
+so masking is consistent.
 
 Two modes:
 
@@ -24,8 +26,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|[A-Z][a-z]+(?:weg|strasse|straße|gasse))"
-NAME = r"[A-Z][a-z'’-]+(?:\s[A-Z][a-z'’-]+){0,2}"
+from tuneops.curate.names import english_words, gazetteer
+
+STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
+# Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
+STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
+# Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
+STREET_PREFIX_BEFORE_NUMBER = r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Carrer|Strada|Ulica)"
+STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)"
+NAME_WORD = r"[A-Z](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
+NAME = rf"{NAME_WORD}(?:\s{NAME_WORD}){{0,2}}"
 
 
 def luhn_valid(digits: str) -> bool:
@@ -91,27 +101,61 @@ def _detectors() -> list[Detector]:
             r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
         )),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
-        Detector("iban", re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"), validate=iban_valid),
+        Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
+            r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b"), validate=iban_valid),
         Detector("credit_card", re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), validate=_card_valid),
         Detector("ssn", re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])"), validate=_ssn_valid),
         Detector("ip_address", re.compile(
             r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
         ), validate=_ip_valid),
         Detector("date_of_birth", re.compile(
-            r"(?i:\b(?:born on|born|date of birth|d\.?o\.?b\.?)[:\s]+)"
+            r"(?i:\b(?:born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?)(?:\s+(?:is|was|=))?[:\s]+)"
             r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})"
         ), group=1),
         Detector("phone", re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,6}){1,4}(?![\w-])"
+            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{2,8}){1,4}(?![\w-])"
         ), validate=_phone_valid),
-        Detector("street_address", re.compile(rf"\b\d{{1,5}}\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)")),
+        Detector("street_address", re.compile(
+            rf"\b\d{{1,5}}[a-z]?,?\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"|\b\d{{1,5}}[a-z]?,?\s{STREET_PREFIX}(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            rf"|\b{STREET_PREFIX_BEFORE_NUMBER}(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[a-z]?\b"
+        )),
         Detector("person", re.compile(
             rf"(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
-            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})\s*$)",
+            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})(?![\w'’-]))",
             re.MULTILINE,
         )),
     ]
+
+
+# A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Żółw".
+_CAPITALISED = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?![\w'’-])")
+_NOT_NAME_PARTS = {
+    "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+}
+
+
+def gazetteer_names(text: str) -> list[tuple[int, int]]:
+    """Spans of names written without a cue: two or three capitalised words, separated by single
+    spaces, where the first is a known first name or the second a known surname."""
+
+    first_names, surnames = gazetteer()
+    words = [(m.start(), m.end(), m.group()) for m in _CAPITALISED.finditer(text)]
+    spans, i = [], 0
+    while i + 1 < len(words):
+        (start, end, word), (next_start, next_end, following) = words[i], words[i + 1]
+        plausible = not ({word, following} & (NOT_NAMES | _NOT_NAME_PARTS)) and next_start == end + 1
+        if plausible and (word in first_names or following in surnames):
+            if i + 2 < len(words) and words[i + 2][0] == next_end + 1 and words[i + 2][2] in surnames:
+                next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"
+            spans.append((start, next_end))
+            i += 2
+        else:
+            i += 1
+    return spans
 
 
 # Words that follow "this is"/"I am" but are not names.
@@ -142,6 +186,7 @@ class PiiMasker:
         if self.mode == "pseudonym" and not self.key:
             raise ValueError("pseudonym mode needs a key (set the configured environment variable)")
         wanted = set(self.entities)
+        self.gazetteer_names = "person" in wanted
         custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
         self.detectors = custom + [d for d in _detectors() if d.entity in wanted]
 
@@ -154,21 +199,24 @@ class PiiMasker:
                 if detector.entity == "person":
                     group = next(i for i in (1, 2, 3) if match.group(i))
                 start, end = match.span(group)
-                value = text[start:end]
-                if detector.validate and not detector.validate(value):
+                if detector.validate and not detector.validate(text[start:end]):
                     continue
                 if detector.entity == "person":
-                    words = value.split()
+                    words = text[start:end].split()
                     while words and words[0] in NOT_NAMES:
                         start += len(words.pop(0)) + 1
-                    while words and words[-1] in NOT_NAMES:
-                        words.pop()
+                    while words and (words[-1] in NOT_NAMES or words[-1] in english_words()):
+                        words.pop()  # "Regards, Maria Lopez Call me back": the name ends before "Call"
                     if not words:
                         continue
                     end = start + len(" ".join(words))
                 if any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     continue
                 taken.append((start, end, detector.entity))
+        if self.gazetteer_names:
+            for start, end in gazetteer_names(text):
+                if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
+                    taken.append((start, end, "person"))
         return sorted(taken)
 
     def replacement(self, value: str, entity: str) -> str:
