@@ -111,6 +111,79 @@ def planted(rng: random.Random) -> tuple[str, str, str]:
     return kind, value, rng.choice([f"Our key {value} stopped working.", f"token={value}"])
 
 
+# Held-out set: names and formats written after the detector was tuned on the set above, and
+# never used to tune it (see docs/benchmarks.md for its first-run results).
+HOLDOUT_FIRST = ["Anneliese", "Bartholomew", "Chidi", "Dagny", "Emeka", "Fionnuala", "Gunnar", "Hiroshi", "Ines",
+                 "Jarrah", "Kwame", "Lucinda", "Marek", "Nadia", "Orsolya", "Piotr", "Radhika", "Saoirse", "Tomasz",
+                 "Uriel", "Vesna", "Wilhelmina", "Xiadani", "Yevgenia", "Zainab"]
+HOLDOUT_LAST = ["Achterberg", "Bjornsson", "Chukwu", "Delacroix", "Esposito", "Fairweather", "Grabowski", "Halvorsen",
+                "Ivanova", "Jankowski", "Kuznetsova", "Lindgren", "Montgomery", "Nwosu", "Oyelaran", "Pellegrini",
+                "Quinlan", "Rautenbach", "Sokolova", "Thorvaldsen", "Umarov", "Villeneuve", "Wozniak", "Yamamoto",
+                "Zielinski"]
+
+
+def planted_holdout(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) in formats and contexts the first set does not use."""
+    first, last = rng.choice(HOLDOUT_FIRST), rng.choice(HOLDOUT_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    if kind == "email":
+        value = rng.choice([f"{first}.{last}@Firma.DE", f"{first.lower()}{rng.randint(1, 999)}@mail.example.co.jp",
+                            f"{last.lower()}-{first[0].lower()}@sub.dept.example.org"])
+        return kind, value, rng.choice([f"Write to {value} instead.", f"email:{value}", f"<{value}>"])
+    if kind == "phone":
+        value = rng.choice([f"+81 3-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
+                            f"(020) {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                            f"0049 89 {rng.randint(10000000, 99999999)}",
+                            f"+61 2 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+                            f"({rng.randint(201, 989)}) {rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+                            f"+1-{rng.randint(201, 989)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}"])
+        return kind, value, rng.choice([f"You can ring {value} anytime.", f"tel {value}", f"Mobile: {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("6011", 16, rng), luhn("34", 15, rng)])
+        value = f"{raw[:4]} {raw[4:10]} {raw[10:]}" if len(raw) == 15 else rng.choice([raw, grouped(raw, sep="-")])
+        return kind, value, rng.choice([f"Charge it to {value} again.", f"cc#: {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("ES", 24, rng), iban("IT", 27, rng), iban("BE", 16, rng), iban("CH", 21, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"Wire the money to {value}.", f"IBAN: {value} (savings)"])
+    if kind == "ssn":
+        a, g, n = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        value = rng.choice([f"{a}-{g}-{n}", f"{a} {g} {n}"])
+        return kind, value, rng.choice([f"SSN: {value}", f"my social is {value}."])
+    if kind == "ip_address":
+        value = rng.choice([f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                            f"fe80::{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}",
+                            f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}"])
+        return kind, value, rng.choice([f"connect from {value}:8080 fails", f"Source address {value}, twice."])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "April", "May", "June", "August", "September", "November"][m % 8]
+        value = rng.choice([f"{d} {month} {y}", f"{y}/{m:02d}/{d:02d}", f"{d:02d}.{m:02d}.{y}", f"{month} {d} {y}"])
+        return kind, value, rng.choice([f"born {value}", f"Birthday: {value}.", f"date of birth - {value}"])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 300)}B Baker Street", f"Calle Mayor {rng.randint(1, 200)}",
+                            f"{rng.randint(1, 2000)} Amphitheatre Parkway", f"{rng.randint(1, 99)} rue de la Paix",
+                            f"Hauptstraße {rng.randint(1, 150)}"])
+        return kind, value, rng.choice([f"Deliver to {value}, thanks.", f"address: {value}"])
+    if kind == "person":
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"I'm {value}.", f"Sincerely,\n{value}", f"Forwarding to {value} for approval.",
+                                        f"{value} from finance signed off.", f"Spoke with {value} on the phone."])
+    value = rng.choice(["AIza" + "".join(rng.choice(string.ascii_letters + string.digits + "_-") for _ in range(35)),
+                        "sk_live_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24)),
+                        "glpat-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(20))])
+    return kind, value, rng.choice([f"The API key is {value}", f"export KEY={value}"])
+
+
+def lookalike_holdout(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice([f"INV-2026-{rng.randint(10000, 99999)}", f"2026.{rng.randint(1, 12)}.{rng.randint(1, 30)}",
+                        f"0x{rng.randint(0x80000000, 0x8FFFFFFF):08X}", f"{rng.randint(1, 99)}.{rng.randint(0, 9)}-rc{rng.randint(1, 5)}",
+                        f"PO {rng.randint(4500000000, 4599999999)}", f"€{rng.randint(1, 9)}.{rng.randint(100, 999)},00",
+                        f"build {rng.randint(1000, 99999)}"])
+    return value, rng.choice([f"Ticket mentions {value}.", f"({value})", f"Logged: {value}"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -119,20 +192,23 @@ def lookalike(rng: random.Random) -> tuple[str, str]:
 
 
 def generate(n: int, seed: int) -> list[dict]:
+    """``n`` messages of the first set ("dev") and ``n // 2`` of the held-out set."""
     rng = random.Random(seed)
     rows = []
-    for i in range(n):
-        parts, pii, look = [rng.choice(["Hello,", "Hi team,", ""])], [], []
+    for i in range(n + n // 2):
+        holdout = i >= n
+        parts, pii, look = [rng.choice(["Hello,", "Hi team,", "", "Good evening,"] if holdout else ["Hello,", "Hi team,", ""])], [], []
         for _ in range(rng.randint(1, 3)):
-            kind, value, sentence = planted(rng)
+            kind, value, sentence = (planted_holdout if holdout else planted)(rng)
             pii.append([kind, value])
             parts.append(sentence)
         for _ in range(2):
-            value, sentence = lookalike(rng)
+            value, sentence = (lookalike_holdout if holdout else lookalike)(rng)
             look.append(value)
             parts.append(sentence)
         parts.append(rng.choice(["The dashboard keeps timing out.", "Nothing has changed since Monday.", "Thanks!"]))
-        rows.append({"id": f"pii-{i}", "text": " ".join(p for p in parts if p), "pii": pii, "lookalikes": look})
+        rows.append({"id": f"pii-{i}", "set": "holdout" if holdout else "dev", "text": " ".join(p for p in parts if p),
+                     "pii": pii, "lookalikes": look})
     return rows
 
 
@@ -170,18 +246,25 @@ def child(engine: str, data: Path) -> None:
     start = time.perf_counter()
     outputs = [mask(r["text"]) for r in rows]
     seconds = time.perf_counter() - start
+    result = {"records_per_s": round(len(rows) / seconds, 1)}
+    for name in ("dev", "holdout"):
+        result[name] = scores([(r, out) for r, out in zip(rows, outputs) if r.get("set", "dev") == name])
+    print(json.dumps(result))
+
+
+def scores(pairs: list[tuple[dict, str]]) -> dict:
+    """Recall per entity type and overall, and the share of look-alikes destroyed."""
     planted_total, survived, look_total, destroyed = Counter(), Counter(), 0, 0
-    for row, out in zip(rows, outputs):
+    for row, out in pairs:
         for kind, value in row["pii"]:
             planted_total[kind] += 1
             survived[kind] += value in out
         for value in row["lookalikes"]:
             look_total += 1
             destroyed += value not in out
-    recall = {k: round(1 - survived[k] / planted_total[k], 4) for k in sorted(planted_total)}
-    print(json.dumps({"records_per_s": round(len(rows) / seconds, 1), "recall": recall,
-                      "recall_overall": round(1 - sum(survived.values()) / sum(planted_total.values()), 4),
-                      "lookalikes_destroyed": round(destroyed / look_total, 4)}))
+    return {"recall": {k: round(1 - survived[k] / planted_total[k], 4) for k in sorted(planted_total)},
+            "recall_overall": round(1 - sum(survived.values()) / max(sum(planted_total.values()), 1), 4),
+            "lookalikes_destroyed": round(destroyed / max(look_total, 1), 4)}
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ def prepare_shard_task(lines: list, cfg_json: str, key: bytes | None) -> list:
 
 def prepare_shards_on_runner(params: Params, key: bytes | None, window: int) -> Iterator[list]:
     """Submit one ``prepare-shard`` task per shard to the flow's task runner, ``window`` in flight, in order."""
-    shards = read_shards([params.resolve(p) for p in params.paths.raw], params.curate.shard_size, params.root)
+    shards = read_shards([params.resolve(p) for p in params.paths.raw], params.curate.shard_size, params.root,
+                         params.curate.csv)
     cfg_json = params.curate.model_dump_json()
     pending = []
     for shard in shards:

@@ -90,8 +90,20 @@ class ValidationConfig(Section):
     max_category_share: float = Field(0.6, gt=0, le=1, description="Fail if one label holds more than this share.")
 
 
+class CsvConfig(Section):
+    """How CSV inputs map to chat records (the first row is the header)."""
+
+    user: str = Field("prompt", description="Column with the user turn.")
+    assistant: str = Field("completion", description="Column with the assistant turn.")
+    system: str | None = Field(None, description="Column with a system prompt (optional).")
+    id: str | None = Field(None, description="Column with the record id (default: derived from the content).")
+    metadata: list[str] = Field(default_factory=list, description="Columns copied into the record's metadata.")
+    delimiter: str = Field(",", min_length=1, max_length=1, description="Field separator.")
+
+
 class CurateConfig(Section):
     max_chars: int = Field(8000, gt=0, description="Longest accepted record, in characters over all turns.")
+    csv: CsvConfig = CsvConfig()
     pii: PiiConfig = PiiConfig()
     dedup: DedupConfig = DedupConfig()
     split: SplitConfig = SplitConfig()

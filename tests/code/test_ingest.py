@@ -67,3 +67,43 @@ def test_blank_lines_are_skipped_not_counted(tmp_path):
     path.write_bytes(jsonl_bytes([chat("a", "b")]) + b"\n\n" + jsonl_bytes([chat("c", "d")]))
     items = list(ingest([path], 100))
     assert len(items) == 2 and items[1]["metadata"]["source_line"] == 4
+
+
+CSV_TEXT = (
+    'ticket,question,answer,team\n'
+    't1,"How do I reset my password?","Use the reset link.",support\n'
+    't2,"Two lines:\nfirst, then second","Noted.",billing\n'      # quoted newline: row starts on line 3
+    '\n'                                                           # blank: skipped
+    't3,,"An answer to nothing",support\n'                         # empty user turn
+    't4,"Too many","fields",support,extra\n'
+)
+
+
+def csv_columns(**overrides):
+    from tuneops.config import CsvConfig
+
+    return CsvConfig(**({"user": "question", "assistant": "answer", "id": "ticket", "metadata": ["team"]} | overrides))
+
+
+def test_csv_rows_map_to_chat_records_with_row_line_numbers(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(CSV_TEXT.encode() + b't5,"caf\xe9 latin-1","ok",support\n')
+    items = list(ingest([tmp_path], 1000, root=tmp_path, csv_columns=csv_columns()))
+    records = [i for i in items if isinstance(i, dict)]
+    quarantined = {q.line: q for q in items if isinstance(q, Quarantined)}
+    assert [r["id"] for r in records] == ["t1", "t2"]
+    assert records[0]["messages"] == [{"role": "user", "content": "How do I reset my password?"},
+                                      {"role": "assistant", "content": "Use the reset link."}]
+    assert records[1]["metadata"] | {} == {"team": "billing", "source_file": "export.csv", "source_line": 3}
+    assert set(quarantined) == {6, 7, 8}
+    assert "empty" in quarantined[6].reason and quarantined[6].id == "t3"
+    assert quarantined[7].reason == "CSV row has 5 fields, the header 4"
+    assert quarantined[8].reason == "invalid UTF-8" and "\\xe9" in quarantined[8].raw
+
+
+def test_csv_without_a_mapped_column_quarantines_every_row_saying_which(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(CSV_TEXT)
+    items = list(ingest([path], 1000, csv_columns=csv_columns(assistant="reply")))
+    assert len(items) == 4 and all(isinstance(i, Quarantined) for i in items)
+    assert items[0].reason == "CSV header has no column 'reply' (columns: ticket, question, answer, team)"

@@ -21,7 +21,36 @@ CASES = [
     ("Ship to 742 Evergreen Terrace Road now", "742 Evergreen Terrace Road", "STREET_ADDRESS"),
     ("Hello, my name is Maria Lopez.", "Maria Lopez", "PERSON"),
     ("Key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE", "SECRET"),
+    # Formats that need more than the simplest pattern.
+    ("phone: +49 30 8123790 after six", "+49 30 8123790", "PHONE"),
+    ("Mobile +33 6 12 34 56 78 only", "+33 6 12 34 56 78", "PHONE"),
+    ("my account GB79510289225912621129 SSN is on file", "GB79510289225912621129", "IBAN"),
+    ("my account DE44 5214 4712 1772 0630 60 I live here", "DE44 5214 4712 1772 0630 60", "IBAN"),
+    ("My date of birth is October 9, 1998.", "October 9, 1998", "DATE_OF_BIRTH"),
+    ("date of birth - 2002/09/07 as requested", "2002/09/07", "DATE_OF_BIRTH"),
+    ("Ship it to 624 Rue de Rivoli, please.", "624 Rue de Rivoli", "STREET_ADDRESS"),
+    ("Deliver to 41 rue de la Paix, thanks.", "41 rue de la Paix", "STREET_ADDRESS"),
+    ("Send it to Calle Mayor 12, Madrid.", "Calle Mayor 12", "STREET_ADDRESS"),
+    ("address: Hauptstraße 17 in Berlin", "Hauptstraße 17", "STREET_ADDRESS"),
+    ("address: 221B Baker Street", "221B Baker Street", "STREET_ADDRESS"),
+    ("My name is Pedro O'Connell.", "Pedro O'Connell", "PERSON"),
+    ("Regards, Hamid Kowalczyk Call me back tomorrow.", "Hamid Kowalczyk", "PERSON"),
+    ("The API key is AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "SECRET"),
+    ("password: hunter2hunter2hunter2", "hunter2hunter2hunter2", "SECRET"),
 ]
+
+NAMES_WITHOUT_CUES = [
+    ("Please ask Giulia Brennan in accounting.", "Giulia Brennan"),  # known first name
+    ("cc Tremaine Nakamura", "Tremaine Nakamura"),  # known surname
+    ("Rosalind Vasquez called yesterday about this.", "Rosalind Vasquez"),
+]
+
+
+@pytest.mark.parametrize("text, value", NAMES_WITHOUT_CUES)
+def test_names_without_cues_are_found_from_the_gazetteer(text, value):
+    masked, counts = PiiMasker(ALL).mask_record(chat(text, f"I forwarded it to {value}."))
+    assert value not in masked["messages"][0]["content"] and value not in masked["messages"][1]["content"]
+    assert counts["person"] == 2
 
 
 @pytest.mark.parametrize("text, value, tag", CASES, ids=[c[2] + ":" + c[1] for c in CASES])
@@ -38,6 +67,9 @@ def test_each_entity_is_masked(text, value, tag):
     "Order ORD-123456 is late", "Upgrade to version 2.4.1 failed", "It costs $49.99 per month",
     "Error E1234 appears", "Invoice INV-55231 is wrong", "Card 4111 1111 1111 1112 fails Luhn",
     "Thanks for checking.", "This is blocking my team.",
+    # Capitalised words that are not names, and numbers that are not phones.
+    "Can CloudSync get an API for bulk users?", "The Austin office is closed",
+    "Will May releases fix Analytics Pro?", "Build 2026.11.13 broke the export.", "Price is €1.661,00 now.",
 ])
 def test_look_alikes_are_kept(text):
     masked, counts = PiiMasker(ALL).mask_record(chat(text, "ok"))

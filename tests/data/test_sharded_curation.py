@@ -22,6 +22,8 @@ def adversarial(tmp_path):
         {"messages": [{"role": "user", "content": "Mail jane.doe@example.com please"}, {"role": "assistant", "content": "ok"}]},
     ]
     (raw / "b.jsonl").write_bytes(jsonl_bytes(rows))
+    (raw / "c.csv").write_bytes(b'prompt,completion\n"Mail jane.doe@example.com please",ok\n'
+                                b'"Where is order ORD-778812?","On its way."\nonly one field\n,"no prompt"\n')
     return raw
 
 
@@ -35,6 +37,11 @@ def test_two_processes_and_small_shards_match_one_process(tmp_path):
     raw = adversarial(tmp_path)
     base_counts, base_files = curate(raw, tmp_path / "one", workers=1, shard_size=1000)
     assert base_counts["quarantined"] >= 3 and base_counts["duplicates"] > 0
+    assert base_counts["inputs"] == sum(base_counts[k] for k in ("train", "eval", "duplicates", "quarantined"))
+    # The CSV rows went through the same stages: a duplicate of a JSONL record, and two quarantined rows.
+    assert b'"source": "c.csv", "line": 4, "reason": "CSV row has 1 fields, the header 2"' in base_files["quarantine.jsonl"]
+    assert b'"source": "c.csv", "line": 5' in base_files["quarantine.jsonl"]
+    assert base_files["duplicates.jsonl"].count(b'"kind": "exact"') >= 2
     for workers, shard_size in ((2, 64), (2, 7), (1, 1)):
         counts, files = curate(raw, tmp_path / f"w{workers}-s{shard_size}", workers, shard_size)
         assert counts == base_counts

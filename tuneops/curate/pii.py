@@ -79,7 +79,14 @@ def _ssn_valid(text: str) -> bool:
 
 
 def _phone_valid(text: str) -> bool:
-    return 7 <= len(re.sub(r"\D", "", text)) <= 15
+    digits = len(re.sub(r"\D", "", text))
+    if re.fullmatch(r"[\d.]+", text):  # dotted: 415.555.2671 or 06.12.34.56.78, not a 2026.11.13 build
+        return 10 <= digits <= 15
+    return 7 <= digits <= 15
+
+
+def _mixed_letters_and_digits(text: str) -> bool:
+    return any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
 
 
 @dataclass(frozen=True)
@@ -98,8 +105,14 @@ def _detectors() -> list[Detector]:
     return [
         Detector("secret", re.compile(
             r"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|sk-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-            r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+            r"|AIza[0-9A-Za-z_-]{35}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_-]{20,}"
+            r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
         )),
+        # Any long mixed letter-and-digit value right after "password:", "api key is", "token=" ...
+        Detector("secret", re.compile(
+            r"(?i:\b(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|password|passwd|pwd)\b"
+            r"(?:\s+is)?\s*[:=]?\s*)([A-Za-z0-9_+/=.-]{16,})"
+        ), group=1, validate=_mixed_letters_and_digits),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
             r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b"), validate=iban_valid),
@@ -109,16 +122,17 @@ def _detectors() -> list[Detector]:
             r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
         ), validate=_ip_valid),
         Detector("date_of_birth", re.compile(
-            r"(?i:\b(?:born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?)(?:\s+(?:is|was|=))?[:\s]+)"
+            r"(?i:\b(?:born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?)(?:\s+(?:is|was|=))?[:\s-]+)"
             r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})"
         ), group=1),
         Detector("phone", re.compile(
             r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{2,8}){1,4}(?![\w-])"
         ), validate=_phone_valid),
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[a-z]?,?\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
-            rf"|\b\d{{1,5}}[a-z]?,?\s{STREET_PREFIX}(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
-            rf"|\b{STREET_PREFIX_BEFORE_NUMBER}(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[a-z]?\b"
+            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            rf"|\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
+            rf"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan|gatan|vej)\s\d{{1,4}}[A-Za-z]?\b"
         )),
         Detector("person", re.compile(
             rf"(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
@@ -135,12 +149,20 @@ _NOT_NAME_PARTS = {
     "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
     "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    # First words of place names ("New York", "San Jose", "Fort Worth").
+    "New", "San", "Santa", "Los", "Las", "Saint", "St", "Fort", "Port", "North", "South", "East", "West",
+    "Upper", "Lower", "Great", "Little", "Lake", "Mount",
 }
 
 
 def gazetteer_names(text: str) -> list[tuple[int, int]]:
     """Spans of names written without a cue: two or three capitalised words, separated by single
-    spaces, where the first is a known first name or the second a known surname."""
+    spaces, where the first is a known first name or the second a known surname.
+
+    This errs towards masking: a capitalised verb before a surname-like word is masked with it
+    ("Meet Paris Hilton" becomes "<PERSON>"), and so is a city that is also a first name
+    ("Austin Texas").
+    """
 
     first_names, surnames = gazetteer()
     words = [(m.start(), m.end(), m.group()) for m in _CAPITALISED.finditer(text)]

@@ -127,7 +127,7 @@ def curate_to_dir(
 
     workers = cfg.workers if workers is None else workers
     workers = resolve_workers(workers)
-    shards = read_shards(inputs, cfg.shard_size, root)
+    shards = read_shards(inputs, cfg.shard_size, root, cfg.csv)
     if workers > 1:
         prepare = partial(prepare_shard_in_worker, cfg_json=cfg.model_dump_json(), key=masker.key)
         prepared_shards = ordered_process_map(workers)(prepare, shards)

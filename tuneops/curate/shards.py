@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from tuneops.config import CurateConfig
+from tuneops.config import CsvConfig, CurateConfig
 from tuneops.curate.dedup import DedupFeatures, Deduplicator, dedup_text
-from tuneops.curate.ingest import Quarantined, display_path, iter_input_files, parse_line
+from tuneops.curate.ingest import Quarantined, RawLine, iter_raw_lines, parse_raw_line
 from tuneops.curate.pii import PiiMasker
-
-RawLine = tuple[str, int, bytes]  # (source file as recorded, 1-based line number, raw bytes without newline)
 
 
 @dataclass
@@ -38,19 +36,15 @@ class Prepared:
     features: DedupFeatures | None = None
 
 
-def read_shards(inputs: list[Path], shard_size: int, root: Path | None = None) -> Iterator[list[RawLine]]:
-    """Stream the non-blank input lines in order, ``shard_size`` at a time."""
+def read_shards(inputs: list[Path], shard_size: int, root: Path | None = None,
+                csv_columns: CsvConfig | None = None) -> Iterator[list[RawLine]]:
+    """Stream the non-blank input lines (and CSV rows) in order, ``shard_size`` at a time."""
     shard: list[RawLine] = []
-    for path in iter_input_files(inputs):
-        source = display_path(path, root)
-        with open(path, "rb") as handle:
-            for line_no, raw in enumerate(handle, start=1):
-                raw = raw.rstrip(b"\r\n")
-                if raw.strip():
-                    shard.append((source, line_no, raw))
-                    if len(shard) >= shard_size:
-                        yield shard
-                        shard = []
+    for line in iter_raw_lines(inputs, root, csv_columns):
+        shard.append(line)
+        if len(shard) >= shard_size:
+            yield shard
+            shard = []
     if shard:
         yield shard
 
@@ -64,8 +58,8 @@ def dedup_for(cfg: CurateConfig) -> Deduplicator:
 def prepare_shard(lines: list[RawLine], cfg: CurateConfig, masker: PiiMasker) -> list[Prepared]:
     """Parse, mask and compute dedup features for one shard (no global state: safe to run anywhere)."""
     prepared = []
-    for source, line_no, raw in lines:
-        item = parse_line(raw, source, line_no, cfg.max_chars)
+    for line in lines:
+        item = parse_raw_line(line, cfg.max_chars)
         if isinstance(item, Quarantined):
             prepared.append(Prepared(item))
             continue
