@@ -69,6 +69,10 @@ class DedupConfig(Section):
     num_perm: int = Field(128, gt=0, description="MinHash permutations.")
     bands: int = Field(32, gt=0, description="LSH bands; num_perm must be divisible by it.")
     shingle_chars: int = Field(5, gt=0, description="Character shingle length.")
+    eval_contamination: bool = Field(
+        True, description="Remove eval records whose user turns near-duplicate a training record's user turns "
+        "(same threshold): the model would have seen the question, with any answer.",
+    )
 
     @field_validator("bands")
     @classmethod

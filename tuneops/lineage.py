@@ -104,7 +104,8 @@ def transformations(manifest: dict) -> list[str]:
         f"ingest: {counts.get('inputs')} lines read, {counts.get('quarantined')} quarantined (max_chars {curate.get('max_chars')})",
         f"pii: mode {pii.get('mode')}, entities {', '.join(pii.get('entities', []))}; masked {json.dumps(counts.get('pii', {}))}",
         f"dedup: exact + near (Jaccard >= {dedup.get('near_threshold')}, {dedup.get('num_perm')} permutations); "
-        f"removed {counts.get('exact_duplicates')} exact, {counts.get('near_duplicates')} near",
+        f"removed {counts.get('exact_duplicates')} exact, {counts.get('near_duplicates')} near, "
+        f"{counts.get('eval_contaminated', 0)} eval records whose question training already asks",
         f"split: eval fraction {split.get('eval_fraction')}, seed {split.get('seed')}; {counts.get('train')} train / {counts.get('eval')} eval",
         f"validation: Great Expectations suites {'passed' if (manifest.get('validation') or {}).get('success') else 'failed'}",
     ]

@@ -18,7 +18,8 @@ def curation_markdown(report: dict) -> str:
     parts = [
         "# Curation report",
         _table(["stage", "records"], [[k, counts[k]] for k in
-                ("inputs", "train", "eval", "exact_duplicates", "near_duplicates", "quarantined")]),
+                ("inputs", "train", "eval", "exact_duplicates", "near_duplicates", "eval_contaminated",
+                 "quarantined") if k in counts]),
         f"Conservation: inputs = train + eval + duplicates + quarantined ({report.get('conservation')})",
         "## PII masked per entity type",
         _table(["entity", "values masked"], [[k, v] for k, v in counts["pii"].items()]) if counts["pii"] else "none found",

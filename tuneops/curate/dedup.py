@@ -39,6 +39,11 @@ def dedup_text(record: dict) -> str:
     return "\n".join(m["content"] for m in record["messages"] if m["role"] != "system")
 
 
+def prompt_text(record: dict) -> str:
+    """Text compared for eval contamination: the user turns, what a model is asked."""
+    return "\n".join(m["content"] for m in record["messages"] if m["role"] == "user")
+
+
 def normalise(text: str) -> str:
     """Fold case, punctuation and whitespace."""
     return _SPACE.sub(" ", _PUNCT.sub(" ", text.lower())).strip()
@@ -244,6 +249,13 @@ class Deduplicator:
 
     def check_features(self, record_id: str, features: DedupFeatures) -> tuple[str, str] | None:
         """``check`` with precomputed features (must come from a Deduplicator with the same settings)."""
+        found = self.find(features)
+        if found is None:
+            self.add(record_id, features)
+        return found
+
+    def find(self, features: DedupFeatures) -> tuple[str, str] | None:
+        """``(kind, kept_id)`` of the earliest kept record these features duplicate, without adding them."""
         if features.exact_key in self._exact:
             return "exact", self._exact[features.exact_key]
         buckets = self._buckets
@@ -258,14 +270,18 @@ class Deduplicator:
             if ((kept_numbers == numbers or _numbers_match(kept_numbers, numbers))
                     and _sorted_jaccard(features.shingles, kept_shingles) >= self.threshold):
                 return "near", self._kept_ids[index]
+        return None
+
+    def add(self, record_id: str, features: DedupFeatures) -> None:
+        """Keep a record: later ``find`` calls compare against it."""
         index = len(self._kept)
-        self._exact[features.exact_key] = record_id
-        self._kept.append((features.shingles, numbers))
+        self._exact.setdefault(features.exact_key, record_id)
+        self._kept.append((features.shingles, features.numbers))
         self._kept_ids.append(record_id)
+        buckets = self._buckets
         for key in features.band_keys:
             bucket = buckets.get(key)
             if bucket is None:
                 buckets[key] = [index]
             else:
                 bucket.append(index)
-        return None

@@ -17,12 +17,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuneops.config import CurateConfig
 from tuneops.curate.ingest import Quarantined
 from tuneops.curate.pii import PiiMasker
 from tuneops.curate.split import split_of
 from tuneops.records import read_jsonl, record_label
+
+if TYPE_CHECKING:
+    from tuneops.curate.dedup import DedupFeatures, Deduplicator
 
 OUTPUT_FILES = ("train.jsonl", "eval.jsonl", "duplicates.jsonl", "quarantine.jsonl")
 
@@ -39,6 +43,7 @@ class CurationCounts:
     quarantined: int = 0
     exact_duplicates: int = 0
     near_duplicates: int = 0
+    contaminated: int = 0  # eval records whose question a training record already asks
     train: int = 0
     eval: int = 0
     pii: Counter = field(default_factory=Counter)
@@ -46,7 +51,7 @@ class CurationCounts:
 
     @property
     def duplicates(self) -> int:
-        return self.exact_duplicates + self.near_duplicates
+        return self.exact_duplicates + self.near_duplicates + self.contaminated
 
     def check_conservation(self) -> None:
         """Raise ``ConservationError`` unless every input is in exactly one output."""
@@ -62,6 +67,7 @@ class CurationCounts:
             "duplicates": self.duplicates,
             "exact_duplicates": self.exact_duplicates,
             "near_duplicates": self.near_duplicates,
+            "eval_contaminated": self.contaminated,
             "quarantined": self.quarantined,
             "quarantine_reasons": dict(self.quarantine_reasons.most_common()),
             "pii": dict(sorted(self.pii.items())),
@@ -147,6 +153,8 @@ def merge_prepared(prepared_shards: Iterable[list], cfg: CurateConfig, out_dir: 
     dedup = dedup_for(cfg)
     seen_ids: set[str] = set()
     handles = {name: open(out_dir / name, "w", encoding="utf-8") for name in OUTPUT_FILES}
+    contamination = (EvalContamination(partial(dedup_for, cfg), handles["duplicates.jsonl"])
+                     if cfg.dedup.eval_contamination else None)
     try:
         for shard in prepared_shards:
             for prepared in shard:
@@ -174,6 +182,11 @@ def merge_prepared(prepared_shards: Iterable[list], cfg: CurateConfig, out_dir: 
                                                          "line": record["metadata"]["source_line"]})
                     continue
                 side = split_of(record["id"], record_label(record), cfg.split.eval_fraction, cfg.split.seed)
+                if side == "eval" and contamination and contamination.eval_record(record, prepared.prompt_features):
+                    counts.contaminated += 1
+                    continue
+                if side == "train" and contamination:
+                    contamination.train_record(record["id"], prepared.prompt_features)
                 setattr(counts, side, getattr(counts, side) + 1)
                 _write(handles[f"{side}.jsonl"], record)
             if progress:
@@ -181,8 +194,62 @@ def merge_prepared(prepared_shards: Iterable[list], cfg: CurateConfig, out_dir: 
     finally:
         for handle in handles.values():
             handle.close()
+    if contamination:
+        counts.contaminated += contamination.finish(out_dir / "eval.jsonl")
+        counts.eval -= len(contamination.later)
     counts.check_conservation()
     return counts
+
+
+class EvalContamination:
+    """Keeps eval records whose user turns a training record already asks out of the eval split.
+
+    Both directions are checked while streaming: a new eval record against the training records
+    so far (it is then never written), and a new training record against the eval records so
+    far (those are removed from ``eval.jsonl`` at the end). Removed records go to
+    ``duplicates.jsonl`` with ``kind: "contamination"`` and the training record's id.
+    """
+
+    def __init__(self, dedup_factory: Callable[[], Deduplicator], duplicates_handle) -> None:
+        self.train_prompts = dedup_factory()
+        self.eval_prompts = dedup_factory()
+        self.duplicates = duplicates_handle
+        self.later: dict[str, tuple[str, dict]] = {}  # eval id -> (train id, its duplicates.jsonl row)
+        self._eval_sources: dict[str, dict] = {}
+
+    def _row(self, eval_id: str, train_id: str, source: dict) -> dict:
+        return {"id": eval_id, "duplicate_of": train_id, "kind": "contamination", **source}
+
+    def eval_record(self, record: dict, features: DedupFeatures) -> bool:
+        """Whether this eval record is contaminated (then it is written to duplicates, not eval)."""
+        source = {"source": record["metadata"]["source_file"], "line": record["metadata"]["source_line"]}
+        found = self.train_prompts.find(features)
+        if found:
+            _write(self.duplicates, self._row(record["id"], found[1], source))
+            return True
+        self.eval_prompts.add(record["id"], features)
+        self._eval_sources[record["id"]] = source
+        return False
+
+    def train_record(self, record_id: str, features: DedupFeatures) -> None:
+        """Index a training record; an earlier eval record it duplicates is removed at the end."""
+        self.train_prompts.add(record_id, features)
+        found = self.eval_prompts.find(features)
+        if found and found[1] not in self.later:
+            eval_id = found[1]
+            self.later[eval_id] = (record_id, self._row(eval_id, record_id, self._eval_sources[eval_id]))
+
+    def finish(self, eval_path: Path) -> int:
+        """Drop the eval records found contaminated after they were written; return how many."""
+        if not self.later:
+            return 0
+        kept = [line for line in eval_path.read_text(encoding="utf-8").splitlines(keepends=True)
+                if json.loads(line)["id"] not in self.later]
+        eval_path.write_text("".join(kept), encoding="utf-8")
+        with open(eval_path.parent / "duplicates.jsonl", "a", encoding="utf-8") as handle:
+            for _, row in self.later.values():
+                _write(handle, row)
+        return len(self.later)
 
 
 def _write(handle, row: dict) -> None:

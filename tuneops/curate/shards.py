@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tuneops.config import CsvConfig, CurateConfig
-from tuneops.curate.dedup import DedupFeatures, Deduplicator, dedup_text
+from tuneops.curate.dedup import DedupFeatures, Deduplicator, dedup_text, prompt_text
 from tuneops.curate.ingest import Quarantined, RawLine, iter_raw_lines, parse_raw_line
 from tuneops.curate.pii import PiiMasker
 
@@ -27,13 +27,15 @@ class Prepared:
     """One input line after the parallel stage.
 
     ``item`` is the parsed (unmasked) record or its quarantine entry; for records, ``masked``,
-    ``pii`` and ``features`` are filled.
+    ``pii`` and ``features`` are filled, and ``prompt_features`` (of the user turns) when the
+    eval contamination check is on.
     """
 
     item: dict | Quarantined
     masked: dict | None = None
     pii: Counter | None = None
     features: DedupFeatures | None = None
+    prompt_features: DedupFeatures | None = None
 
 
 def read_shards(inputs: list[Path], shard_size: int, root: Path | None = None,
@@ -67,8 +69,12 @@ def prepare_shard(lines: list[RawLine], cfg: CurateConfig, masker: PiiMasker) ->
         prepared.append(Prepared(item, masked, pii))
     records = [p for p in prepared if p.masked is not None]
     # Dedup features for the whole shard at once: vectorised, far cheaper than record by record.
-    for p, features in zip(records, dedup_for(cfg).features_batch([dedup_text(p.masked) for p in records])):
+    dedup = dedup_for(cfg)
+    for p, features in zip(records, dedup.features_batch([dedup_text(p.masked) for p in records])):
         p.features = features
+    if cfg.dedup.eval_contamination:
+        for p, features in zip(records, dedup.features_batch([prompt_text(p.masked) for p in records])):
+            p.prompt_features = features
     return prepared
 
 
