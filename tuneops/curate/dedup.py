@@ -19,17 +19,20 @@ signatures, band keys) is computed for a whole batch at once with numpy:
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from collections import Counter
+from itertools import repeat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)  # splitmix64 finaliser constants
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _LOW32 = np.uint64(0xFFFFFFFF)
-_PUNCT = re.compile(r"[^\w\s<>]")
-_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[\w<>]+")  # what survives normalising: punctuation and whitespace only separate words
 _NUMBER = re.compile(r"\d+")
 _MIN_SWAP_DIGITS = 4  # shorter numbers (quantities, versions) with swapped digits are different values
 
@@ -45,8 +48,8 @@ def prompt_text(record: dict) -> str:
 
 
 def normalise(text: str) -> str:
-    """Fold case, punctuation and whitespace."""
-    return _SPACE.sub(" ", _PUNCT.sub(" ", text.lower())).strip()
+    """Fold case, punctuation and whitespace: the lower-cased words (and ``<>``), single-spaced."""
+    return " ".join(_WORD.findall(text.lower()))
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -110,8 +113,28 @@ def jaccard(a: Iterable[int], b: Iterable[int]) -> float:
 
 def _sorted_jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Jaccard similarity of two sorted arrays of unique values."""
-    common = np.intersect1d(a, b, assume_unique=True).size
+    if not a.size or not b.size:
+        return float(a.size == b.size)
+    at = np.searchsorted(b, a)
+    common = int(np.count_nonzero(b[np.minimum(at, b.size - 1)] == a))
     return common / (a.size + b.size - common)
+
+
+def min_shared_bands(threshold: float, bands: int, rows: int, miss_rate: float = 1e-4) -> int:
+    """Fewest LSH bands a pair at ``threshold`` similarity shares, except with probability ``miss_rate``.
+
+    At Jaccard J a band matches with probability J^rows, so shared bands are Binomial(bands, J^rows).
+    Candidates that share fewer bands are far below the threshold (a Jaccard-0.5 pair shares 2 of 32
+    on average, a 0.8 pair 13), and skipping them saves most exact Jaccard checks on templated text.
+    """
+    p = threshold ** rows
+    cdf, k = 0.0, 0
+    while k < bands:
+        cdf += math.comb(bands, k) * p**k * (1 - p) ** (bands - k)
+        if cdf > miss_rate:
+            break
+        k += 1
+    return max(k, 1)
 
 
 def _is_digit_swap(x: str, y: str) -> bool:
@@ -136,9 +159,11 @@ def _numbers_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return all(number in remaining for number in shorter)  # ordered subsequence
 
 
-@dataclass(frozen=True)
-class DedupFeatures:
-    """Per-record dedup inputs: normalised-text hash, shingle hashes (sorted, unique), numbers, LSH band keys."""
+class DedupFeatures(NamedTuple):
+    """Per-record dedup inputs: normalised-text hash, shingle hashes (sorted, unique), numbers, LSH band keys.
+
+    A named tuple rather than a dataclass: one is built per record, and tuples build fastest.
+    """
 
     exact_key: str
     shingles: np.ndarray
@@ -174,7 +199,7 @@ class Deduplicator:
     # Kept records by position in input order; the LSH index maps band keys to those positions.
     _kept: list[tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=list, init=False)
     _kept_ids: list[str] = field(default_factory=list, init=False)
-    _buckets: dict[int, list[int]] = field(default_factory=dict, init=False)
+    _buckets: dict[int, int | list[int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:
@@ -184,6 +209,7 @@ class Deduplicator:
         self._rows = self.num_perm // self.bands
         self._band_multipliers = rng.integers(0, 2**63, self._rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._band_salts = rng.integers(0, 2**64, self.bands, dtype=np.uint64, endpoint=False)
+        self._min_shared = min_shared_bands(self.threshold, self.bands, self._rows)
 
     def signatures(self, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """MinHash signatures, shape ``(texts, num_perm)`` uint64, of the shingle sets from ``shingle_hashes``."""
@@ -249,39 +275,62 @@ class Deduplicator:
 
     def check_features(self, record_id: str, features: DedupFeatures) -> tuple[str, str] | None:
         """``check`` with precomputed features (must come from a Deduplicator with the same settings)."""
-        found = self.find(features)
+        if features.exact_key in self._exact:
+            return "exact", self._exact[features.exact_key]
+        buckets = self._buckets.get
+        lists = list(map(buckets, features.band_keys))
+        found = self._verify(features, lists)
         if found is None:
-            self.add(record_id, features)
+            self._add(record_id, features, lists)
         return found
 
     def find(self, features: DedupFeatures) -> tuple[str, str] | None:
         """``(kind, kept_id)`` of the earliest kept record these features duplicate, without adding them."""
         if features.exact_key in self._exact:
             return "exact", self._exact[features.exact_key]
-        buckets = self._buckets
-        candidates: set[int] = set()
-        for key in features.band_keys:
-            kept_indices = buckets.get(key)
-            if kept_indices:
-                candidates.update(kept_indices)
+        buckets = self._buckets.get
+        return self._verify(features, list(map(buckets, features.band_keys)))
+
+    def add(self, record_id: str, features: DedupFeatures) -> None:
+        """Keep a record: later ``find`` and ``check`` calls compare against it."""
+        buckets = self._buckets.get
+        self._add(record_id, features, list(map(buckets, features.band_keys)))
+
+    def _verify(self, features: DedupFeatures, lists: list) -> tuple[str, str] | None:
+        """The earliest kept record among the band matches (one entry per band) that is truly a near duplicate."""
+        if lists.count(None) == len(lists):  # the usual case: no band matches anything kept
+            return None
+        flat: list[int] = []
+        for entry in lists:
+            if entry is None:
+                continue
+            if type(entry) is int:
+                flat.append(entry)
+            else:
+                flat.extend(entry)
         numbers = features.numbers
-        for index in sorted(candidates):  # the earliest kept record wins
+        for index in sorted(i for i, n in Counter(flat).items() if n >= self._min_shared):  # earliest kept first
             kept_shingles, kept_numbers = self._kept[index]
             if ((kept_numbers == numbers or _numbers_match(kept_numbers, numbers))
                     and _sorted_jaccard(features.shingles, kept_shingles) >= self.threshold):
                 return "near", self._kept_ids[index]
         return None
 
-    def add(self, record_id: str, features: DedupFeatures) -> None:
-        """Keep a record: later ``find`` calls compare against it."""
+    def _add(self, record_id: str, features: DedupFeatures, lists: list) -> None:
+        # A bucket holds one kept index as an int and becomes a list at its second record:
+        # most band keys are unique, and a list per key would cost 32 lists per kept record.
         index = len(self._kept)
         self._exact.setdefault(features.exact_key, record_id)
         self._kept.append((features.shingles, features.numbers))
         self._kept_ids.append(record_id)
         buckets = self._buckets
-        for key in features.band_keys:
-            bucket = buckets.get(key)
-            if bucket is None:
-                buckets[key] = [index]
+        if lists.count(None) == len(lists):
+            buckets.update(zip(features.band_keys, repeat(index)))
+            return
+        for key, entry in zip(features.band_keys, lists):
+            if entry is None:
+                buckets[key] = index
+            elif type(entry) is int:
+                buckets[key] = [entry, index]
             else:
-                bucket.append(index)
+                entry.append(index)
