@@ -256,6 +256,10 @@ def train_lora(
         raise ValueError("no trainable examples: every record lost its assistant turn to truncation")
     model = load_model_for_training(model_dir, cfg, method)
     device = next(model.parameters()).device
+    if device.type == "cpu":  # CUDA's Philox bernoulli is already cheap
+        from tuneops.lora_dropout import use_int16_dropout
+
+        use_int16_dropout(model)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=0.0)
     max_steps = total_steps(cfg, len(examples))
