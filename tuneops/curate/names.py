@@ -13,7 +13,7 @@ import pkgutil
 import re
 from functools import lru_cache
 
-_LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'’\-\u00C0-\u024F]+$")
+_LATIN_NAME = re.compile(r"^[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][A-Za-z'’\-\u00C0-\u024F]+$")
 _FIRST_ATTRIBUTES = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary",
                      "first_names_unisex", "first_romanized_names")
 _LAST_ATTRIBUTES = ("last_names", "last_romanized_names")

@@ -2,11 +2,11 @@
 
 Detection is pattern based with validators (Luhn for cards, ISO 7064 mod-97
 for IBANs, octet ranges for IPs) so look-alikes such as order numbers,
-versions and prices survive. Person names are found from conversational cues ("my name is", sign-offs)
-and, without a cue, as two or three capitalised words whose first is a known
-first name or whose last is a known surname (``names.gazetteer``). A name is
-then masked wherever it occurs in the record, including the assistant turn,
-so masking is consistent.
+versions and prices survive. Person names are found from conversational
+cues ("my name is", sign-offs) and, without a cue, as two or three
+capitalised words whose first is a known first name or whose second is a
+known surname (``names.gazetteer``). A name is then masked wherever it occurs
+in the record, including the assistant turn, so masking is consistent.
 
 Two modes:
 
@@ -34,7 +34,8 @@ STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piaz
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
 STREET_PREFIX_BEFORE_NUMBER = r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Carrer|Strada|Ulica)"
 STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)"
-NAME_WORD = r"[A-Z](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
+CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
+NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
 NAME = rf"{NAME_WORD}(?:\s{NAME_WORD}){{0,2}}"
 
 
@@ -143,18 +144,6 @@ def _detectors() -> list[Detector]:
     ]
 
 
-# A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Żółw".
-_CAPITALISED = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?![\w'’-])")
-_NOT_NAME_PARTS = {
-    "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-    # First words of place names ("New York", "San Jose", "Fort Worth").
-    "New", "San", "Santa", "Los", "Las", "Saint", "St", "Fort", "Port", "North", "South", "East", "West",
-    "Upper", "Lower", "Great", "Little", "Lake", "Mount",
-}
-
-
 def gazetteer_names(text: str) -> list[tuple[int, int]]:
     """Spans of names written without a cue: two or three capitalised words, separated by single
     spaces, where the first is a known first name or the second a known surname.
@@ -163,13 +152,12 @@ def gazetteer_names(text: str) -> list[tuple[int, int]]:
     ("Meet Paris Hilton" becomes "<PERSON>"), and so is a city that is also a first name
     ("Austin Texas").
     """
-
     first_names, surnames = gazetteer()
     words = [(m.start(), m.end(), m.group()) for m in _CAPITALISED.finditer(text)]
     spans, i = [], 0
     while i + 1 < len(words):
         (start, end, word), (next_start, next_end, following) = words[i], words[i + 1]
-        plausible = not ({word, following} & (NOT_NAMES | _NOT_NAME_PARTS)) and next_start == end + 1
+        plausible = next_start == end + 1 and word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
         if plausible and (word in first_names or following in surnames):
             if i + 2 < len(words) and words[i + 2][0] == next_end + 1 and words[i + 2][2] in surnames:
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"
@@ -186,6 +174,21 @@ NOT_NAMES = {
     "Customer", "Support", "Team", "Order", "Our", "My", "We", "Just", "Please", "Thanks",
     "Hi", "Hello", "Hey", "Dear", "Good", "Morning", "Regards", "Best", "Cheers",
 }
+
+
+# A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Łukasz".
+_CAPITALISED = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?![\w'’-])")
+_NOT_NAME_PARTS = {
+    "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    # First words of place names ("New York", "San Jose", "Fort Worth").
+    "New", "San", "Santa", "Los", "Las", "Saint", "St", "Fort", "Port", "North", "South", "East", "West",
+    "Upper", "Lower", "Great", "Little", "Lake", "Mount",
+}
+
+
+NEVER_NAME_PARTS = NOT_NAMES | _NOT_NAME_PARTS
 
 
 @dataclass
@@ -208,7 +211,7 @@ class PiiMasker:
         if self.mode == "pseudonym" and not self.key:
             raise ValueError("pseudonym mode needs a key (set the configured environment variable)")
         wanted = set(self.entities)
-        self.gazetteer_names = "person" in wanted
+        self._find_uncued_names = "person" in wanted
         custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
         self.detectors = custom + [d for d in _detectors() if d.entity in wanted]
 
@@ -235,7 +238,7 @@ class PiiMasker:
                 if any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     continue
                 taken.append((start, end, detector.entity))
-        if self.gazetteer_names:
+        if self._find_uncued_names:
             for start, end in gazetteer_names(text):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
