@@ -20,6 +20,7 @@ from tuneops.config import CsvConfig, CurateConfig
 from tuneops.curate.dedup import DedupFeatures, Deduplicator, dedup_text, prompt_text
 from tuneops.curate.ingest import Quarantined, RawLine, iter_raw_lines, parse_raw_line
 from tuneops.curate.pii import PiiMasker
+from tuneops.records import batched
 
 
 @dataclass
@@ -41,14 +42,7 @@ class Prepared:
 def read_shards(inputs: list[Path], shard_size: int, root: Path | None = None,
                 csv_columns: CsvConfig | None = None) -> Iterator[list[RawLine]]:
     """Stream the non-blank input lines (and CSV rows) in order, ``shard_size`` at a time."""
-    shard: list[RawLine] = []
-    for line in iter_raw_lines(inputs, root, csv_columns):
-        shard.append(line)
-        if len(shard) >= shard_size:
-            yield shard
-            shard = []
-    if shard:
-        yield shard
+    return batched(iter_raw_lines(inputs, root, csv_columns), shard_size)
 
 
 def dedup_for(cfg: CurateConfig) -> Deduplicator:
