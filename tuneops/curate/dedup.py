@@ -22,9 +22,9 @@ import hashlib
 import math
 import re
 from collections import Counter
-from itertools import repeat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np

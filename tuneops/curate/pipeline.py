@@ -214,7 +214,7 @@ class EvalContamination:
         self.train_prompts = dedup_factory()
         self.eval_prompts = dedup_factory()
         self.duplicates = duplicates_handle
-        self.later: dict[str, tuple[str, dict]] = {}  # eval id -> (train id, its duplicates.jsonl row)
+        self.later: dict[str, dict] = {}  # eval id -> its duplicates.jsonl row, for eval records already written
         self._eval_sources: dict[str, dict] = {}
 
     def _row(self, eval_id: str, train_id: str, source: dict) -> dict:
@@ -237,17 +237,18 @@ class EvalContamination:
         found = self.eval_prompts.find(features)
         if found and found[1] not in self.later:
             eval_id = found[1]
-            self.later[eval_id] = (record_id, self._row(eval_id, record_id, self._eval_sources[eval_id]))
+            self.later[eval_id] = self._row(eval_id, record_id, self._eval_sources[eval_id])
 
     def finish(self, eval_path: Path) -> int:
         """Drop the eval records found contaminated after they were written; return how many."""
         if not self.later:
             return 0
-        kept = [line for line in eval_path.read_text(encoding="utf-8").splitlines(keepends=True)
-                if json.loads(line)["id"] not in self.later]
-        eval_path.write_text("".join(kept), encoding="utf-8")
+        filtered = eval_path.with_suffix(".filtering")
+        with open(eval_path, encoding="utf-8") as source, open(filtered, "w", encoding="utf-8") as target:
+            target.writelines(line for line in source if json.loads(line)["id"] not in self.later)
+        filtered.replace(eval_path)
         with open(eval_path.parent / "duplicates.jsonl", "a", encoding="utf-8") as handle:
-            for _, row in self.later.values():
+            for row in self.later.values():
                 _write(handle, row)
         return len(self.later)
 
