@@ -308,6 +308,8 @@ class Deduplicator:
                 flat.append(entry)
             else:
                 flat.extend(entry)
+        if len(flat) < self._min_shared:  # no kept record can share enough bands
+            return None
         numbers = features.numbers
         for index in sorted(i for i, n in Counter(flat).items() if n >= self._min_shared):  # earliest kept first
             kept_shingles, kept_numbers = self._kept[index]
