@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import random
+import re
 import resource
 import shutil
 import time
@@ -129,8 +130,14 @@ def assistant_token_loss(model, batch: dict):
 
 
 def list_checkpoints(checkpoint_dir: Path) -> list[Path]:
-    """Complete checkpoints, newest first."""
-    done = [p.parent for p in Path(checkpoint_dir).glob(f"step-*/{CHECKPOINT_DONE}")]
+    """Complete checkpoints, newest first.
+
+    Only ``step-NNNNNN`` directories count: ``save_checkpoint`` writes the done marker into
+    ``step-NNNNNN.partial`` just before renaming it, and a crash (or a reader) in between must not
+    see that directory as a checkpoint.
+    """
+    done = [p.parent for p in Path(checkpoint_dir).glob(f"step-*/{CHECKPOINT_DONE}")
+            if re.fullmatch(r"step-\d+", p.parent.name)]
     return sorted(done, key=lambda p: int(p.name.split("-")[1]), reverse=True)
 
 

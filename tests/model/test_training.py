@@ -155,3 +155,14 @@ def test_auto_method_is_qlora_on_cuda_and_learns(tiny_model_dir, tmp_path):
     assert result.method == "qlora"
     assert result.losses[-1] < result.losses[0]
     assert result.peak_memory_mb > 0  # CUDA allocator peak on GPU
+
+
+def test_a_renaming_checkpoint_is_not_listed(tmp_path):
+    """save_checkpoint marks step-N.partial done just before renaming it; a reader (or a crash) in
+    between must not take it for a checkpoint (this race once failed the kill -9 test)."""
+    from tuneops.training import CHECKPOINT_DONE
+
+    for name in ("step-000010", "step-000020.partial"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / CHECKPOINT_DONE).write_text("{}")
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-000010"]
