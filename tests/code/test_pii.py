@@ -35,6 +35,7 @@ CASES = [
     ("address: 221B Baker Street", "221B Baker Street", "STREET_ADDRESS"),
     ("My name is Pedro O'Connell.", "Pedro O'Connell", "PERSON"),
     ("Regards, Hamid Kowalczyk Call me back tomorrow.", "Hamid Kowalczyk", "PERSON"),
+    ("Thanks, Mary Page", "Mary Page", "PERSON"),  # a surname that is also an English word
     ("The API key is AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "SECRET"),
     ("password: hunter2hunter2hunter2", "hunter2hunter2hunter2", "SECRET"),
 ]

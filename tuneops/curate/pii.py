@@ -230,8 +230,10 @@ class PiiMasker:
                     words = text[start:end].split()
                     while words and words[0] in NOT_NAMES:
                         start += len(words.pop(0)) + 1
-                    while words and (words[-1] in NOT_NAMES or words[-1] in english_words()):
-                        words.pop()  # "Regards, Maria Lopez Call me back": the name ends before "Call"
+                    while words and words[-1] in NOT_NAMES:
+                        words.pop()
+                    if len(words) == 3 and words[-1] in english_words():
+                        words.pop()  # "Regards, Maria Lopez Call me back" (but "Thanks, Mary Page" stays whole)
                     if not words:
                         continue
                     end = start + len(" ".join(words))
