@@ -66,7 +66,7 @@ class PiiConfig(Section):
 
 class DedupConfig(Section):
     near_threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity above which records are near duplicates.")
-    num_perm: int = Field(128, gt=0, description="MinHash permutations.")
+    num_perm: int = Field(128, gt=0, description="MinHash signature length (bins of one-permutation hashing).")
     bands: int = Field(32, gt=0, description="LSH bands; num_perm must be divisible by it.")
     shingle_chars: int = Field(5, gt=0, description="Character shingle length.")
     eval_contamination: bool = Field(
