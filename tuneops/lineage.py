@@ -103,7 +103,7 @@ def transformations(manifest: dict) -> list[str]:
     return [
         f"ingest: {counts.get('inputs')} lines read, {counts.get('quarantined')} quarantined (max_chars {curate.get('max_chars')})",
         f"pii: mode {pii.get('mode')}, entities {', '.join(pii.get('entities', []))}; masked {json.dumps(counts.get('pii', {}))}",
-        f"dedup: exact + near (Jaccard >= {dedup.get('near_threshold')}, {dedup.get('num_perm')} permutations); "
+        f"dedup: exact + near (Jaccard >= {dedup.get('near_threshold')}, {dedup.get('num_perm')}-value MinHash); "
         f"removed {counts.get('exact_duplicates')} exact, {counts.get('near_duplicates')} near, "
         f"{counts.get('eval_contaminated', 0)} eval records whose question training already asks",
         f"split: eval fraction {split.get('eval_fraction')}, seed {split.get('seed')}; {counts.get('train')} train / {counts.get('eval')} eval",
