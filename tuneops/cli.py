@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -27,6 +29,25 @@ app.add_typer(drift_app, name="drift")
 console = Console(stderr=True)
 
 PARAMS_OPTION = typer.Option(Path("params.yaml"), "--params", "-p", help="Params YAML file.")
+
+# Prefect waits 20 s (of sleep, not wall time) for a temporary server to answer. Its first start
+# migrates a fresh SQLite database, which takes longer than that on a busy 2-core machine.
+EPHEMERAL_SERVER_STARTUP_S = 180
+
+
+@contextmanager
+def _prefect_backend() -> Iterator[None]:
+    """Run flows against PREFECT_API_URL, or give a temporary server time to start where none is set.
+
+    A user's own PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS wins over ours.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings
+
+    if PREFECT_API_URL.value() or "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in os.environ:
+        yield
+        return
+    with temporary_settings({PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_SERVER_STARTUP_S}):
+        yield
 
 
 def parse_overrides(assignments: list[str]) -> dict:
@@ -68,7 +89,8 @@ def run(
     params = _load(params_file, set_)
     from flows.pipeline import pipeline
 
-    summary = pipeline(str(params_file), parse_overrides(set_))
+    with _prefect_backend():
+        summary = pipeline(str(params_file), parse_overrides(set_))
     table = Table(title="tuneops run", show_header=False)
     for key in ("snapshot_id", "mlflow_run_id", "mlflow_tracking_uri", "model_name", "model_version", "previous_champion", "decision"):
         table.add_row(key, str(summary[key]))
@@ -428,7 +450,8 @@ def monitor(
     _load(params_file, set_)
     from flows.monitor import drift_monitor
 
-    result = drift_monitor(str(params_file), window_end, window_hours, parse_overrides(set_))
+    with _prefect_backend():
+        result = drift_monitor(str(params_file), window_end, window_hours, parse_overrides(set_))
     shown = ("drift", "skipped", "score", "n_reference", "n_current", "window_start", "window_end", "event_id",
              "report_dir", "mlflow_run_id")
     typer.echo(json.dumps({k: result[k] for k in shown if k in result}, indent=2))
