@@ -86,10 +86,13 @@ def shingle_hashes(normal_texts: Sequence[str], size: int) -> tuple[np.ndarray, 
     first_window = np.zeros(n, dtype=np.int64)
     np.cumsum(windows[:-1], out=first_window[1:])
     position = np.repeat(starts - first_window, windows) + np.arange(owner.size, dtype=np.int64)
-    value = np.zeros(owner.size, dtype=np.uint64)
-    for k in range(size):
-        value += codes[position + k] * _WINDOW_MULTIPLIERS[k]
-    hashed = _mix(value) >> np.uint64(32)
+    # Hash every window of the joined text with contiguous slices, then pick the texts' own windows:
+    # cheaper than gathering `size` times, although windows across separators are hashed in vain.
+    total = codes.size - size + 1
+    value = codes[:total] * _WINDOW_MULTIPLIERS[0]
+    for k in range(1, size):
+        value += codes[k:k + total] * _WINDOW_MULTIPLIERS[k]
+    hashed = _mix(value[position]) >> np.uint64(32)
     # Sort and deduplicate per text in one pass: owner in the high half, hash in the low half.
     keyed = np.sort((owner.astype(np.uint64) << np.uint64(32)) | hashed)
     keyed = keyed[np.concatenate(([True], keyed[1:] != keyed[:-1]))]
@@ -168,7 +171,129 @@ class DedupFeatures(NamedTuple):
     exact_key: str
     shingles: np.ndarray
     numbers: tuple[str, ...]
-    band_keys: tuple[int, ...]
+    band_keys: np.ndarray  # one uint64 per band
+
+
+# Candidates from the current batch are encoded after every possible kept position, so a sorted
+# candidate list puts kept records of earlier batches (which came first in the stream) first.
+_IN_BATCH = 1 << 40
+_MAX_BATCH = 1 << 22  # pair codes are owner << 41 | candidate: owner must fit in the remaining 22 bits
+
+
+def _expand_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``range(s, s + c)`` for each start and count, vectorised."""
+    ends = np.cumsum(counts)
+    return np.repeat(starts - ends + counts, counts) + np.arange(int(ends[-1]) if ends.size else 0)
+
+
+class BandIndex:
+    """LSH buckets: band key -> positions of kept records.
+
+    Records kept in batches go into sorted numpy runs, merged log-structured (a run is merged
+    into the one before it while that one is at most twice its size), so there are O(log n)
+    runs and each key is re-sorted O(log n) times; at 12 bytes per key (uint64 key, int32
+    position) they take about a tenth of a dict. Records kept one at a time go into a dict
+    (cheapest to update and query one record at a time) until the next batch.
+    """
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        # A bucket holds one position as an int and becomes a list at its second record:
+        # most band keys are unique, and a list per key would cost one list per band per record.
+        self._pending: dict[int, int | list[int]] = {}
+
+    def add_many(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        """Index kept records: ``keys`` is ``(records, bands)`` uint64, ``positions`` their kept positions."""
+        if len(keys):
+            self._add_run(keys.reshape(-1), np.repeat(positions.astype(np.int32), keys.shape[1]))
+
+    def _add_run(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        order = np.argsort(keys)
+        self._runs.append((keys[order], positions[order]))  # positions of equal keys in any order
+        while len(self._runs) > 1 and self._runs[-2][0].size <= 2 * self._runs[-1][0].size:
+            (older_keys, older_pos), (newer_keys, newer_pos) = self._runs[-2:]
+            merged = np.concatenate([older_keys, newer_keys])
+            order = np.argsort(merged, kind="stable")  # timsort: merging two sorted runs is linear
+            self._runs[-2:] = [(merged[order], np.concatenate([older_pos, newer_pos])[order])]
+
+    def add(self, keys: np.ndarray, position: int) -> None:
+        """Index one kept record."""
+        pending = self._pending
+        key_list = keys.tolist()
+        entries = list(map(pending.get, key_list))
+        if entries.count(None) == len(entries):  # the usual case: no key seen before
+            pending.update(zip(key_list, repeat(position)))
+            return
+        for key, entry in zip(key_list, entries):
+            if entry is None:
+                pending[key] = position
+            elif type(entry) is int:
+                pending[key] = [entry, position]
+            else:
+                entry.append(position)
+
+    def flush(self) -> None:
+        """Move the records indexed one at a time into a sorted run."""
+        if not self._pending:
+            return
+        keys: list[int] = []
+        positions: list[int] = []
+        for key, entry in self._pending.items():
+            if type(entry) is int:
+                keys.append(key)
+                positions.append(entry)
+            else:
+                keys.extend([key] * len(entry))
+                positions.extend(entry)
+        self._add_run(np.array(keys, dtype=np.uint64), np.array(positions, dtype=np.int32))
+        self._pending.clear()
+
+    def positions(self, keys: np.ndarray) -> list[int]:
+        """Kept positions that share one record's ``keys``, once per shared key."""
+        found: list[int] = []
+        for entry in map(self._pending.get, keys.tolist()):
+            if entry is None:
+                continue
+            if type(entry) is int:
+                found.append(entry)
+            else:
+                found.extend(entry)
+        if self._runs:
+            found.extend(self.pairs(keys, np.zeros(keys.size, dtype=np.int64))[1].tolist())
+        return found
+
+    def pairs(self, keys: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (owner, kept position) in the runs that shares a key, once per shared key (1-D inputs).
+
+        Sorted ``keys`` are much faster to look up (each binary search starts where the last ended).
+        """
+        found_owners, found_positions = [], []
+        for run_keys, run_positions in self._runs:
+            lo = np.searchsorted(run_keys, keys, "left")
+            counts = np.searchsorted(run_keys, keys, "right") - lo
+            hit = counts > 0
+            if hit.any():
+                found_owners.append(np.repeat(owners[hit], counts[hit]))
+                found_positions.append(run_positions[_expand_ranges(lo[hit], counts[hit])].astype(np.int64))
+        if not found_owners:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(found_owners), np.concatenate(found_positions)
+
+
+def _pairs_within(sorted_keys: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (later owner, earlier owner) that share a key, once per shared key (``sorted_keys`` sorted).
+
+    An owner's keys must be distinct (they are: one salted key per band).
+    """
+    size = sorted_keys.size
+    new_group = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))
+    group_start = np.maximum.accumulate(np.where(new_group, np.arange(size), 0))
+    earlier_count = np.arange(size) - group_start  # each element pairs with the ones before it in its group
+    if not earlier_count.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    one = np.repeat(owners, earlier_count)
+    other = owners[_expand_ranges(group_start, earlier_count)]
+    return np.maximum(one, other), np.minimum(one, other)
 
 
 @dataclass
@@ -199,7 +324,6 @@ class Deduplicator:
     # Kept records by position in input order; the LSH index maps band keys to those positions.
     _kept: list[tuple[np.ndarray, tuple[str, ...]]] = field(default_factory=list, init=False)
     _kept_ids: list[str] = field(default_factory=list, init=False)
-    _buckets: dict[int, int | list[int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:
@@ -210,6 +334,7 @@ class Deduplicator:
         self._band_multipliers = rng.integers(0, 2**63, self._rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
         self._band_salts = rng.integers(0, 2**64, self.bands, dtype=np.uint64, endpoint=False)
         self._min_shared = min_shared_bands(self.threshold, self.bands, self._rows)
+        self._index = BandIndex()
 
     def signatures(self, hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """MinHash signatures, shape ``(texts, num_perm)`` uint64, of the shingle sets from ``shingle_hashes``."""
@@ -223,10 +348,12 @@ class Deduplicator:
         signature = signature.reshape(n, m)
         # Rotation densification: an empty bin takes the next non-empty bin's value (circularly)
         # plus distance * 2^32, so borrowed values never equal a bin's own 32-bit values.
+        # Every text has a shingle, so every row has a non-empty bin.
         filled = signature != empty
-        doubled = np.where(np.concatenate([filled, filled], axis=1), np.arange(2 * m), 2 * m)
-        donor = np.minimum.accumulate(doubled[:, ::-1], axis=1)[:, ::-1][:, :m]
-        distance = (donor - np.arange(m)).astype(np.uint64)
+        columns = np.arange(m, dtype=np.int32)
+        donor = np.minimum.accumulate(np.where(filled, columns, np.int32(2 * m))[:, ::-1], axis=1)[:, ::-1]
+        donor = np.minimum(donor, donor[:, :1] + np.int32(m))  # none after: the first one, a turn later
+        distance = (donor - columns).astype(np.uint64)
         borrowed = np.take_along_axis(signature, donor % m, axis=1) + (distance << np.uint64(32))
         return np.where(filled, signature, borrowed)
 
@@ -251,10 +378,10 @@ class Deduplicator:
             return []
         normals = [normalise(t) for t in texts]
         hashes, offsets = shingle_hashes(normals, self.shingle_chars)
-        band_keys = self._band_keys(self.signatures(hashes, offsets)).tolist()
+        band_keys = self._band_keys(self.signatures(hashes, offsets))
         bounds = offsets.tolist()
         return [DedupFeatures(hashlib.blake2b(normal.encode(), digest_size=16).hexdigest(),
-                              hashes[bounds[i]:bounds[i + 1]], tuple(_NUMBER.findall(normal)), tuple(band_keys[i]))
+                              hashes[bounds[i]:bounds[i + 1]], tuple(_NUMBER.findall(normal)), band_keys[i])
                 for i, normal in enumerate(normals)]
 
     def features(self, text: str) -> DedupFeatures:
@@ -271,68 +398,107 @@ class Deduplicator:
 
     def check_many(self, record_ids: Sequence[str], texts: Sequence[str]) -> list[tuple[str, str] | None]:
         """``check`` for a batch of records in order (features computed for the batch at once)."""
-        return [self.check_features(rid, f) for rid, f in zip(record_ids, self.features_batch(texts))]
+        return self.check_batch(record_ids, self.features_batch(texts))
 
     def check_features(self, record_id: str, features: DedupFeatures) -> tuple[str, str] | None:
         """``check`` with precomputed features (must come from a Deduplicator with the same settings)."""
-        if features.exact_key in self._exact:
-            return "exact", self._exact[features.exact_key]
-        buckets = self._buckets.get
-        lists = list(map(buckets, features.band_keys))
-        found = self._verify(features, lists)
+        found = self.find(features)
         if found is None:
-            self._add(record_id, features, lists)
+            self.add(record_id, features)
         return found
 
     def find(self, features: DedupFeatures) -> tuple[str, str] | None:
         """``(kind, kept_id)`` of the earliest kept record these features duplicate, without adding them."""
         if features.exact_key in self._exact:
             return "exact", self._exact[features.exact_key]
-        buckets = self._buckets.get
-        return self._verify(features, list(map(buckets, features.band_keys)))
+        positions = self._index.positions(features.band_keys)
+        if len(positions) < self._min_shared:  # no kept record can share enough bands
+            return None
+        for position in sorted(p for p, n in Counter(positions).items() if n >= self._min_shared):  # earliest first
+            if self._is_near(features, position):
+                return "near", self._kept_ids[position]
+        return None
 
     def add(self, record_id: str, features: DedupFeatures) -> None:
         """Keep a record: later ``find`` and ``check`` calls compare against it."""
-        buckets = self._buckets.get
-        self._add(record_id, features, list(map(buckets, features.band_keys)))
+        self._index.add(features.band_keys, self._keep(record_id, features))
 
-    def _verify(self, features: DedupFeatures, lists: list) -> tuple[str, str] | None:
-        """The earliest kept record among the band matches (one entry per band) that is truly a near duplicate."""
-        if lists.count(None) == len(lists):  # the usual case: no band matches anything kept
-            return None
-        flat: list[int] = []
-        for entry in lists:
-            if entry is None:
+    def check_batch(self, record_ids: Sequence[str],
+                    features: Sequence[DedupFeatures]) -> list[tuple[str, str] | None]:
+        """``check_features`` for a batch in order, with the same results, the LSH work vectorised.
+
+        Candidate pairs (sharing at least the bound of bands) are found for the whole batch at
+        once, against the index and within the batch; only the verification of candidates and
+        the keep decisions run record by record, in order.
+        """
+        if len(features) > _MAX_BATCH:
+            return (self.check_batch(record_ids[:_MAX_BATCH], features[:_MAX_BATCH])
+                    + self.check_batch(record_ids[_MAX_BATCH:], features[_MAX_BATCH:]))
+        n = len(features)
+        results: list[tuple[str, str] | None] = [None] * n
+        # A record whose text already occurred needs no LSH: it is an exact duplicate, or
+        # (when its first occurrence was a near duplicate) it has that occurrence's outcome.
+        first_row: dict[str, int] = {}
+        first_of = [first_row.setdefault(f.exact_key, i) for i, f in enumerate(features)]
+        exact = self._exact
+        fresh = [i for i in range(n) if first_of[i] == i and features[i].exact_key not in exact]
+        candidates, bounds = self._batch_candidates(features, fresh)
+        position_of_row = {}
+        kept_rows: list[int] = []
+        for i in range(n):
+            feature = features[i]
+            kept_id = exact.get(feature.exact_key)
+            if kept_id is not None:
+                results[i] = ("exact", kept_id)
                 continue
-            if type(entry) is int:
-                flat.append(entry)
-            else:
-                flat.extend(entry)
-        if len(flat) < self._min_shared:  # no kept record can share enough bands
-            return None
-        numbers = features.numbers
-        for index in sorted(i for i, n in Counter(flat).items() if n >= self._min_shared):  # earliest kept first
-            kept_shingles, kept_numbers = self._kept[index]
-            if ((kept_numbers == numbers or _numbers_match(kept_numbers, numbers))
-                    and _sorted_jaccard(features.shingles, kept_shingles) >= self.threshold):
-                return "near", self._kept_ids[index]
-        return None
+            if first_of[i] != i:
+                results[i] = results[first_of[i]]
+                continue
+            found = None
+            for candidate in candidates[bounds[i]:bounds[i + 1]]:
+                position = candidate if candidate < _IN_BATCH else position_of_row.get(candidate - _IN_BATCH)
+                if position is not None and self._is_near(feature, position):
+                    found = ("near", self._kept_ids[position])
+                    break
+            if found:
+                results[i] = found
+                continue
+            position_of_row[i] = self._keep(record_ids[i], feature)
+            kept_rows.append(i)
+        if kept_rows:
+            self._index.add_many(np.stack([features[i].band_keys for i in kept_rows]),
+                                 np.array([position_of_row[i] for i in kept_rows]))
+        return results
 
-    def _add(self, record_id: str, features: DedupFeatures, lists: list) -> None:
-        # A bucket holds one kept index as an int and becomes a list at its second record:
-        # most band keys are unique, and a list per key would cost 32 lists per kept record.
-        index = len(self._kept)
+    def _batch_candidates(self, features: Sequence[DedupFeatures], rows: list[int]) -> tuple[list[int], list[int]]:
+        """Candidates of each row sharing at least ``_min_shared`` bands, ascending (kept positions, then
+        ``_IN_BATCH + earlier row``); those of row ``i`` are ``candidates[bounds[i]:bounds[i + 1]]``."""
+        n = len(features)
+        if not rows:
+            return [], [0] * (n + 1)
+        self._index.flush()
+        row_array = np.array(rows, dtype=np.int64)
+        keys = np.stack([features[i].band_keys for i in rows]).reshape(-1)
+        order = np.argsort(keys)
+        keys, owners = keys[order], np.repeat(row_array, self.bands)[order]
+        kept_owner, kept_position = self._index.pairs(keys, owners)
+        later, earlier = _pairs_within(keys, owners)
+        codes = np.concatenate([(kept_owner << 41) | kept_position, (later << 41) | (earlier + _IN_BATCH)])
+        if not codes.size:
+            return [], [0] * (n + 1)
+        codes, shared = np.unique(codes, return_counts=True)
+        codes = codes[shared >= self._min_shared]
+        bounds = np.searchsorted(codes >> 41, np.arange(n + 1)).tolist()
+        return (codes & ((1 << 41) - 1)).tolist(), bounds
+
+    def _is_near(self, features: DedupFeatures, position: int) -> bool:
+        kept_shingles, kept_numbers = self._kept[position]
+        return ((kept_numbers == features.numbers or _numbers_match(kept_numbers, features.numbers))
+                and _sorted_jaccard(features.shingles, kept_shingles) >= self.threshold)
+
+    def _keep(self, record_id: str, features: DedupFeatures) -> int:
+        """Remember a kept record (not yet in the LSH index); return its position."""
         self._exact.setdefault(features.exact_key, record_id)
         self._kept.append((features.shingles, features.numbers))
         self._kept_ids.append(record_id)
-        buckets = self._buckets
-        if lists.count(None) == len(lists):
-            buckets.update(zip(features.band_keys, repeat(index)))
-            return
-        for key, entry in zip(features.band_keys, lists):
-            if entry is None:
-                buckets[key] = index
-            elif type(entry) is int:
-                buckets[key] = [entry, index]
-            else:
-                entry.append(index)
+        return len(self._kept) - 1

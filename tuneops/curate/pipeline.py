@@ -157,22 +157,12 @@ def merge_prepared(prepared_shards: Iterable[list], cfg: CurateConfig, out_dir: 
                      if cfg.dedup.eval_contamination else None)
     try:
         for shard in prepared_shards:
-            for prepared in shard:
-                counts.inputs += 1
-                item = prepared.item
-                if isinstance(item, dict) and item["id"] in seen_ids:
-                    meta = item["metadata"]
-                    item = Quarantined(meta["source_file"], meta["source_line"], f"duplicate id {item['id']!r}",
-                                       json.dumps({k: item[k] for k in ("id", "messages")}, ensure_ascii=False), item["id"])
-                if isinstance(item, Quarantined):
-                    counts.quarantined += 1
-                    counts.quarantine_reasons[_reason_kind(item.reason)] += 1
-                    _write(handles["quarantine.jsonl"], item.to_dict())
-                    continue
-                seen_ids.add(item["id"])
+            counts.inputs += len(shard)
+            records = _quarantine_or_record(shard, seen_ids, counts, handles["quarantine.jsonl"])
+            found = dedup.check_batch([p.masked["id"] for p in records], [p.features for p in records])
+            for prepared, duplicate in zip(records, found):
                 record = prepared.masked
                 counts.pii.update(prepared.pii)
-                duplicate = dedup.check_features(record["id"], prepared.features)
                 if duplicate:
                     kind, kept_id = duplicate
                     counts.exact_duplicates += kind == "exact"
@@ -199,6 +189,25 @@ def merge_prepared(prepared_shards: Iterable[list], cfg: CurateConfig, out_dir: 
         counts.eval -= len(contamination.later)
     counts.check_conservation()
     return counts
+
+
+def _quarantine_or_record(shard: list, seen_ids: set[str], counts: CurationCounts, quarantine) -> list:
+    """Write a shard's quarantined items (and records whose id came before); return the other records, in order."""
+    records = []
+    for prepared in shard:
+        item = prepared.item
+        if isinstance(item, dict) and item["id"] in seen_ids:
+            meta = item["metadata"]
+            item = Quarantined(meta["source_file"], meta["source_line"], f"duplicate id {item['id']!r}",
+                               json.dumps({k: item[k] for k in ("id", "messages")}, ensure_ascii=False), item["id"])
+        if isinstance(item, Quarantined):
+            counts.quarantined += 1
+            counts.quarantine_reasons[_reason_kind(item.reason)] += 1
+            _write(quarantine, item.to_dict())
+            continue
+        seen_ids.add(item["id"])
+        records.append(prepared)
+    return records
 
 
 class EvalContamination:
