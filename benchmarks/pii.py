@@ -184,6 +184,84 @@ def lookalike_holdout(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Ticket mentions {value}.", f"({value})", f"Logged: {value}"])
 
 
+# Second held-out set, written on 2026-11-23 before the rare-word name rule ran on it, and never
+# used to tune anything: names of other cultures, new formats, and capitalised look-alikes
+# (products, places, teams) that a name detector must leave alone.
+HOLDOUT2_FIRST = ["Aroha", "Bongani", "Cuauhtémoc", "Dilnoza", "Eskil", "Folake", "Gaurav", "Haukur", "Ifeoma",
+                  "Jurgis", "Keoni", "Lwazi", "Mahlet", "Nikolaos", "Oluwaseun", "Pania", "Quang", "Rewi", "Siosaia",
+                  "Tadesse", "Ulugbek", "Vaiva", "Wiremu", "Yerlan", "Zoltán"]
+HOLDOUT2_LAST = ["Abernethy", "Bekele", "Chidambaram", "Dlamini", "Eriksdóttir", "Fonoti", "Gebremedhin", "Hakobyan",
+                 "Inoue", "Jaramillo", "Kipchoge", "Lemalu", "Mkhize", "Ngata", "Okonkwo", "Papadakis", "Quispe",
+                 "Rangihuna", "Sørensen", "Tupou", "Uzoma", "Vuković", "Wanjiru", "Xiong", "Zúñiga"]
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().replace("ø", "o")
+
+
+def planted_holdout2(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the second held-out set."""
+    first, last = rng.choice(HOLDOUT2_FIRST), rng.choice(HOLDOUT2_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        value = rng.choice([f"{_ascii(first).lower()}_{_ascii(last).lower()}@example.net",
+                            f"{_ascii(first)[0].lower()}.{_ascii(last).lower()}@uni-example.ac.nz",
+                            f"{_ascii(last).upper()}{rng.randint(10, 99)}@EXAMPLE.COM"])
+        return kind, value, rng.choice([f"Reply-To: {value}", f"mailto:{value}", f"(contact: {value})"])
+    if kind == "phone":
+        value = rng.choice([f"+27 82 {digits(3)} {digits(4)}", f"+64 21 {digits(3)} {digits(4)}",
+                            f"+33 6 {digits(2)} {digits(2)} {digits(2)} {digits(2)}", f"07{digits(3)} {digits(6)}",
+                            f"+91 98{digits(3)} {digits(5)}"])
+        return kind, value, rng.choice([f"WhatsApp: {value}", f"call me on {value} after 5pm"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("51", 16, rng), luhn("2221", 16, rng), luhn("4", 16, rng)])
+        return kind, grouped(raw), f"Card number {grouped(raw)}, exp 09/28."
+    if kind == "iban":
+        raw = rng.choice([iban("NL", 18, rng), iban("FR", 27, rng), iban("PL", 28, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"Refund to IBAN {value} please", f"account {value}"])
+    if kind == "ssn":
+        value = f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
+        return kind, value, rng.choice([f"SSN# {value}", f"social security no. {value}"])
+    if kind == "ip_address":
+        value = rng.choice([f"172.16.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                            f"2001:db8:{rng.randint(1, 65535):x}::{rng.randint(1, 65535):x}"])
+        return kind, value, rng.choice([f"client IP was {value}", f"[{value}]"])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
+        value = rng.choice([f"{m:02d}/{d:02d}/{y}", f"{d}-{month}-{y}"])
+        return kind, value, rng.choice([f"DOB {value}", f"birth date: {value}"])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Queen Street West", f"{rng.randint(1, 400)} Kings Road",
+                            f"Via Roma {rng.randint(1, 200)}", f"{rng.randint(1, 2000)} Rue Sainte-Catherine",
+                            f"Avenida Paulista {rng.randint(1, 2000)}"])
+        return kind, value, rng.choice([f"Our office is at {value}.", f"Return address: {value}"])
+    if kind == "person":
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Loop in {value} on this thread.", f"{value} reported the same error last week.",
+                                        f"Assigning this one to {value}.", f"According to {value}, the fix is live.",
+                                        f"Dear {value},", f"Approved by {value} (team lead).",
+                                        f"Kind regards,\n{value}\nAccounts Payable"])
+    value = rng.choice(["sk-proj-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40)),
+                        "xoxp-" + "-".join(digits(11) for _ in range(3)) + "-" + "".join(rng.choice("0123456789abcdef") for _ in range(32)),
+                        "ghs_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(36))])
+    return kind, value, rng.choice([f"leaked token: {value}", f"OPENAI_API_KEY={value}", f"It printed {value} in the log."])
+
+
+def lookalike_holdout2(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice([f"v{rng.randint(1, 9)}.{rng.randint(0, 40)}.{rng.randint(0, 9)}",
+                        f"SKU {rng.randint(1000, 9999)}-{rng.randint(10, 99)}-A", f"ticket #{rng.randint(10000, 99999)}",
+                        f"{rng.randint(1, 99)}.{rng.randint(1, 9)} GB", f"Invoice 2026/{rng.randint(1, 9999):04d}",
+                        "Zendesk Sunshine", "Okta Verify", "Power BI", "Visual Studio Code", "Google Sheets",
+                        "Kuala Lumpur", "Buenos Aires", "Addis Ababa", "Billing Ops", "Customer Success"])
+    return value, rng.choice([f"We use {value} for this.", f"Synced with {value}.", f"Issue seen in {value} too."])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -191,24 +269,31 @@ def lookalike(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Reference {value}.", f"It shows {value} again.", f"see {value}"])
 
 
+SETS = {  # set name -> (planted PII, look-alikes, greetings)
+    "dev": (planted, lookalike, ["Hello,", "Hi team,", ""]),
+    "holdout": (planted_holdout, lookalike_holdout, ["Hello,", "Hi team,", "", "Good evening,"]),
+    "holdout2": (planted_holdout2, lookalike_holdout2, ["Kia ora,", "Hi all,", "", "Morning,"]),
+}
+
+
 def generate(n: int, seed: int) -> list[dict]:
-    """``n`` messages of the first set ("dev") and ``n // 2`` of the held-out set."""
+    """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    for i in range(n + n // 2):
-        holdout = i >= n
-        parts, pii, look = [rng.choice(["Hello,", "Hi team,", "", "Good evening,"] if holdout else ["Hello,", "Hi team,", ""])], [], []
+    plan = ["dev"] * n + ["holdout"] * (n // 2) + ["holdout2"] * (n // 2)
+    for i, name in enumerate(plan):
+        planted_in_set, lookalike_in_set, greetings = SETS[name]
+        parts, pii, look = [rng.choice(greetings)], [], []
         for _ in range(rng.randint(1, 3)):
-            kind, value, sentence = (planted_holdout if holdout else planted)(rng)
+            kind, value, sentence = planted_in_set(rng)
             pii.append([kind, value])
             parts.append(sentence)
         for _ in range(2):
-            value, sentence = (lookalike_holdout if holdout else lookalike)(rng)
+            value, sentence = lookalike_in_set(rng)
             look.append(value)
             parts.append(sentence)
         parts.append(rng.choice(["The dashboard keeps timing out.", "Nothing has changed since Monday.", "Thanks!"]))
-        rows.append({"id": f"pii-{i}", "set": "holdout" if holdout else "dev", "text": " ".join(p for p in parts if p),
-                     "pii": pii, "lookalikes": look})
+        rows.append({"id": f"pii-{i}", "set": name, "text": " ".join(p for p in parts if p), "pii": pii, "lookalikes": look})
     return rows
 
 
@@ -247,7 +332,7 @@ def child(engine: str, data: Path) -> None:
     outputs = [mask(r["text"]) for r in rows]
     seconds = time.perf_counter() - start
     result = {"records_per_s": round(len(rows) / seconds, 1)}
-    for name in ("dev", "holdout"):
+    for name in SETS:
         result[name] = scores([(r, out) for r, out in zip(rows, outputs) if r.get("set", "dev") == name])
     print(json.dumps(result))
 

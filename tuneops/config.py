@@ -62,6 +62,11 @@ class PiiConfig(Section):
     custom_patterns: dict[str, str] = Field(
         default_factory=dict, description="Extra entity types: NAME -> regular expression."
     )
+    rare_word_names: bool = Field(
+        True, description="Also mask, as person names, two adjacent capitalised words that are neither known names "
+        "nor among the 30,000 commonest words of en/de/fr/es/it/pt/nl ('Kwame Oyelaran'). Turn off where rare "
+        "capitalised product or place names abound and must survive.",
+    )
 
 
 class DedupConfig(Section):

@@ -110,3 +110,24 @@ def test_custom_pattern_and_entity_selection():
 def test_checksums():
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid("GB82 WEST 1234 5698 7654 33")
+
+
+def test_names_of_rare_words_are_masked_without_a_cue():
+    """Neither word is a known name or a common word in seven languages: a person, not a product."""
+    masker = PiiMasker(ALL)
+    assert masker.find("Forwarded to Tavita Faleolo yesterday.") == [(13, 27, "person")]
+    assert PiiMasker(ALL, rare_word_names=False).find("Forwarded to Tavita Faleolo yesterday.") == []
+
+
+def test_known_first_name_before_a_core_english_word_is_not_a_person():
+    masker = PiiMasker(ALL)
+    for text in ("We use Okta Verify for MFA.", "The Grace Period ends Friday.",
+                 "Meine Bestellung ist nicht angekommen, Rechnung Nummer fehlt."):  # German nouns are capitalised
+        assert masker.find(text) == [], text
+    assert masker.find("Ask Maria Long about it.") == [(4, 14, "person")]  # a surname that is also a word
+
+
+def test_more_date_and_phone_formats():
+    masker = PiiMasker(ALL)
+    assert masker.find("born 12-Mar-1984") == [(5, 16, "date_of_birth")]
+    assert masker.find("ring 07700 900123 today") == [(5, 17, "phone")]

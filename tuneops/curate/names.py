@@ -1,9 +1,13 @@
-"""Name gazetteer for person names written without a cue ("cc Maria Lopez", "ask Kenji Sato").
+"""Word lists for person names written without a cue ("cc Maria Lopez", "ask Kenji Sato").
 
-The lists come from Faker's person providers, all locales, Latin script only: about 20,000
-first names and 18,000 surnames from some 70 locales. Words that are also common English
-words (Faker's English lorem list: "May", "Will", "Can", "Long"...) are left out, because a
-capitalised "Can" starts questions far more often than it names a person.
+* The gazetteer: Faker's person providers, all locales, Latin script only: about 20,000
+  first names and 18,000 surnames from some 70 locales. Words that are also common English
+  words (Faker's English lorem list: "May", "Will", "Can", "Long"...) are left out, because
+  a capitalised "Can" starts questions far more often than it names a person.
+* Common words: the most frequent words of seven languages (wordfreq). Names outside the
+  gazetteer ("Kwame Oyelaran") are recognised by being made of words that are not common.
+* Core English words: the 10,000 most frequent English words. A known first name followed by
+  one of them that is no surname is a product or phrase ("Okta Verify", "Grace Period").
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ def english_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    """``(first names, surnames)`` from Faker, minus common English words (loaded once per process)."""
+def faker_names() -> tuple[frozenset[str], frozenset[str]]:
+    """``(first names, surnames)`` from all of Faker's Latin-script person providers (loaded once per process)."""
     import faker.providers.person as person
 
     first: set[str] = set()
@@ -48,4 +52,46 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
         if provider is not None:
             first |= _collect(provider, _FIRST_ATTRIBUTES)
             last |= _collect(provider, _LAST_ATTRIBUTES)
-    return frozenset(first - english_words()), frozenset(last - english_words())
+    return frozenset(first), frozenset(last)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
+    """``(first names, surnames)`` from Faker, minus common English words (loaded once per process)."""
+    first, last = faker_names()
+    return first - english_words(), last - english_words()
+
+
+COMMON_WORD_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl")  # the Latin-script languages of most tickets
+# Per language; in English the 30,000th word occurs about once per million words (Zipf 3).
+COMMON_WORDS_PER_LANGUAGE = 30_000
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Lower-cased words among the most frequent of each of ``COMMON_WORD_LANGUAGES`` (about 160,000).
+
+    Frequent names are among them too ("john", "garcia"); the gazetteer covers those.
+    """
+    import wordfreq
+
+    words: set[str] = set()
+    for language in COMMON_WORD_LANGUAGES:
+        words.update(wordfreq.top_n_list(language, COMMON_WORDS_PER_LANGUAGE))
+    # wordfreq caches each language's whole list (about 140 MB for seven); only our set is needed.
+    for cached in (wordfreq.top_n_list, wordfreq.get_frequency_list, wordfreq.get_frequency_dict):
+        cached.cache_clear()
+    return frozenset(words)
+
+
+CORE_ENGLISH_WORDS = 10_000  # the 10,000th English word occurs about 6 times per million words (Zipf 3.8)
+
+
+@lru_cache(maxsize=1)
+def core_english_words() -> frozenset[str]:
+    """The ``CORE_ENGLISH_WORDS`` most frequent English words, lower-cased."""
+    import wordfreq
+
+    words = frozenset(wordfreq.top_n_list("en", CORE_ENGLISH_WORDS))
+    wordfreq.top_n_list.cache_clear()
+    return words

@@ -5,8 +5,10 @@ for IBANs, octet ranges for IPs) so look-alikes such as order numbers,
 versions and prices survive. Person names are found from conversational
 cues ("my name is", sign-offs) and, without a cue, as two or three
 capitalised words whose first is a known first name or whose second is a
-known surname (``names.gazetteer``). A name is then masked wherever it occurs
-in the record, including the assistant turn, so masking is consistent.
+known surname (``names.gazetteer``), or that are both rare words in seven
+languages ("Kwame Oyelaran"; ``names.common_words``). A name is then masked
+wherever it occurs in the record, including the assistant turn, so masking is
+consistent.
 
 Two modes:
 
@@ -26,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from tuneops.curate.names import english_words, gazetteer
+from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
 
 STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
@@ -124,11 +126,11 @@ def _detectors() -> list[Detector]:
         ), validate=_ip_valid),
         Detector("date_of_birth", re.compile(
             r"(?i:\b(?:born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?)(?:\s+(?:is|was|=))?[:\s-]+)"
-            r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})"
+            r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}(?:\s+|-)[A-Z][a-z]+(?:\s+|-)\d{4}|[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})"
         ), group=1),
         Detector("phone", re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]\d{2,8}){1,4}(?![\w-])"
-        ), validate=_phone_valid),
+            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,4})(?:[\s.-]\d{2,8}){1,4}(?![\w-])"
+        ), validate=_phone_valid),  # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700)
         Detector("street_address", re.compile(
             rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
@@ -144,22 +146,33 @@ def _detectors() -> list[Detector]:
     ]
 
 
-def gazetteer_names(text: str) -> list[tuple[int, int]]:
+def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]:
     """Spans of names written without a cue: two or three capitalised words, separated by single
-    spaces, where the first is a known first name or the second a known surname.
+    spaces, that look like a name by one of these rules:
 
-    This errs towards masking: a capitalised verb before a surname-like word is masked with it
-    ("Meet Paris Hilton" becomes "<PERSON>"), and so is a city that is also a first name
-    ("Austin Texas").
+    * the second is a known surname ("cc Will Smith");
+    * the first is a known first name and the second is not a core English word, unless it is
+      a surname ("ask Maria Lindqvist", "Maria Long", but not "Okta Verify" or "Grace Period");
+    * with ``rare_words``: neither is a known name nor a common word ("Kwame Oyelaran").
+
+    This errs towards masking: a capitalised verb before a surname is masked with it ("Meet
+    Paris Hilton" becomes "<PERSON>"), and so is a city that is also a first name ("Austin
+    Texas") or is made of rare words ("Kuala Lumpur").
     """
     first_names, surnames = gazetteer()
+    all_surnames = faker_names()[1]
+    common, core_english = common_words(), core_english_words()
     words = [(m.start(), m.end(), m.group()) for m in _CAPITALISED.finditer(text)]
     spans, i = [], 0
     while i + 1 < len(words):
         (start, end, word), (next_start, next_end, following) = words[i], words[i + 1]
-        plausible = next_start == end + 1 and word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
-        if plausible and (word in first_names or following in surnames):
-            if i + 2 < len(words) and words[i + 2][0] == next_end + 1 and words[i + 2][2] in surnames:
+        plausible = (next_start == end + 1 and text[end] == " " and word not in NEVER_NAME_PARTS
+                     and following not in NEVER_NAME_PARTS)
+        if plausible and (following in surnames
+                          or (word in first_names and (following in all_surnames or following.lower() not in core_english))
+                          or (rare_words and word.lower() not in common and following.lower() not in common)):
+            if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
+                    and words[i + 2][2] in surnames):
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"
             spans.append((start, next_end))
             i += 2
@@ -228,12 +241,15 @@ class PiiMasker:
         mode: ``placeholder`` or ``pseudonym``.
         key: HMAC key, required for ``pseudonym`` mode. Never logged.
         custom_patterns: Extra entity types, NAME -> regex.
+        rare_word_names: Also mask two capitalised words that are neither known names nor common
+            words ("Kwame Oyelaran"); see ``gazetteer_names``.
     """
 
     entities: Iterable[str]
     mode: str = "placeholder"
     key: bytes | None = field(default=None, repr=False)
     custom_patterns: dict[str, str] = field(default_factory=dict)
+    rare_word_names: bool = True
 
     def __post_init__(self) -> None:
         if self.mode == "pseudonym" and not self.key:
@@ -269,7 +285,7 @@ class PiiMasker:
                     continue
                 taken.append((start, end, detector.entity))
         if self._find_uncued_names:
-            for start, end in gazetteer_names(text):
+            for start, end in gazetteer_names(text, self.rare_word_names):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
         return sorted(taken)

@@ -76,13 +76,13 @@ class CurationCounts:
 
 def build_masker(cfg: CurateConfig, key: bytes | None = None) -> PiiMasker:
     """The configured PII masker; ``key`` is required in pseudonym mode."""
-    return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns))
+    return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names)
 
 
 def detection_masker(cfg: CurateConfig) -> PiiMasker:
     """A masker for *finding* PII (leak scans, drift signals): the configured entity types and
     patterns, placeholder mode, so it needs no pseudonymisation key whatever ``pii.mode`` is."""
-    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns))
+    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names)
 
 
 def pseudonym_key_from_env(cfg: CurateConfig) -> bytes | None:
