@@ -262,6 +262,75 @@ def lookalike_holdout2(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"We use {value} for this.", f"Synced with {value}.", f"Issue seen in {value} too."])
 
 
+# Third held-out set, written on 2026-11-23 after every change above and run once, with no change
+# to the detector after that run: new names, contexts (possessives, appositions, headers),
+# formats, and look-alikes.
+HOLDOUT3_FIRST = ["Amaru", "Beatriz", "Caoimhe", "Dariusz", "Eero", "Fenella", "Goran", "Hemi", "Ilse", "Joaquim",
+                  "Kalani", "Laszlo", "Mireille", "Njeri", "Oisin", "Parisa", "Rustam", "Sibusiso", "Tamar", "Uchenna",
+                  "Veronika", "Wendell", "Yaw", "Zhanna", "Anahera"]
+HOLDOUT3_LAST = ["Baptiste", "Cieślak", "Dimitriou", "Eze", "Fagerlund", "Gonçalves", "Haddad", "Ishikawa", "Kaur",
+                 "Laine", "Mutasa", "Nakashima", "Obi", "Petrosyan", "Quaye", "Rahimi", "Sithole", "Takahashi",
+                 "Ulloa", "Varga", "Waititi", "Yamada", "Zapata", "Achebe", "Brathwaite"]
+
+
+def planted_holdout3(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the third held-out set."""
+    first, last = rng.choice(HOLDOUT3_FIRST), rng.choice(HOLDOUT3_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        value = rng.choice([f"{_ascii(first).lower()}@{_ascii(last).lower()}-consulting.com",
+                            f"{_ascii(first)[0].lower()}{_ascii(last).lower()}{rng.randint(1, 99)}@gmail.com"])
+        return kind, value, rng.choice([f"From: Accounts <{value}>", f"cc'd {value}.", f"E-mail {value} for the PDF."])
+    if kind == "phone":
+        value = rng.choice([f"+49 (0)30 {digits(7)}", f"+1 415 555 {digits(4)}", f"+353 87 {digits(3)} {digits(4)}",
+                            f"(+44) 20 {digits(4)} {digits(4)}"])
+        return kind, value, rng.choice([f"Phone {value}.", f"reach me at {value} (mobile)"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("54", 16, rng), luhn("37", 15, rng), luhn("4", 16, rng)])
+        value = grouped(raw) if len(raw) == 16 else f"{raw[:4]} {raw[4:10]} {raw[10:]}"
+        return kind, value, rng.choice([f"Visa/MC on file: {value}", f"charged twice to card {value}!"])
+    if kind == "iban":
+        raw = rng.choice([iban("DE", 22, rng), iban("GB", 22, rng), iban("AT", 20, rng)])
+        value = grouped(raw)
+        return kind, value, rng.choice([f"Bank details: {value}", f"IBAN {value}, BIC COBADEFFXXX"])
+    if kind == "ssn":
+        value = f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
+        return kind, value, rng.choice([f"ssn={value}", f"Social: {value}"])
+    if kind == "ip_address":
+        value = rng.choice([f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                            f"2001:0db8:85a3:0000:0000:8a2e:{rng.randint(0, 65535):04x}:{rng.randint(0, 65535):04x}"])
+        return kind, value, rng.choice([f"blocked IP {value}", f"requests from {value} time out"])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        value = rng.choice([f"{m}/{d}/{y}", f"{d} {month} {y}", f"{y}-{m:02d}-{d:02d}"])
+        return kind, value, rng.choice([f"D.O.B. {value}", f"date of birth: {value}", f"born on {value}"])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Pennsylvania Ave", f"{rng.randint(1, 99)} Downing St",
+                            f"{rng.randint(1, 300)} Abbey Road", f"{rng.randint(1, 999)} Elm Street"])
+        return kind, value, rng.choice([f"Flat 2, {value}, London", f"Ship to: {value}"])
+    if kind == "person":
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Per {value}'s request, I raised the limit.", f"Can {value} confirm?",
+                                        f"{value} (Head of IT) asked us to escalate.", f"Hand over to {value}.",
+                                        f"Signed: {value}", f"Our admin, {value}, is on leave."])
+    value = rng.choice(["sk-ant-api03-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40)),
+                        "AKIA" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
+                        "".join(rng.choice(string.ascii_letters + string.digits + "/+") for _ in range(40))])
+    return kind, value, rng.choice([f"aws_secret_access_key = {value}", f"Authorization: Bearer {value}"])
+
+
+def lookalike_holdout3(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["CVE-2024-3094", "ISO 27001", "RFC 7231", "Windows 11", "iPhone 15 Pro", "Salesforce Einstein",
+                        "Microsoft Teams", "São Paulo", "Cape Town", f"Sprint {rng.randint(10, 99)}", "TLS 1.3",
+                        f"${rng.randint(1, 9)},{rng.randint(100, 999)}.00", "Jira Service Management",
+                        f"case {rng.randint(100000, 999999)}", f"{rng.randint(2, 64)} vCPU"])
+    return value, rng.choice([f"Related: {value}.", f"Still broken on {value}", f"(see {value})"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -273,6 +342,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "dev": (planted, lookalike, ["Hello,", "Hi team,", ""]),
     "holdout": (planted_holdout, lookalike_holdout, ["Hello,", "Hi team,", "", "Good evening,"]),
     "holdout2": (planted_holdout2, lookalike_holdout2, ["Kia ora,", "Hi all,", "", "Morning,"]),
+    "holdout3": (planted_holdout3, lookalike_holdout3, ["Hey,", "Hi support,", "", "Hallo,"]),
 }
 
 
@@ -280,7 +350,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + ["holdout"] * (n // 2) + ["holdout2"] * (n // 2)
+    plan = ["dev"] * n + ["holdout"] * (n // 2) + ["holdout2"] * (n // 2) + ["holdout3"] * (n // 2)
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.version_tasks import snapshot_store
 from tuneops.config import Params
-from tuneops.curate.pipeline import detection_masker
+from tuneops.contamination import overlapping_prompts
+from tuneops.curate.pipeline import leak_masker
 from tuneops.evaluation import evaluate_model
 from tuneops.gate import Decision
 from tuneops.records import read_jsonl
@@ -51,11 +53,15 @@ def evaluate(params: Params, snapshot: dict, name: str, model_dir: str, adapter_
     """
     logger = get_run_logger()
     records = eval_records(params, snapshot)
-    regression = regression_items(params)
+    regression = regression_items(params, snapshot)
+    overlap = regression_overlap(params, snapshot)
+    if overlap:
+        logger.warning("%d general prompts left out: the training data asks them too (%s)", len(overlap),
+                       ", ".join(f"{k} ~ {v}" for k, v in list(overlap.items())[:5]))
     logger.info("evaluating %s on %d eval records and %d general prompts", name, len(records), len(regression))
     result = evaluate_model(
         name, Path(model_dir), Path(adapter_dir) if adapter_dir else None, records,
-        detection_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
+        leak_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
         params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
         progress=lambda n: logger.info("%s: %d/%d answers", name, n, len(records)),
     )
@@ -65,10 +71,39 @@ def evaluate(params: Params, snapshot: dict, name: str, model_dir: str, adapter_
             "regression_outputs": result.regression_outputs}
 
 
-def regression_items(params: Params) -> list[dict]:
-    """The general-capability prompts, or none when ``evaluate.regression_set`` is null."""
+def regression_items(params: Params, snapshot: dict | None = None) -> list[dict]:
+    """The general-capability prompts, or none when ``evaluate.regression_set`` is null.
+
+    With a snapshot, the prompts its training data already asks are left out (``regression_overlap``):
+    a model that saw them in training would pass them from memory.
+    """
     path = params.evaluate.regression_set
-    return list(read_jsonl(params.resolve(path))) if path else []
+    if not path:
+        return []
+    items = list(read_jsonl(params.resolve(path)))
+    if snapshot is None:
+        return items
+    overlap = regression_overlap(params, snapshot)
+    return [i for i in items if i["id"] not in overlap]
+
+
+_OVERLAPS: dict[tuple, dict[str, str]] = {}  # per process: the evaluate tasks of one run share the check
+
+
+def regression_overlap(params: Params, snapshot: dict) -> dict[str, str]:
+    """Regression prompt id -> id of the training record (train split or replay prompt) that asks it too."""
+    path, replay = params.evaluate.regression_set, params.train.replay.prompts
+    if not path:
+        return {}
+    key = (snapshot["id"], str(params.resolve(path)), str(replay and params.resolve(replay)),
+           params.curate.dedup.model_dump_json())
+    if key not in _OVERLAPS:
+        store = snapshot_store(params)
+        data_dir = store.data_dir(store.get(snapshot["id"]))
+        training = itertools.chain(read_jsonl(data_dir / "train.jsonl"),
+                                   read_jsonl(params.resolve(replay)) if replay else ())
+        _OVERLAPS[key] = overlapping_prompts(read_jsonl(params.resolve(path)), training, params.curate)
+    return _OVERLAPS[key]
 
 
 @task(name="log-evaluation", cache_policy=NO_CACHE, retries=2)
@@ -86,8 +121,12 @@ def log_evaluation(params: Params, snapshot: dict, run_id: str, evaluations: lis
         **{f"output_{e['name']}": e["outputs"] for e in evaluations},
     }
     plot = plot_comparison(metrics, PLOTTED + ["regression_accuracy"], Path(work_dir) / "comparison.png")
-    general = regression_items(params)
+    general = regression_items(params, snapshot)
+    overlap = regression_overlap(params, snapshot)
     with mlflow.start_run(run_id=run_id):
+        mlflow.log_metric("regression_prompts_left_out", len(overlap))
+        if overlap:
+            mlflow.log_dict(overlap, "evaluation/regression_overlap.json")
         for name, values in metrics.items():
             mlflow.log_metrics({f"{name}.{k}": v for k, v in values.items()})
         mlflow.log_table(table, "evaluation/examples.json")

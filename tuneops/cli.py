@@ -374,7 +374,7 @@ def evaluate(
     from tasks.evaluate_tasks import eval_records, regression_items
     from tasks.version_tasks import snapshot_store
     from tuneops.base_models import resolve_base_model
-    from tuneops.curate.pipeline import detection_masker
+    from tuneops.curate.pipeline import leak_masker
     from tuneops.evaluation import evaluate_model
     from tuneops.lineage import parse_model_ref, resolve_version
 
@@ -390,11 +390,11 @@ def evaluate(
         mlflow.set_tracking_uri(params.mlflow_uri)
         version = resolve_version(mlflow.MlflowClient(), parse_model_ref(model))
         adapter = Path(mlflow.artifacts.download_artifacts(artifact_uri=version.source))
-    regression = regression_items(params)
+    regression = regression_items(params, {"id": snapshots[0].id})  # without prompts its training data asks
     with console.status(f"evaluating {model} on {len(records)} records"):
         result = evaluate_model(
             model, resolve_base_model(params.train.base_model, params.resolve(params.paths.model_cache)), adapter,
-            records, detection_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
+            records, leak_masker(params.curate), params.evaluate.batch_size, params.evaluate.max_new_tokens,
             params.train.max_seq_len, canaries=params.evaluate.canaries, regression_items=regression,
         )
     typer.echo(json.dumps({"model": model, "snapshot": snapshots[0].id, "metrics": result.metrics}, indent=2))

@@ -52,3 +52,29 @@ def test_different_questions_and_the_switch_off_keep_eval_records(tmp_path):
     same_question = [rows[0], chat(QUESTION, "Use the export button.", record_id=eval_a)]
     off = CFG.model_copy(update={"dedup": CFG.dedup.model_copy(update={"eval_contamination": False})})
     assert [r["id"] for r in curate(tmp_path, same_question, off)[1]] == [eval_a]
+
+
+def test_external_eval_prompts_asked_by_training_data_are_found():
+    """The regression-set check: the same question with another answer counts; another question does not."""
+    from tuneops.contamination import overlapping_prompts
+
+    training = [chat(QUESTION, "Use Reports > Export."), chat("My invoice total is wrong this month.", "Sorry!")]
+    for i, record in enumerate(training):
+        record["id"] = f"train-{i}"
+    items = [{"id": "same", "messages": [{"role": "user", "content": QUESTION.replace("How can I", "How do I")}]},
+             {"id": "other", "messages": [{"role": "user", "content": "What is the capital of France?"}]}]
+    assert overlapping_prompts(items, iter(training), CFG) == {"same": "train-0"}
+
+
+def test_a_near_duplicate_of_a_later_training_prompt_is_found_too():
+    """Training prompts are all indexed, not deduplicated: near duplication is not transitive."""
+    from tuneops.contamination import overlapping_prompts
+
+    first = ("Please reset the password of my account, the reset email never arrives and I cannot log in to the "
+             "billing portal of the company workspace since the migration last week")
+    second = first.replace("the company workspace", "our company space")  # Jaccard 0.85 to first
+    third = second.replace("Please reset", "Kindly reset").replace("last week", "last month")  # 0.88 to second, 0.74 to first
+    training = [{"id": "a", "messages": [{"role": "user", "content": first}]},
+                {"id": "b", "messages": [{"role": "user", "content": second}]}]
+    found = overlapping_prompts([{"id": "item", "messages": [{"role": "user", "content": third}]}], training, CFG)
+    assert found == {"item": "b"}

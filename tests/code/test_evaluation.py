@@ -45,3 +45,14 @@ def test_regression_accuracy_matches_whole_words():
     items = [{"expected_any": ["paris"]}, {"expected_any": ["8", "eight"]}, {"expected_any": ["au"]}]
     outputs = ["The capital is Paris.", "A spider has 18 legs.", "Because gold"]
     assert regression_accuracy(outputs, items) == pytest.approx(1 / 3)
+
+
+def test_leak_check_ignores_invented_words_but_not_names():
+    """Generated text: two invented capitalised words are no leak (the rare-word rule is off), a real name is."""
+    from tuneops.config import parse_params
+    from tuneops.curate.pipeline import detection_masker, leak_masker
+
+    cfg = parse_params({}).curate
+    assert detection_masker(cfg).find("Qorvex Blantu said hi")  # what the curation would mask in input text
+    assert pii_leaks(["Qorvex Blantu said hi"], leak_masker(cfg))["pii_leaks"] == 0
+    assert pii_leaks(["cc Maria Lindqvist"], leak_masker(cfg))["pii_leaks"] == 1

@@ -423,6 +423,12 @@ class Deduplicator:
         """Keep a record: later ``find`` and ``check`` calls compare against it."""
         self._index.add(features.band_keys, self._keep(record_id, features))
 
+    def add_many(self, record_ids: Sequence[str], features: Sequence[DedupFeatures]) -> None:
+        """Keep every record without checking it: an index of reference texts for ``find``."""
+        positions = [self._keep(record_id, f) for record_id, f in zip(record_ids, features)]
+        if positions:
+            self._index.add_many(np.stack([f.band_keys for f in features]), np.array(positions))
+
     def check_batch(self, record_ids: Sequence[str],
                     features: Sequence[DedupFeatures]) -> list[tuple[str, str] | None]:
         """``check_features`` for a batch in order, with the same results, the LSH work vectorised.

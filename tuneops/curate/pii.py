@@ -25,7 +25,7 @@ import hmac
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
@@ -111,10 +111,11 @@ def _detectors() -> list[Detector]:
             r"|AIza[0-9A-Za-z_-]{35}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_-]{20,}"
             r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
         )),
-        # Any long mixed letter-and-digit value right after "password:", "api key is", "token=" ...
+        # Any long mixed letter-and-digit value right after "password:", "api key is", "token=",
+        # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name).
         Detector("secret", re.compile(
-            r"(?i:\b(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|password|passwd|pwd)\b"
-            r"(?:\s+is)?\s*[:=]?\s*)([A-Za-z0-9_+/=.-]{16,})"
+            r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|password|passwd|pwd"
+            r"|bearer)(?![A-Za-z0-9])(?:\s+is)?\s*[:=]?\s*)([A-Za-z0-9_+/=.-]{16,})"
         ), group=1, validate=_mixed_letters_and_digits),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
@@ -144,6 +145,45 @@ def _detectors() -> list[Detector]:
             re.MULTILINE,
         )),
     ]
+
+
+_GROUPED = {"iban", "credit_card"}  # written in space-separated groups: a match may swallow the next word
+
+
+def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
+    """End of the longest valid value left after dropping trailing groups from an invalid grouped match.
+
+    "AT61 1904 3002 3457 3201 IBAN" matches the IBAN pattern with "IBAN" as a last group, and
+    "4111 1111 1111 1111 2028" the card pattern with the year; without the extra group they are valid.
+    """
+    if detector.entity not in _GROUPED:
+        return None
+    while (cut := text.rfind(" ", start, end)) > start:
+        end = cut
+        if detector.pattern.fullmatch(text, start, end) and detector.validate(text[start:end]):
+            return end
+    return None
+
+
+def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of the detector's values in ``text`` that pass its validator.
+
+    As ``finditer``, except that a grouped value shortened to validate lets the search resume
+    at its new end, so "AT61 1904 3002 3457 3201 IBAN DE89 3704 ..." yields both IBANs.
+    """
+    position = 0
+    while (match := detector.pattern.search(text, position)) is not None:
+        position = max(match.end(), match.start() + 1)
+        group = detector.group
+        if detector.entity == "person":
+            group = next(i for i in (1, 2, 3) if match.group(i))
+        start, end = match.span(group)
+        if detector.validate and not detector.validate(text[start:end]):
+            end = _valid_without_trailing_groups(text, start, end, detector)
+            if end is None:
+                continue
+            position = end
+        yield start, end
 
 
 def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]:
@@ -263,13 +303,7 @@ class PiiMasker:
         """Return non-overlapping ``(start, end, entity)`` spans in ``text``."""
         taken: list[tuple[int, int, str]] = []
         for detector in self.detectors:
-            for match in detector.pattern.finditer(text):
-                group = detector.group
-                if detector.entity == "person":
-                    group = next(i for i in (1, 2, 3) if match.group(i))
-                start, end = match.span(group)
-                if detector.validate and not detector.validate(text[start:end]):
-                    continue
+            for start, end in _valid_spans(detector, text):
                 if detector.entity == "person":
                     words = text[start:end].split()
                     while words and words[0] in NOT_NAMES:

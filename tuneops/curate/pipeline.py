@@ -85,6 +85,13 @@ def detection_masker(cfg: CurateConfig) -> PiiMasker:
     return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names)
 
 
+def leak_masker(cfg: CurateConfig) -> PiiMasker:
+    """``detection_masker`` for *generated* text (the evaluation's PII-leak check), without the rare-word
+    name rule: an undertrained model invents capitalised words, and two of them are no person's name.
+    Real names are still caught by the cue and gazetteer rules, and planted canaries by string match."""
+    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), rare_word_names=False)
+
+
 def pseudonym_key_from_env(cfg: CurateConfig) -> bytes | None:
     """The pseudonymisation key from the configured environment variable, if set."""
     value = os.environ.get(cfg.pii.key_env)
