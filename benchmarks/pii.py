@@ -331,6 +331,72 @@ def lookalike_holdout3(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Related: {value}.", f"Still broken on {value}", f"(see {value})"])
 
 
+# Fourth held-out set, written on 2026-11-23 after all detector changes, run once, reported as
+# it came out; no change to the detector was made after its run.
+HOLDOUT4_FIRST = ["Adebayo", "Brígida", "Cormac", "Dagmar", "Eldar", "Florin", "Gwendolyn", "Hamza", "Itzel", "Jesper",
+                  "Kofi", "Liesel", "Matteo", "Nilufar", "Odalys", "Pavlo", "Rasmus", "Sunniva", "Thiago", "Ugne",
+                  "Viliami", "Wenonah", "Yusra", "Zygmunt", "Ayelet"]
+HOLDOUT4_LAST = ["Adeyemi", "Bergström", "Castaño", "Dąbrowski", "Eastwood", "Fairbairn", "Garmendia", "Hietala",
+                 "Ibekwe", "Jablonski", "Kalnins", "Lachance", "Mwangi", "Nørgaard", "Ochieng", "Przybylski", "Rautio",
+                 "Santangelo", "Tshabalala", "Urquhart", "Valderrama", "Wiśniewska", "Yeboah", "Zaragoza",
+                 "O'Shaughnessy"]
+
+
+def planted_holdout4(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the fourth held-out set."""
+    first, last = rng.choice(HOLDOUT4_FIRST), rng.choice(HOLDOUT4_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    mixed = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        local = f"{_ascii(first).lower()}.{_ascii(last).lower().replace(chr(39), '')}"
+        value = rng.choice([f"{local}+billing@company.example", f"{local}@company.example"])
+        return kind, value, rng.choice([f"Email: {value}", f"send it to {value}, not to me"])
+    if kind == "phone":
+        value = rng.choice([f"+48 601 {digits(3)} {digits(3)}", f"+46 70 {digits(3)} {digits(2)} {digits(2)}",
+                            f"+1 (212) 555-{digits(4)}", f"+852 9{digits(3)} {digits(4)}"])
+        return kind, value, rng.choice([f"Tel.: {value}", f"my cell is {value}"])
+    if kind == "credit_card":
+        value = rng.choice([luhn("4539", 16, rng), luhn("5", 16, rng), luhn("6011", 16, rng)])
+        return kind, value, rng.choice([f"pay with {value} exp 11/27", f"card={value}"])
+    if kind == "iban":
+        value = rng.choice([iban("SE", 24, rng), iban("DK", 18, rng), iban("ES", 24, rng)])
+        return kind, value, rng.choice([f"IBAN:{value}", f"please use {value} for the refund"])
+    if kind == "ssn":
+        value = f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
+        return kind, value, rng.choice([f"SS#: {value}", f"my SSN is {value}"])
+    if kind == "ip_address":
+        value = rng.choice([f"203.0.113.{rng.randint(1, 254)}", f"::ffff:192.0.2.{rng.randint(1, 254)}"])
+        return kind, value, rng.choice([f"login from {value} was blocked", f"whitelist {value} please"])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
+        value = rng.choice([f"{y}/{m:02d}/{d:02d}", f"{d:02d} {month} {y}", f"{y}-{m:02d}-{d:02d}"])
+        return kind, value, rng.choice([f"Date of Birth: {value}", f"DOB {value}", f"born {value}"])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Evergreen Terrace", f"Piazza Navona {rng.randint(1, 99)}",
+                            f"{rng.randint(1, 99)} Infinite Loop", f"{rng.randint(100, 9999)} Sunset Blvd"])
+        return kind, value, rng.choice([f"Address: {value}, Springfield", f"please ship to {value}"])
+    if kind == "person":
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Thanks to {value} for the quick fix!", f"{value} is our new account manager.",
+                                        f"Attendees: {value}, me.", f"Please update the owner to {value}.",
+                                        f"as {value} mentioned", f"Hi {value},"])
+    value = rng.choice(["ghp_" + mixed(36), "".join(rng.choice("0123456789abcdef") for _ in range(32)), mixed(20)])
+    context = {36 + 4: f"GITHUB_TOKEN={value}", 32: f"client_secret: {value}",
+               20: f"DATABASE_URL=postgres://admin:{value}@db.example.com/app"}[len(value)]
+    return kind, value, context
+
+
+def lookalike_holdout4(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice([f"commit {rng.randint(0, 16**7):07x}", "123e4567-e89b-12d3-a456-426614174000",
+                        f"v2.{rng.randint(0, 9)}.{rng.randint(0, 9)}-beta", f"Order #A-{rng.randint(10000, 99999)}",
+                        "Postgres 16.2", "Windows Server 2022", "Node.js 20", "Google Analytics", "Stripe Checkout",
+                        "New Zealand", "Mount Everest", f"build 2024.03.15.{rng.randint(1, 9)}"])
+    return value, rng.choice([f"FYI {value}.", f"It happens with {value}", f"[{value}]"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -343,6 +409,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout": (planted_holdout, lookalike_holdout, ["Hello,", "Hi team,", "", "Good evening,"]),
     "holdout2": (planted_holdout2, lookalike_holdout2, ["Kia ora,", "Hi all,", "", "Morning,"]),
     "holdout3": (planted_holdout3, lookalike_holdout3, ["Hey,", "Hi support,", "", "Hallo,"]),
+    "holdout4": (planted_holdout4, lookalike_holdout4, ["Hej,", "Hi there,", "", "Good day,"]),
 }
 
 
@@ -350,7 +417,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + ["holdout"] * (n // 2) + ["holdout2"] * (n // 2) + ["holdout3"] * (n // 2)
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []

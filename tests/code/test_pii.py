@@ -131,3 +131,23 @@ def test_more_date_and_phone_formats():
     masker = PiiMasker(ALL)
     assert masker.find("born 12-Mar-1984") == [(5, 16, "date_of_birth")]
     assert masker.find("ring 07700 900123 today") == [(5, 17, "phone")]
+
+
+def test_grouped_values_followed_by_a_capitalised_word_or_a_year():
+    """A grouped IBAN or card may swallow the next short word; re-validated without it, both values are found."""
+    masker = PiiMasker(ALL)
+    text = "AT61 1904 3002 3457 3201 IBAN DE89 3704 0044 0532 0130 00"
+    assert [e for _, _, e in masker.find(text)] == ["iban", "iban"]
+    assert masker.find("card 4111 1111 1111 1111 2028 expiry") == [(5, 24, "credit_card")]
+
+
+def test_secrets_after_snake_case_names_and_bearer():
+    masker = PiiMasker(ALL)
+    for text in ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                 "Authorization: Bearer abcDEF1234567890ghijKLMN"):
+        assert [e for _, _, e in masker.find(text)] == ["secret"], text
+    assert masker.find("the token bucket algorithm is fine; secret_santa_list_2026_final") == []
+
+
+def test_more_street_suffixes():
+    assert PiiMasker(ALL).find("Ship to 1 Infinite Loop, Cupertino") == [(8, 23, "street_address")]

@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 
 from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
 
-STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
+# USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
+# and "View" are left out), plus British ones ("Close", "Mews").
+STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
@@ -115,7 +117,7 @@ def _detectors() -> list[Detector]:
         # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name).
         Detector("secret", re.compile(
             r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|password|passwd|pwd"
-            r"|bearer)(?![A-Za-z0-9])(?:\s+is)?\s*[:=]?\s*)([A-Za-z0-9_+/=.-]{16,})"
+            r"|bearer)(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+))([A-Za-z0-9_+/=.-]{16,})"
         ), group=1, validate=_mixed_letters_and_digits),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
