@@ -12,8 +12,10 @@
 
 Everything per record that does not need the index (normalising, shingling,
 signatures, band keys) is computed for a whole batch at once with numpy:
-``features_batch`` is pure, so shards can run it in parallel, and
-``check_features`` then makes the order-dependent decisions.
+``features_batch`` is pure, so shards can run it in parallel. ``check_batch``
+then finds the LSH candidates of a whole batch at once (sorted band-key runs,
+``BandIndex``) and makes the order-dependent decisions record by record, with
+the same results as ``check_features`` one record at a time.
 """
 
 from __future__ import annotations

@@ -199,7 +199,7 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
 
     This errs towards masking: a capitalised verb before a surname is masked with it ("Meet
     Paris Hilton" becomes "<PERSON>"), and so is a city that is also a first name ("Austin
-    Texas") or is made of rare words ("Kuala Lumpur").
+    Texas") or a name made of rare words (a fictional company "Globex Initech").
     """
     first_names, surnames = gazetteer()
     all_surnames = faker_names()[1]
