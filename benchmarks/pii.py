@@ -397,6 +397,74 @@ def lookalike_holdout4(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"FYI {value}.", f"It happens with {value}", f"[{value}]"])
 
 
+# Fifth held-out set, written on 2026-11-23 after the final detector change, to be run once on
+# the final code; whatever it shows is reported, and nothing is changed because of it.
+HOLDOUT5_FIRST = ["Akosua", "Bjarke", "Catalina", "Desmond", "Emine", "Fausto", "Greta", "Hyun-woo", "Idris", "Jolanta",
+                  "Kaito", "Leilani", "Mateus", "Nadežda", "Olamide", "Pilar", "Radek", "Sakura", "Tevita", "Ulla",
+                  "Vusi", "Wairimu", "Xochitl", "Yosef", "Zuzana"]
+HOLDOUT5_LAST = ["Asante", "Bianchi", "Carvalho", "Dragomir", "Espinoza", "Fofanah", "Gunnarsdóttir", "Horvat", "Ilunga",
+                 "Jafari", "Kovalenko", "Lungu", "Mahlangu", "Nascimento", "Osei", "Pietrzak", "Quintero", "Ramadani",
+                 "Sørlie", "Tanaka-Reyes", "Uusitalo", "Vlahos", "Wekesa", "Yildiz", "Zeller"]
+
+
+def planted_holdout5(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the fifth held-out set."""
+    first, last = rng.choice(HOLDOUT5_FIRST), rng.choice(HOLDOUT5_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        value = f"{_ascii(first).lower().replace('-', '')}{_ascii(last).lower().replace('-', '')}@outlook.example"
+        return kind, value, rng.choice([f"Contact me via {value}.", f"({value})"])
+    if kind == "phone":
+        value = rng.choice([f"+39 347 {digits(3)} {digits(4)}", f"+55 11 9{digits(4)}-{digits(4)}",
+                            f"+1.650.{digits(3)}.{digits(4)}", f"+81-90-{digits(4)}-{digits(4)}"])
+        return kind, value, rng.choice([f"Call {value}", f"Phone: {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4929", 16, rng), luhn("3782", 15, rng)])
+        value = grouped(raw, sep="-") if len(raw) == 16 else raw
+        return kind, value, f"CC: {value}"
+    if kind == "iban":
+        raw = rng.choice([iban("BE", 16, rng), iban("NO", 15, rng), iban("PT", 25, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, f"IBAN {value}."
+    if kind == "ssn":
+        value = f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
+        return kind, value, rng.choice([f"social security number {value}", f"SSN: {value}"])
+    if kind == "ip_address":
+        value = rng.choice([f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}", f"fd00::{rng.randint(1, 65535):x}"])
+        return kind, value, rng.choice([f"subnet {value}/24", f"gateway {value}"])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        return kind, *rng.choice([(f"{month} {d}, {y}", f"Born: {month} {d}, {y}"),
+                                  (f"{d:02d}.{m:02d}.{y}", f"DOB - {d:02d}.{m:02d}.{y}"),
+                                  (f"{y}.{m:02d}.{d:02d}", f"Date of birth {y}.{m:02d}.{d:02d}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Oak Avenue", f"{rng.randint(1, 300)} High St.",
+                            f"Rua Augusta {rng.randint(1, 500)}", f"{rng.randint(1, 99)}, Chemin des Vignes"])
+        return kind, value, rng.choice([f"Deliver to {value}", f"Home address: {value}"])
+    if kind == "person":
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Reassigned from {value} to the night shift.", f"{value} wrote:",
+                                        f"Attn: {value}", f"ping {value} if it recurs", f"Customer: {value}",
+                                        f"Escalated by {value} on Monday."])
+    value = rng.choice(["xoxb-" + digits(12) + "-" + digits(13) + "-" + "".join(rng.choice(string.ascii_letters) for _ in range(24)),
+                        "".join(rng.choice("0123456789abcdef") for _ in range(40)),
+                        "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(18))])
+    context = {40: f"api-key: {value}", 18: f"pwd={value}"}.get(len(value), f"SLACK_BOT_TOKEN={value}")
+    return kind, value, context
+
+
+def lookalike_holdout5(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice([f"JIRA-{rng.randint(1000, 9999)}", f"PR #{rng.randint(100, 9999)}", "iOS 17.4.1", "Python 3.12",
+                        "Office 365", "Google Workspace", "Rio de Janeiro", "United Kingdom", "SLA 99.9%", "Q3 2026",
+                        f"ticket TKT-{rng.randint(10000, 99999)}", "Dell XPS 15", f"port {rng.randint(1024, 65535)}",
+                        "HTTP 429"])
+    return value, rng.choice([f"Ref: {value}.", f"Seen on {value} too", f"- {value}"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -410,6 +478,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout2": (planted_holdout2, lookalike_holdout2, ["Kia ora,", "Hi all,", "", "Morning,"]),
     "holdout3": (planted_holdout3, lookalike_holdout3, ["Hey,", "Hi support,", "", "Hallo,"]),
     "holdout4": (planted_holdout4, lookalike_holdout4, ["Hej,", "Hi there,", "", "Good day,"]),
+    "holdout5": (planted_holdout5, lookalike_holdout5, ["Hola,", "Hello team,", "", "Dear support,"]),
 }
 
 
@@ -417,7 +486,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []

@@ -151,3 +151,10 @@ def test_secrets_after_snake_case_names_and_bearer():
 
 def test_more_street_suffixes():
     assert PiiMasker(ALL).find("Ship to 1 Infinite Loop, Cupertino") == [(8, 23, "street_address")]
+
+
+def test_street_name_particles_are_whole_words():
+    """"des" once matched as "de" and left "s Vignes" behind, unmasked."""
+    masker = PiiMasker(ALL)
+    text = "Deliver to 85, Chemin des Vignes"
+    assert masker.find(text) == [(11, len(text), "street_address")]

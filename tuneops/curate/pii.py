@@ -37,7 +37,7 @@ STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
 STREET_PREFIX_BEFORE_NUMBER = r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Carrer|Strada|Ulica)"
-STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)"
+STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"  # whole words: "des", not "de"+"s"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
 NAME = rf"{NAME_WORD}(?:\s{NAME_WORD}){{0,2}}"
