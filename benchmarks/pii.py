@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout5",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout6",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -469,6 +469,77 @@ def lookalike_holdout5(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Ref: {value}.", f"Seen on {value} too", f"- {value}"])
 
 
+# Sixth held-out set, written on 2026-11-23 after the final code's CI run, to be run once on
+# that code; the decision on the issue follows its first run.
+HOLDOUT6_FIRST = ["Ayodele", "Bastien", "Chiara", "Duc", "Efua", "Frode", "Gulnara", "Hamish", "Iolanthe", "Jovan",
+                  "Kirra", "Lorcan", "Maile", "Nkechi", "Orla", "Paulo", "Rangi", "Sione", "Tuomas", "Ursula",
+                  "Vikram", "Wanda", "Xiomara", "Yaroslav", "Zeynep"]
+HOLDOUT6_LAST = ["Abara", "Bouchard", "Chaudhry", "Dinh", "Ekström", "Fitzroy", "Grünewald", "Hakimi", "Iheanacho",
+                 "Jokinen", "Kapoor", "Lefebvre", "Mbatha", "Nakagawa", "Olawale", "Pöyhönen", "Quarshie", "Rosenberg",
+                 "Toivonen", "Uwimana", "Vasconcelos", "Waweru", "Yamaguchi", "Zelenko", "Salave'a"]
+
+
+def planted_holdout6(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the sixth held-out set."""
+    first, last = rng.choice(HOLDOUT6_FIRST), rng.choice(HOLDOUT6_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    mixed = lambda k: "".join(rng.choice(string.ascii_letters) for _ in range(k - 3)) + digits(3)  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace("'", "")
+        value = rng.choice([f"{f}.{l}@mail.example.org", f"{l.upper()}.{f}@Company.Example.com"])
+        return kind, value, rng.choice([f"<{value}>", f"E: {value}"])
+    if kind == "phone":
+        value = rng.choice([f"+358 40 {digits(3)} {digits(4)}", f"+34 612 {digits(3)} {digits(3)}",
+                            f"+61 4{digits(2)} {digits(3)} {digits(3)}", f"(555) {digits(3)} {digits(4)}",
+                            f"+44 7{digits(3)} {digits(6)}"])
+        return kind, value, rng.choice([f"T: {value}", f"ring me on {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("5", 16, rng), luhn("6011", 16, rng)])
+        value = grouped(raw) if raw[0] == "5" else grouped(raw, sep="-")
+        return kind, value, f"Card: {value} (exp 03/29)"
+    if kind == "iban":
+        raw = rng.choice([iban("FI", 18, rng), iban("HU", 28, rng), iban("LU", 20, rng)])
+        value = raw if raw.startswith("LU") else grouped(raw)
+        return kind, value, f"Our IBAN is {value}."
+    if kind == "ssn":
+        value = f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}"
+        return kind, value, rng.choice([f"SSN {value}", f"Social Security #{value}"])
+    if kind == "ip_address":
+        value = rng.choice([f"100.64.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                            f"2a01:4f8:{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}::2"])
+        return kind, value, rng.choice([f"server ip: {value}", f"({value})"])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        return kind, *rng.choice([(f"{d}-{m}-{y}", f"D.O.B: {d}-{m}-{y}"),
+                                  (f"{month} {d}, {y}", f"date of birth {month} {d}, {y}"),
+                                  (f"{d:02d}/{m:02d}/{y % 100:02d}", f"born {d:02d}/{m:02d}/{y % 100:02d}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Maple Drive", f"{rng.randint(1, 400)} King's Road",
+                            f"{rng.randint(1, 150)} avenue des Champs-Élysées", f"Carrer de Mallorca {rng.randint(1, 600)}"])
+        return kind, value, rng.choice([f"Address: {value}", f"we moved to {value}"])
+    if kind == "person":
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Approver: {value}", f"{value} joined the call late.",
+                                        f"we spoke to {value} yesterday", f"Assigned to: {value}", f"From {value}:",
+                                        f"Best wishes, {value}"])
+    value = rng.choice(["sk_live_" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24)),
+                        mixed(20), mixed(16)])
+    if value.startswith("sk_"):
+        return kind, value, f"STRIPE_KEY={value}"
+    return kind, value, rng.choice([f"password: {value}", f"export DB_PASSWORD='{value}'"])
+
+
+def lookalike_holdout6(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Ticket #4471-B", "Visual Basic", "Adobe Acrobat Reader", "version 10.0.19045",
+                        "ISBN 978-3-16-148410-0", "Los Angeles", "Saudi Arabia", "macOS Sonoma", "Wi-Fi 6E",
+                        "Model Y", "error 0x80070005", "3.5 mm jack", "Amazon Web Services"])
+    return value, rng.choice([f"Affects {value}.", f"Tested with {value}", f"(re: {value})"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -483,6 +554,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout3": (planted_holdout3, lookalike_holdout3, ["Hey,", "Hi support,", "", "Hallo,"]),
     "holdout4": (planted_holdout4, lookalike_holdout4, ["Hej,", "Hi there,", "", "Good day,"]),
     "holdout5": (planted_holdout5, lookalike_holdout5, ["Hola,", "Hello team,", "", "Dear support,"]),
+    "holdout6": (planted_holdout6, lookalike_holdout6, ["Hei,", "Hiya,", "", "Greetings,"]),
 }
 
 
@@ -490,7 +562,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []

@@ -158,3 +158,9 @@ def test_street_name_particles_are_whole_words():
     masker = PiiMasker(ALL)
     text = "Deliver to 85, Chemin des Vignes"
     assert masker.find(text) == [(11, len(text), "street_address")]
+
+
+def test_quoted_secrets_and_possessive_street_names():
+    masker = PiiMasker(ALL)
+    assert masker.find("export DB_PASSWORD='GpIRRMPiqyVas088'") == [(20, 36, "secret")]
+    assert masker.find("we moved to 150 King's Road") == [(12, 27, "street_address")]

@@ -114,10 +114,11 @@ def _detectors() -> list[Detector]:
             r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
         )),
         # Any long mixed letter-and-digit value right after "password:", "api key is", "token=",
-        # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name).
+        # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name, and
+        # the value may be quoted: DB_PASSWORD='...').
         Detector("secret", re.compile(
             r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|password|passwd|pwd"
-            r"|bearer)(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+))([A-Za-z0-9_+/=.-]{16,})"
+            r"|bearer)(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.-]{16,})"
         ), group=1, validate=_mixed_letters_and_digits),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
@@ -135,7 +136,7 @@ def _detectors() -> list[Detector]:
             r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,4})(?:[\s.-]\d{2,8}){1,4}(?![\w-])"
         ), validate=_phone_valid),  # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700)
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+(?:['’]s)?\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             rf"|\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
             rf"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan|gatan|vej)\s\d{{1,4}}[A-Za-z]?\b"
