@@ -96,12 +96,17 @@ def _mixed_letters_and_digits(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Detector:
-    """One entity type: a pattern, the group holding the value, and an optional validator."""
+    """One entity type: a pattern, the group holding the value, and an optional validator.
+
+    ``grouped`` values are written in space-separated groups, so a match may swallow the next
+    short word; one that fails validation is retried without its trailing groups.
+    """
 
     entity: str
     pattern: re.Pattern
     group: int | str = 0
     validate: Callable[[str], bool] | None = None
+    grouped: bool = False
 
 
 def _detectors() -> list[Detector]:
@@ -122,8 +127,10 @@ def _detectors() -> list[Detector]:
         ), group=1, validate=_mixed_letters_and_digits),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
-            r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b"), validate=iban_valid),
-        Detector("credit_card", re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), validate=_card_valid),
+            r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b"), validate=iban_valid,
+            grouped=True),
+        Detector("credit_card", re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), validate=_card_valid,
+                 grouped=True),
         Detector("ssn", re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])"), validate=_ssn_valid),
         Detector("ip_address", re.compile(
             r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
@@ -150,16 +157,13 @@ def _detectors() -> list[Detector]:
     ]
 
 
-_GROUPED = {"iban", "credit_card"}  # written in space-separated groups: a match may swallow the next word
-
-
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
     """End of the longest valid value left after dropping trailing groups from an invalid grouped match.
 
     "AT61 1904 3002 3457 3201 IBAN" matches the IBAN pattern with "IBAN" as a last group, and
     "4111 1111 1111 1111 2028" the card pattern with the year; without the extra group they are valid.
     """
-    if detector.entity not in _GROUPED:
+    if not detector.grouped:
         return None
     while (cut := text.rfind(" ", start, end)) > start:
         end = cut
