@@ -23,11 +23,14 @@ from tuneops.reports import evaluation_markdown, plot_comparison
 PLOTTED = ["json_valid", "category_accuracy", "priority_accuracy", "category_macro_f1", "summary_rouge_l"]
 
 
+def _snapshot_data_dir(params: Params, snapshot: dict) -> Path:
+    store = snapshot_store(params)
+    return store.data_dir(store.get(snapshot["id"]))
+
+
 def eval_records(params: Params, snapshot: dict) -> list[dict]:
     """The first ``evaluate.max_examples`` records of the snapshot's eval split."""
-    store = snapshot_store(params)
-    data_dir = store.data_dir(store.get(snapshot["id"]))
-    return list(read_jsonl(data_dir / "eval.jsonl"))[: params.evaluate.max_examples]
+    return list(read_jsonl(_snapshot_data_dir(params, snapshot) / "eval.jsonl"))[: params.evaluate.max_examples]
 
 
 @task(name="champion-adapter", cache_policy=NO_CACHE, retries=2)
@@ -98,9 +101,7 @@ def regression_overlap(params: Params, snapshot: dict) -> dict[str, str]:
     key = (snapshot["id"], str(params.resolve(path)), str(replay and params.resolve(replay)),
            params.curate.dedup.model_dump_json())
     if key not in _OVERLAPS:
-        store = snapshot_store(params)
-        data_dir = store.data_dir(store.get(snapshot["id"]))
-        training = itertools.chain(read_jsonl(data_dir / "train.jsonl"),
+        training = itertools.chain(read_jsonl(_snapshot_data_dir(params, snapshot) / "train.jsonl"),
                                    read_jsonl(params.resolve(replay)) if replay else ())
         _OVERLAPS[key] = overlapping_prompts(read_jsonl(params.resolve(path)), training, params.curate)
     return _OVERLAPS[key]

@@ -79,17 +79,19 @@ def build_masker(cfg: CurateConfig, key: bytes | None = None) -> PiiMasker:
     return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names)
 
 
-def detection_masker(cfg: CurateConfig) -> PiiMasker:
+def detection_masker(cfg: CurateConfig, rare_word_names: bool | None = None) -> PiiMasker:
     """A masker for *finding* PII (leak scans, drift signals): the configured entity types and
-    patterns, placeholder mode, so it needs no pseudonymisation key whatever ``pii.mode`` is."""
-    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names)
+    patterns, placeholder mode, so it needs no pseudonymisation key whatever ``pii.mode`` is.
+    ``rare_word_names`` overrides ``pii.rare_word_names``."""
+    rare = cfg.pii.rare_word_names if rare_word_names is None else rare_word_names
+    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), rare)
 
 
 def leak_masker(cfg: CurateConfig) -> PiiMasker:
     """``detection_masker`` for *generated* text (the evaluation's PII-leak check), without the rare-word
     name rule: an undertrained model invents capitalised words, and two of them are no person's name.
     Real names are still caught by the cue and gazetteer rules, and planted canaries by string match."""
-    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), rare_word_names=False)
+    return detection_masker(cfg, rare_word_names=False)
 
 
 def pseudonym_key_from_env(cfg: CurateConfig) -> bytes | None:
