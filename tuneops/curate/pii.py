@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
 
@@ -40,7 +41,29 @@ STREET_PREFIX_BEFORE_NUMBER = r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Praça
 STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"  # whole words: "des", not "de"+"s"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
-NAME = rf"{NAME_WORD}(?:\s{NAME_WORD}){{0,2}}"
+# Birth cues in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
+BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\.|geboren(?: am| op)?|geburtsdatum"
+             r"|n[ée]e? le|date de naissance|fecha de nacimiento|nacid[oa] el|data di nascita|nat[oa] il"
+             r"|data de nascimento|geboortedatum")
+DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
+MONTH = r"[A-ZÀ-Ý][a-zß-ÿ]+\.?"
+# Lower-case surname particles: "Pieter van der Merwe", "Maria de la Cruz", "Omar bin Said".
+PARTICLE = r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten|bin|ibn)"
+NAME = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{0,2}}"
+# Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
+# "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
+# English words ("Hi All", "cc Legal") or of words that never start a name ("From Monday").
+PERSON_CUE = (
+    r"(?:[Dd]ear|[Hh]i|[Hh]ello|[Hh]ey|[Cc][Cc]:?|[Bb]cc:?|[Aa]ttn\.?:?|[Ff]rom:|[Tt]o:"
+    r"|(?:[Rr]eported|[Rr]equested|[Ss]ubmitted|[Aa]pproved|[Cc]reated|[Rr]aised|[Oo]pened|[Ee]scalated|[Rr]eviewed"
+    r"|[Ss]igned|[Ss]ent|[Ww]ritten|[Hh]andled|[Aa]ssigned)\s+by"
+    r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
+    r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
+)
+# Labels of a field that holds a person, where "Surname, Firstname" is common (directory exports).
+PERSON_LABEL = (r"(?:[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
+                r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned)")
+PERSON_CUE_FIRST_LETTERS = "ABCDEFHMOPRSTWabcdefhmoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
 
 
 def luhn_valid(digits: str) -> bool:
@@ -79,7 +102,8 @@ def _card_valid(text: str) -> bool:
 
 
 def _ssn_valid(text: str) -> bool:
-    area, group, serial = text.split("-")
+    digits = re.sub(r"\D", "", text)
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
     return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
 
 
@@ -99,7 +123,9 @@ class Detector:
     """One entity type: a pattern, the group holding the value, and an optional validator.
 
     ``grouped`` values are written in space-separated groups, so a match may swallow the next
-    short word; one that fails validation is retried without its trailing groups.
+    short word; one that fails validation is retried without its trailing groups. The same
+    happens to a grouped match, or one that may be ``cut_before_next_value``, that runs into a
+    value an earlier detector found ("+27 82 220 0279 10.3.2.1" before an IP address).
     """
 
     entity: str
@@ -107,6 +133,7 @@ class Detector:
     group: int | str = 0
     validate: Callable[[str], bool] | None = None
     grouped: bool = False
+    cut_before_next_value: bool = False
 
 
 def _detectors() -> list[Detector]:
@@ -129,19 +156,30 @@ def _detectors() -> list[Detector]:
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
             r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b"), validate=iban_valid,
             grouped=True),
-        Detector("credit_card", re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), validate=_card_valid,
+        # Not after "+" (a phone number) and not into "192.168..." (an IP address after the card).
+        Detector("credit_card", re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)"), validate=_card_valid,
                  grouped=True),
+        # After "SSN" or "social security number" the groups may be spaced or run together.
+        Detector("ssn", re.compile(
+            r"(?=[sS])(?i:\b(?:ssn|social security(?:\s+(?:number|no\.?|#))?)(?:\s+(?:is|was))?[\s:#-]*)(\d{3}([ -]?)\d{2}\2\d{4})(?![\w-])"
+        ), group=1, validate=_ssn_valid),
         Detector("ssn", re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])"), validate=_ssn_valid),
         Detector("ip_address", re.compile(
             r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
         ), validate=_ip_valid),
+        # A date after a birth cue in English, German, French, Spanish, Italian, Portuguese or Dutch;
+        # the day may carry an ordinal ("27th", "3.") and the month may be a word or an abbreviation.
         Detector("date_of_birth", re.compile(
-            r"(?i:\b(?:born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?)(?:\s+(?:is|was|=))?[:\s-]+)"
-            r"(\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}(?:\s+|-)[A-Z][a-z]+(?:\s+|-)\d{4}|[A-Z][a-z]+\s+\d{1,2},?\s+\d{4})"
+            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s+(?:is|was|=))?[:\s-]+)"  # first letters of the cues
+            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH}(?:\s+|-)\d{{4}}"
+            rf"|{MONTH}\s+{DAY},?\s+\d{{4}})"
         ), group=1),
         Detector("phone", re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,4})(?:[\s.-]\d{2,8}){1,4}(?![\w-])"
-        ), validate=_phone_valid),  # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700)
+            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,4})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            r"(?![\w-])"
+        ), validate=_phone_valid, cut_before_next_value=True),
+        # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
+        # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
         Detector("street_address", re.compile(
             rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+(?:['’]s)?\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
@@ -149,12 +187,32 @@ def _detectors() -> list[Detector]:
             rf"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan|gatan|vej)\s\d{{1,4}}[A-Za-z]?\b"
         )),
         Detector("person", re.compile(
-            rf"(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
+            # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
+            rf"(?=[{CAPITAL}mtnrcsb-])(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
             rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})(?![\w'’-]))",
             re.MULTILINE,
         )),
+        # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
+        # lists the first letters of the cues and labels, so the engine skips other positions fast.
+        Detector("person", re.compile(
+            rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
+            rf"|{PERSON_LABEL}:\s*({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
+        ), validate=_cued_name),
     ]
+
+
+def _cued_name(text: str) -> bool:
+    """Whether the words after a person cue can be a name.
+
+    Not when a word never starts a name ("From: Monday") or when all are everyday English words
+    ("Hi All", "cc Legal"), unless the first is a first name ("Hi Grace").
+    """
+    words = [word.rstrip(",") for word in text.split() if word[0].isupper()]
+    if not words or any(word in _NOT_NAME_PARTS for word in words):
+        return False
+    core_english = core_english_words()
+    return any(word.lower() not in core_english for word in words) or words[0] in faker_names()[0]
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
@@ -162,12 +220,11 @@ def _valid_without_trailing_groups(text: str, start: int, end: int, detector: De
 
     "AT61 1904 3002 3457 3201 IBAN" matches the IBAN pattern with "IBAN" as a last group, and
     "4111 1111 1111 1111 2028" the card pattern with the year; without the extra group they are valid.
+    ``end`` may also be where another value starts.
     """
-    if not detector.grouped:
-        return None
     while (cut := text.rfind(" ", start, end)) > start:
         end = cut
-        if detector.pattern.fullmatch(text, start, end) and detector.validate(text[start:end]):
+        if detector.pattern.fullmatch(text, start, end) and (detector.validate is None or detector.validate(text[start:end])):
             return end
     return None
 
@@ -182,50 +239,136 @@ def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
     while (match := detector.pattern.search(text, position)) is not None:
         position = max(match.end(), match.start() + 1)
         group = detector.group
-        if detector.entity == "person":
-            group = next(i for i in (1, 2, 3) if match.group(i))
+        if detector.entity == "person":  # the first alternative that matched
+            group = next(i for i in range(1, detector.pattern.groups + 1) if match.group(i))
         start, end = match.span(group)
         if detector.validate and not detector.validate(text[start:end]):
-            end = _valid_without_trailing_groups(text, start, end, detector)
+            end = _valid_without_trailing_groups(text, start, end, detector) if detector.grouped else None
             if end is None:
+                if detector.entity == "person":  # "Attn: Dr. Nkemelu": "Dr" is no name, but the cue before Nkemelu
+                    position = match.start() + 1
+
                 continue
             position = end
         yield start, end
 
 
 def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]:
-    """Spans of names written without a cue: two or three capitalised words, separated by single
-    spaces, that look like a name by one of these rules:
+    """Spans of names written without a cue.
 
-    * the second is a known surname ("cc Will Smith");
+    Two or three capitalised words, separated by single spaces or by lower-case particles
+    ("van der", "de la"), look like a name by one of these rules:
+
+    * the second is a known surname ("cc Will Smith"), unless it is also a core English word and
+      the first is no first name and either a common word or inside a longer run of capitalised
+      words ("Card Reader", "Adobe Acrobat Reader"; but "Xiadani Montgomery");
     * the first is a known first name and the second is not a core English word, unless it is
       a surname ("ask Maria Lindqvist", "Maria Long", but not "Okta Verify" or "Grace Period");
-    * with ``rare_words``: neither is a known name nor a common word ("Kwame Oyelaran").
+    * with ``rare_words``: neither is a known name nor a common word ("Kwame Oyelaran");
+    * joined by a particle, the first is a first name or a rare word and the second a surname or
+      a rare word ("Vivienne van der Merwe").
+
+    Double-barrelled names count as known when each part is ("Fernández-Ruiz", "Jean-Luc").
+    Written "Surname, Firstname", two words are a name when one is a known name and the other is
+    one too or a rare word ("Doherty, Eilidh", "Tran, Abimbola").
 
     This errs towards masking: a capitalised verb before a surname is masked with it ("Meet
     Paris Hilton" becomes "<PERSON>"), and so is a city that is also a first name ("Austin
     Texas") or a name made of rare words (a fictional company "Globex Initech").
     """
-    first_names, surnames = gazetteer()
-    all_surnames = faker_names()[1]
-    common, core_english = common_words(), core_english_words()
+    names = _NameWords.load()
     words = [(m.start(), m.end(), m.group()) for m in _CAPITALISED.finditer(text)]
     spans, i = [], 0
     while i + 1 < len(words):
         (start, end, word), (next_start, next_end, following) = words[i], words[i + 1]
-        plausible = (next_start == end + 1 and text[end] == " " and word not in NEVER_NAME_PARTS
-                     and following not in NEVER_NAME_PARTS)
-        if plausible and (following in surnames
-                          or (word in first_names and (following in all_surnames or following.lower() not in core_english))
-                          or (rare_words and word.lower() not in common and following.lower() not in common)):
+        between = text[end:next_start]
+        usable = word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
+        in_run = i > 0 and words[i - 1][1] == start - 1 and text[start - 1] == " "  # "Adobe| Acrobat Reader"
+        if usable and between == " " and names.pair(word, following, rare_words, in_run):
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
-                    and words[i + 2][2] in surnames):
+                    and names.surname(words[i + 2][2])):
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"
+            spans.append((start, next_end))
+            i += 2
+        elif usable and _PARTICLES.fullmatch(between) and names.joined_by_particle(word, following, rare_words):
+            spans.append((start, next_end))
+            i += 2
+        elif (usable and between == ", " and names.reversed_pair(word, following, rare_words)
+              and not (i + 2 < len(words) and words[i + 2][0] == next_end + 1)):  # not "Lopez, Maria Garcia"
             spans.append((start, next_end))
             i += 2
         else:
             i += 1
     return spans
+
+
+_PARTICLES = re.compile(rf" {PARTICLE} ")
+
+
+@dataclass(frozen=True)
+class _NameWords:
+    """The word lists of ``names`` and the name rules of ``gazetteer_names`` over them."""
+
+    first_names: frozenset[str]  # gazetteer: without everyday English words
+    surnames: frozenset[str]
+    all_first_names: frozenset[str]  # Faker's, "Will" and "Grace" included
+    all_surnames: frozenset[str]
+    common: frozenset[str]
+    core_english: frozenset[str]
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def load(cls) -> _NameWords:
+        first, last = gazetteer()
+        all_first, all_last = faker_names()
+        return cls(first, last, all_first, all_last, common_words(), core_english_words())
+
+    def _each_part(self, word: str, names: frozenset[str]) -> bool:
+        parts = word.split("-")
+        return len(parts) > 1 and all(part[:1].isupper() and part in names for part in parts)
+
+    def surname(self, word: str, everyday: bool = False) -> bool:
+        """A known surname; with ``everyday``, also one that is an everyday English word ("Reader")."""
+        names = self.all_surnames if everyday else self.surnames
+        return word in names or self._each_part(word, names)
+
+    def first_name(self, word: str, everyday: bool = False) -> bool:
+        """A known first name; with ``everyday``, also one that is an everyday English word ("Grace")."""
+        names = self.all_first_names if everyday else self.first_names
+        return word in names or self._each_part(word, names)
+
+    def rare(self, word: str) -> bool:
+        return word.lower() not in self.common
+
+    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False) -> bool:
+        """Whether "word following" is a name (the first three rules of ``gazetteer_names``).
+
+        ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
+        """
+        if self.surname(following):
+            if following.lower() not in self.core_english or self.first_name(word, everyday=True):
+                return True
+            # An everyday-word surname after a word that is no first name: a name only when that
+            # word is rare and starts the capitalised run ("Xiadani Montgomery", not "Card Reader"
+            # nor "Adobe Acrobat Reader").
+            return self.rare(word) and not in_run
+        if self.first_name(word):
+            return self.surname(following, everyday=True) or following.lower() not in self.core_english
+        return rare_words and self.rare(word) and self.rare(following)
+
+    def joined_by_particle(self, word: str, following: str, rare_words: bool) -> bool:
+        """Whether "word van der following" is a name."""
+        known_or_rare = (lambda w: rare_words and self.rare(w))  # noqa: E731
+        return ((self.first_name(word, everyday=True) or known_or_rare(word))
+                and (self.surname(following, everyday=True) or known_or_rare(following)))
+
+    def reversed_pair(self, word: str, following: str, rare_words: bool) -> bool:
+        """Whether "word, following" is "Surname, Firstname"."""
+        if self.first_name(following):
+            return self.surname(word, everyday=True) or (rare_words and self.rare(word))
+        # A rare given name needs a surname that is no everyday word ("Tran, Abimbola", not "English, Marathi").
+        return (self.surname(word, everyday=True) and word.lower() not in self.core_english
+                and rare_words and self.rare(following))
 
 
 # Words that follow "this is"/"I am" but are not names.
@@ -317,13 +460,22 @@ class PiiMasker:
                         start += len(words.pop(0)) + 1
                     while words and words[-1] in NOT_NAMES:
                         words.pop()
-                    if len(words) == 3 and words[-1] in english_words():
+                    if sum(word[0].isupper() for word in words) == 3 and words[-1] in english_words():
                         words.pop()  # "Regards, Maria Lopez Call me back" (but "Thanks, Mary Page" stays whole)
+                    while words and words[-1][0].islower():
+                        words.pop()  # a particle left behind: "Maria de" of "Maria de Call"
                     if not words:
                         continue
                     end = start + len(" ".join(words))
-                if any(start < t_end and t_start < end for t_start, t_end, _ in taken):
-                    continue
+                clashes = [t_start for t_start, t_end, _ in taken if start < t_end and t_start < end]
+                if clashes:
+                    # A grouped value that ran into the next value ("+27 82 220 0279 10.3.2.1") keeps
+                    # the groups before it when they are valid on their own.
+                    if not (detector.grouped or detector.cut_before_next_value) or min(clashes) <= start:
+                        continue
+                    end = _valid_without_trailing_groups(text, start, min(clashes), detector)
+                    if end is None:
+                        continue
                 taken.append((start, end, detector.entity))
         if self._find_uncued_names:
             for start, end in gazetteer_names(text, self.rare_word_names):
