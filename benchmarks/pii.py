@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout7",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout8",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -629,6 +629,80 @@ def lookalike_holdout7(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Known issue: {value}.", f"related to {value}", f"[{value}]"])
 
 
+HOLDOUT8_FIRST = ["Adaeze", "Bolat", "Ciarán", "Dinara", "Eszter", "Faisal", "Gráinne", "Hinemoa", "Ilkka", "Jakub",
+                  "Kagiso", "Leopold", "Malalai", "Nazanin", "Oddny", "Pua", "Rohan", "Solveig", "Tendai", "Ulises",
+                  "Václav", "Wangari", "Yiannis", "Zubair", "Marisol"]
+HOLDOUT8_LAST = ["Amankwah", "Boateng", "Cavanagh", "Dobrev", "Eichhorn", "Fairclough", "Garrido", "Hämäläinen",
+                 "Iyer", "Jääskeläinen", "Kettunen", "Lombardi", "Mukherjee", "Ndlovu", "Ó Briain", "Petrenko",
+                 "Rydberg", "Sepúlveda", "Tiwari", "Ugwu", "Vermeulen", "Wainwright", "Yáñez", "Zamora", "dos Santos"]
+
+
+def planted_holdout8(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the eighth held-out set."""
+    first, last = rng.choice(HOLDOUT8_FIRST), rng.choice(HOLDOUT8_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "")
+        value = rng.choice([f"{f}{l[0]}@gmail.example", f"{l}.{f}@firm.example.co.za", f"{f}-{l}@example.ie"])
+        return kind, value, rng.choice([f"Email - {value}", f"write to {value} please", f"[{value}]"])
+    if kind == "phone":
+        value = rng.choice([f"+39 347 {digits(3)} {digits(4)}", f"+91 98{digits(3)} {digits(5)}",
+                            f"+1 (415) 555-{digits(4)}", f"+353 87 {digits(3)} {digits(4)}",
+                            f"+86 138 {digits(4)} {digits(4)}", f"0049 170 {digits(7)}"])
+        return kind, value, rng.choice([f"Phone (mobile): {value}", f"whatsapp {value}", f"ph. {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("35", 16, rng), luhn("36", 14, rng)])
+        value = f"{raw[:4]} {raw[4:10]} {raw[10:]}" if raw.startswith("36") else grouped(raw)
+        return kind, value, rng.choice([f"charged to {value}", f"Card no.: {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("FR", 27, rng), iban_with_bank("IE", "AIBK", 14, rng), iban("CH", 21, rng),
+                          iban("AT", 20, rng)])
+        value = grouped(raw) if raw[:2] in ("FR", "IE") else raw
+        return kind, value, rng.choice([f"bank account {value}", f"IBAN no. {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN#{a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"Social Security No. {a}-{b}-{c}"),
+                                  (f"{a}{b}{c}", f"ssn: {a}{b}{c}")])
+    if kind == "ip_address":
+        v4 = f"172.16.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        v6 = f"2001:db8:{rng.randint(1, 65535):x}::{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}"
+        return kind, *rng.choice([(v4, f"src={v4}"), (v6, f"from IP {v6}"), (v6, f"[{v6}]:443")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        return kind, *rng.choice([(f"{y}/{m:02d}/{d:02d}", f"date of birth is {y}/{m:02d}/{d:02d}"),
+                                  (f"{m:02d}/{d:02d}/{y}", f"Birth date: {m:02d}/{d:02d}/{y}"),
+                                  (f"{d}/{m}/{y % 100:02d}", f"DoB {d}/{m}/{y % 100:02d}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Fifth Avenue", f"{rng.randint(1, 99)} Downing St",
+                            f"{rng.randint(1, 99)} Oakwood Close", f"Rua das Flores {rng.randint(1, 300)}",
+                            f"Bahnhofstrasse {rng.randint(1, 120)}"])
+        return kind, value, rng.choice([f"deliver to {value} tomorrow", f"Billing address: {value}, Apt 2"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Requester: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Signed off by {value}.", f"{value} is on PTO until Friday.",
+                                        f"Per {value}, the refund was approved.", f"handing over to {value}",
+                                        f"Name - {value}", f"I'm working with {value} on this."])
+    value = rng.choice(["glpat-" + alnum(20), "sk-proj-" + alnum(48), f"SG.{alnum(22)}.{alnum(43)}",
+                        "AIza" + alnum(35)])
+    if value.startswith("SG."):
+        return kind, value, f"SENDGRID_API_KEY={value}"
+    return kind, value, rng.choice([f"leaked key {value}", f"client_secret: {value}"])
+
+
+def lookalike_holdout8(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Order #A-1029-33", "KB5034441", "SHA 9f86d081884c7d65", "Python 3.12.1", "Salt Lake City",
+                        "Power Automate", "Apple Watch", "Bill Pay", "Max Speed", "Chase Bank", "Victoria Falls",
+                        "€49,99", "10:30 AM PST", "Part No. 4471-220", "Room 4.12", "2024-Q3 report"])
+    return value, rng.choice([f"Affected: {value}.", f"same as {value}", f"({value})"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -645,6 +719,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout5": (planted_holdout5, lookalike_holdout5, ["Hola,", "Hello team,", "", "Dear support,"]),
     "holdout6": (planted_holdout6, lookalike_holdout6, ["Hei,", "Hiya,", "", "Greetings,"]),
     "holdout7": (planted_holdout7, lookalike_holdout7, ["Hallo,", "Dear team,", "", "Good afternoon,"]),
+    "holdout8": (planted_holdout8, lookalike_holdout8, ["Hi folks,", "Good morning,", "", "Namaste,"]),
 }
 
 
@@ -652,7 +727,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
