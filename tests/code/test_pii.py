@@ -277,3 +277,22 @@ def test_a_name_after_a_cue_stops_before_a_label():
     """"Contact" ends with a colon: it labels the next name and is no part of the one before."""
     assert _found("cc Quang Fernández-Ruiz Contact: Okonjo, Chiamaka") == [
         ("person", "Quang Fernández-Ruiz"), ("person", "Okonjo, Chiamaka")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Niamh Ó Conchúir is on leave.", "Niamh Ó Conchúir"),
+    ("handing over to Siobhán Ní Bhriain", "Siobhán Ní Bhriain"),
+    ("Owner - Okonjo, Chiamaka", "Okonjo, Chiamaka"),
+])
+def test_irish_particles_and_dashed_labels(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Part No. 4471-220 is back in stock", []),
+    ("call 555-1234 after lunch", [("phone", "555-1234")]),
+    ("pages 123-127 and 412-424", []),
+    ("call 0171 2345678", [("phone", "0171 2345678")]),
+])
+def test_two_group_numbers_without_a_country_code(text, found):
+    assert _found(text) == found

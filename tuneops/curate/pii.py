@@ -47,8 +47,10 @@ BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
 MONTH = r"[A-ZÀ-Ý][a-zß-ÿ]+\.?"
-# Lower-case surname particles: "Pieter van der Merwe", "Maria de la Cruz", "Omar bin Said".
-PARTICLE = r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten|bin|ibn)"
+# Surname particles: "Pieter van der Merwe", "Maria de la Cruz", "Omar bin Said", and the Irish
+# "Ó", "Ní", "Mac", "Nic" written apart ("Siobhán Ní Bhriain").
+PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten"
+            r"|bin|ibn|Ó|Ní|Uí|Mac|Nic)")
 NAME = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{0,2}}"
 # Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
 # "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
@@ -60,10 +62,11 @@ PERSON_CUE = (
     r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
     r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
 )
-# Labels of a field that holds a person, where "Surname, Firstname" is common (directory exports).
-PERSON_LABEL = (r"(?:[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
+# Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
+# common (directory exports).
+PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
                 r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned)")
-PERSON_CUE_FIRST_LETTERS = "ABCDEFHMOPRSTWabcdefhmoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
+PERSON_CUE_FIRST_LETTERS = "ABCDEFHMNOPRSTWabcdefhmnoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
 
 
 def luhn_valid(digits: str) -> bool:
@@ -111,6 +114,9 @@ def _phone_valid(text: str) -> bool:
     digits = len(re.sub(r"\D", "", text))
     if re.fullmatch(r"[\d.]+", text):  # dotted: 415.555.2671 or 06.12.34.56.78, not a 2026.11.13 build
         return 10 <= digits <= 15
+    groups = re.findall(r"\d+", text)
+    if len(groups) == 2 and digits < 8 and not text.startswith(("+", "(")):
+        return digits == 7 and len(groups[0]) == 3  # a local number is written 555-1234; "4471-220" is a part or order number
     return 7 <= digits <= 15
 
 
@@ -197,7 +203,7 @@ def _detectors() -> list[Detector]:
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
-            rf"|{PERSON_LABEL}:\s*({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
+            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
         ), validate=_cued_name),
     ]
 
@@ -380,7 +386,7 @@ NOT_NAMES = {
 
 
 # A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Łukasz".
-_CAPITALISED = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?![\w'’-])")
+_CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic) ){NAME_WORD}(?![\w'’-])")  # Irish particles join names
 _NOT_NAME_PARTS = {
     "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
