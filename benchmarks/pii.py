@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout8",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout9",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -703,6 +703,84 @@ def lookalike_holdout8(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Affected: {value}.", f"same as {value}", f"({value})"])
 
 
+HOLDOUT9_FIRST = ["Afua", "Brynjar", "Cian", "Darya", "Emre", "Farida", "Gintaras", "Hedda", "Ikenna", "Jovana",
+                  "Kamau", "Lucía", "Mehmet", "Noor", "Oskar", "Prakash", "Rahel", "Sigrún", "Teodor", "Uzma", "Vilja",
+                  "Wahid", "Yetunde", "Zarina", "Elodie"]
+HOLDOUT9_LAST = ["Appiah", "Brännström", "Cardoso", "Dunleavy", "Ekwueme", "Falkenberg", "Gashi", "Heikkilä", "Ishaq",
+                 "Jovanović", "Karimi", "Lemaire", "Mensah", "Nyberg", "Ozturk", "Pacheco", "Radu", "Salonen", "Tembo",
+                 "Uddin", "Vidal", "Wiśniewski", "Yoshida", "Zhukov", "De Luca"]
+
+
+def planted_holdout9(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the ninth held-out set."""
+    first, last = rng.choice(HOLDOUT9_FIRST), rng.choice(HOLDOUT9_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "")
+        value = rng.choice([f"{f}.{l}@uni.example.edu", f"{f[0]}{l}@shop.example", f"{l}{digits(2)}@example.nl"])
+        return kind, value, rng.choice([f"Mail: {value}", f"contact {value}."])
+    if kind == "phone":
+        value = rng.choice([f"+48 601 {digits(3)} {digits(3)}", f"+31 6 {digits(4)} {digits(4)}",
+                            f"+52 55 {digits(4)} {digits(4)}", f"+7 912 {digits(3)}-{digits(2)}-{digits(2)}",
+                            f"(020) 7946 {digits(4)}"])
+        return kind, value, rng.choice([f"Tel.: {value}", f"cell {value}", f"reach me at {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("5", 16, rng), luhn("37", 15, rng)])
+        value = grouped(raw, sep="-") if raw[0] == "4" else raw
+        return kind, value, rng.choice([f"card {value} was declined", f"PAN: {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("ES", 24, rng), iban_with_bank("IT", rng.choice(string.ascii_uppercase), 22, rng),
+                          iban("SE", 24, rng), iban("DK", 18, rng)])
+        value = raw if raw.startswith("IT") else grouped(raw)
+        return kind, value, rng.choice([f"wire to {value}", f"account: {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"social sec # {a}-{b}-{c}"),
+                                  (f"{a} {b} {c}", f"SSN: {a} {b} {c}")])
+    if kind == "ip_address":
+        v4 = f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        v6 = f"fd12:3456:789a:1::{rng.randint(1, 65535):x}"
+        doc = f"198.51.100.{rng.randint(1, 254)}"
+        return kind, *rng.choice([(v4, f"gateway {v4}"), (v6, f"host {v6} is down"), (doc, f"IPv4: {doc}")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][m - 1]
+        return kind, *rng.choice([(f"{d} {mon} {y}", f"DOB: {d} {mon} {y}"), (f"{y}-{m:02d}-{d:02d}", f"born {y}-{m:02d}-{d:02d}"),
+                                  (f"{m:02d}/{d:02d}/{y}", f"Date of Birth - {m:02d}/{d:02d}/{y}"),
+                                  (f"{d}-{mon}-{y % 100:02d}", f"birthdate {d}-{mon}-{y % 100:02d}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 999)} Evergreen Terrace", f"{rng.randint(1, 20)} Hacker Way",
+                            f"Plac Defilad {rng.randint(1, 9)}", f"Avenida da Liberdade {rng.randint(1, 250)}",
+                            f"ul. Marszałkowska {rng.randint(1, 150)}"])
+        return kind, value, rng.choice([f"Shipping: {value}", f"lives at {value}"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Employee: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"{value} will follow up.", f"looping in {value}", f"message from {value}:",
+                                        f"Kind regards,\n{value}", f"Ticket raised by {value}",
+                                        f"spoke with {value}'s manager"])
+    value = rng.choice(["AKIA" + "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
+                        f"xoxp-{digits(11)}-{digits(11)}-{digits(13)}-{alnum(32)}", "ghs_" + alnum(36),
+                        alnum(11) + digits(3)])
+    if value.startswith("AKIA"):
+        return kind, value, f"aws_access_key_id={value}"
+    if len(value) == 14:
+        return kind, value, f"Password: {value}"
+    return kind, value, rng.choice([f"token {value}", f"revoke {value} now"])
+
+
+def lookalike_holdout9(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Invoice INV-88213", "Ubuntu 22.04", "Jenkins Pipeline", "Grant Access", "Summer Sale",
+                        "Patch Tuesday", "Rose Gold", "Art Deco", "SKU-00423", "1.5 GB", "Tracking 9400 1000 0000 0000 0000 00",
+                        "Windows 11 Pro", "Zoom Rooms", "Hotfix 7.3.2"])
+    return value, rng.choice([f"Topic: {value}.", f"re {value}", f"{{{value}}}"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -720,6 +798,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout6": (planted_holdout6, lookalike_holdout6, ["Hei,", "Hiya,", "", "Greetings,"]),
     "holdout7": (planted_holdout7, lookalike_holdout7, ["Hallo,", "Dear team,", "", "Good afternoon,"]),
     "holdout8": (planted_holdout8, lookalike_holdout8, ["Hi folks,", "Good morning,", "", "Namaste,"]),
+    "holdout9": (planted_holdout9, lookalike_holdout9, ["Hiya team,", "Good evening,", "", "Salut,"]),
 }
 
 
@@ -727,7 +806,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
