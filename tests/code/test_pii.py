@@ -296,3 +296,26 @@ def test_irish_particles_and_dashed_labels(text, value):
 ])
 def test_two_group_numbers_without_a_country_code(text, found):
     assert _found(text) == found
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Password: Tr0ub4dor&3 thanks", [("secret", "Tr0ub4dor&3")]),
+    ("passwort: Sommer2024.", [("secret", "Sommer2024")]),
+    ("reset your password: click the link", []),
+    ("the password is 8 characters long", []),
+])
+def test_passwords_of_eight_or_more_characters_after_a_cue(text, found):
+    assert _found(text) == found
+
+
+def test_date_of_birth_with_a_two_digit_year():
+    assert _found("birthdate 7-Feb-83, verified") == [("date_of_birth", "7-Feb-83")]
+
+
+@pytest.mark.parametrize("value", ["ul. Wiejska 4", "Plac Zbawiciela 12", "Passeig de Gràcia 92", "Corso Buenos Aires 33"])
+def test_street_types_written_before_the_name(value):
+    assert _found(f"Ship it to {value} please") == [("street_address", value)]
+
+
+def test_a_password_cue_in_a_url_template_is_no_password():
+    assert _found("voipms://password:email/FromPhoneNo/ToPhoneNo1/ToPhoneNo2") == []

@@ -37,7 +37,8 @@ STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
-STREET_PREFIX_BEFORE_NUMBER = r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Carrer|Strada|Ulica)"
+STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Rúa|Praça|Travessa|Largo|Chemin|Allée|Quai"
+                               r"|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|Ulica|ul\.|Plac|Aleja|Ulitsa)")
 STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"  # whole words: "des", not "de"+"s"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
@@ -47,6 +48,9 @@ BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
 MONTH = r"[A-ZÀ-Ý][a-zß-ÿ]+\.?"
+# Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
+PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot de passe|contraseña|contrasena"
+                r"|senha|wachtwoord|parola d'ordine")
 # Surname particles: "Pieter van der Merwe", "Maria de la Cruz", "Omar bin Said", and the Irish
 # "Ó", "Ní", "Mac", "Nic" written apart ("Siobhán Ní Bhriain").
 PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten"
@@ -151,12 +155,19 @@ def _detectors() -> list[Detector]:
             r"|AIza[0-9A-Za-z_-]{35}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_-]{20,}"
             r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
         )),
-        # Any long mixed letter-and-digit value right after "password:", "api key is", "token=",
+        # Any long mixed letter-and-digit value right after "api key is", "token=",
         # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name, and
         # the value may be quoted: DB_PASSWORD='...').
         Detector("secret", re.compile(
-            r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|password|passwd|pwd"
-            r"|bearer)(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.-]{16,})"
+            r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|bearer)"
+            r"(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.-]{16,})"
+        ), group=1, validate=_mixed_letters_and_digits),
+        # A password is shorter: 8 to 64 characters with letters and digits, symbols allowed
+        # ("Password: b0hkRh5G8o!"); a sentence's closing punctuation is not part of it, and a
+        # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
+        Detector("secret", re.compile(
+            rf"(?i:(?<![A-Za-z0-9])(?:{PASSWORD_CUE})(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)"
+            r"([^\s\"'`<>/]{7,63}[^\s\"'`<>/.,;:!?)])(?=[.,;:!?)]*(?:[\s\"'`]|$))"
         ), group=1, validate=_mixed_letters_and_digits),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
@@ -177,7 +188,7 @@ def _detectors() -> list[Detector]:
         # the day may carry an ordinal ("27th", "3.") and the month may be a word or an abbreviation.
         Detector("date_of_birth", re.compile(
             rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s+(?:is|was|=))?[:\s-]+)"  # first letters of the cues
-            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH}(?:\s+|-)\d{{4}}"
+            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH}(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
             rf"|{MONTH}\s+{DAY},?\s+\d{{4}})"
         ), group=1),
         Detector("phone", re.compile(
