@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout9",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout10",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -781,6 +781,88 @@ def lookalike_holdout9(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Topic: {value}.", f"re {value}", f"{{{value}}}"])
 
 
+HOLDOUT10_FIRST = ["Ji-hoon", "Abdullah", "Daan", "Åsa", "Çağla", "Venkatesh", "Maricel", "Bence", "Eleni", "Gethin",
+                   "Thiago", "Mariana", "Oluwadamilare", "Keanu", "Svetlana", "Aigerim", "Tariq", "Ngaio", "Ebba",
+                   "Rashida", "Lior", "Fatima", "Kristján", "Dragana", "Hugo"]
+HOLDOUT10_LAST = ["Bae", "Al-Mansouri", "de Vries", "Lindström", "Yıldız", "Subramanian", "Dela Cruz", "Tóth",
+                  "Papadimitriou", "Pritchard", "Reis", "Albuquerque", "Adebayo-Smith", "Kahananui", "Volkova",
+                  "Nurlanovna", "Haddadin", "Te Whiu", "Sandberg", "Mwakilema", "Ben-David", "Zahra", "Einarsson",
+                  "Marinković", "Moreau"]
+
+
+def planted_holdout10(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the tenth held-out set."""
+    first, last = rng.choice(HOLDOUT10_FIRST), rng.choice(HOLDOUT10_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    hexa = lambda k: "".join(rng.choice("0123456789abcdef") for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "").replace("-", "")
+        value = rng.choice([f"{f}@{l}.example", f"{f}.{l}@mail.example.ae", f"{l}_{f[0]}@example.com.br"])
+        return kind, value, rng.choice([f"From: {value}", f"cc'd {value}", f"email={value}"])
+    if kind == "phone":
+        value = rng.choice([f"+33 (0)6 {digits(2)} {digits(2)} {digits(2)} {digits(2)}", f"+65 9{digits(3)} {digits(4)}",
+                            f"+971 50 {digits(3)} {digits(4)}", f"+1 647-555-{digits(4)}", f"06{digits(8)}",
+                            f"+44 (0) 7700 {digits(3)} {digits(3)}"])
+        return kind, value, rng.choice([f"mob: {value}", f"phone no. {value}", f"text me on {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("2720", 16, rng), luhn("62", 16, rng), luhn("6011", 16, rng)])
+        value = {"2": grouped(raw), "6": grouped(raw, sep="-") if raw.startswith("6011") else raw}[raw[0]]
+        return kind, value, rng.choice([f"the card {value} expired", f"Payment card: {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("NO", 15, rng), iban("GR", 27, rng), iban_with_bank("RO", "BTRL", 16, rng),
+                          iban("SA", 24, rng)])
+        value = grouped(raw) if raw[:2] in ("NO", "GR", "RO") else raw
+        return kind, value, rng.choice([f"IBAN {value}", f"transfer to {value} today"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN - {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"SS#: {a}-{b}-{c}"),
+                                  (f"{a}{b}{c}", f"Social Security Number: {a}{b}{c}")])
+    if kind == "ip_address":
+        v4 = f"172.31.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        net = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.0"
+        v6 = "2001:0db8:0000:0000:0000:ff00:" + f"{rng.randint(0, 65535):04x}:{rng.randint(0, 65535):04x}"
+        return kind, *rng.choice([(v4, f"X-Forwarded-For: {v4}"), (net, f"{net}/24"), (v6, f"addr {v6}")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        th = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd"}.get(d, "th")
+        return kind, *rng.choice([(f"{y}.{m:02d}.{d:02d}", f"DOB {y}.{m:02d}.{d:02d}"),
+                                  (f"{d}{th} of {month}, {y}", f"born: {d}{th} of {month}, {y}"),
+                                  (f"{month} {d}{th} {y}", f"Date of birth: {month} {d}{th} {y}"),
+                                  (f"{d:02d}-{m:02d}-{y}", f"d.o.b. {d:02d}-{m:02d}-{y}"),
+                                  (f"{d} {month} {y}", f"birthday is on {d} {month} {y}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 99)} Privet Drive", f"{rng.randint(1, 999)} Terry Francois Blvd",
+                            f"Karl-Marx-Allee {rng.randint(1, 200)}", f"Stora Nygatan {rng.randint(1, 80)}",
+                            f"Calle de Alcalá {rng.randint(1, 400)}", f"PO Box {rng.randint(100, 9999)}"])
+        return kind, value, rng.choice([f"address: {value}", f"mail it to {value}"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Passenger: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"{value} mentioned the outage", f"ask {value} for access",
+                                        f"Reviewer: {value}", f"{value}, Senior Engineer", f"on behalf of {value}",
+                                        f"(submitted by {value})"])
+    value = rng.choice([alnum(86) + "==", hexa(32), hexa(40)])
+    if value.endswith("=="):
+        return kind, value, f"DefaultEndpointsProtocol=https;AccountName=prod;AccountKey={value};"
+    if len(value) == 32:
+        return kind, value, f"twilio auth token: {value}"
+    return kind, value, f'"private_key_id": "{value}",'
+
+
+def lookalike_holdout10(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Error E-1042", "Firefox 128.0.3", "Node 20.11.1", "HTTP 429", "Iris Scanner", "Amber Alert",
+                        "Pearl Harbor", "Sterling Silver", "Jersey City", "Model 3", "Series X", "SN: C02XK0AHJG5J",
+                        "MAC 3C:22:FB:12:34:56", "Invoice 2024-00917"])
+    return value, rng.choice([f"Subject: {value}", f"see also {value}.", f"<{value}>"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -799,6 +881,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout7": (planted_holdout7, lookalike_holdout7, ["Hallo,", "Dear team,", "", "Good afternoon,"]),
     "holdout8": (planted_holdout8, lookalike_holdout8, ["Hi folks,", "Good morning,", "", "Namaste,"]),
     "holdout9": (planted_holdout9, lookalike_holdout9, ["Hiya team,", "Good evening,", "", "Salut,"]),
+    "holdout10": (planted_holdout10, lookalike_holdout10, ["Yo,", "Hi everyone,", "", "Dear colleagues,"]),
 }
 
 
@@ -806,7 +889,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
