@@ -271,6 +271,8 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
         assert letter.lower() in pii.PERSON_CUE_FIRST_LETTERS and letter.upper() in pii.PERSON_CUE_FIRST_LETTERS, letter
     for letter in re.findall(r"(?:^|(?<=\|))(\w)", pii.BIRTH_CUE):
         assert letter in "bdfgn", letter  # the date-of-birth detector's lookahead
+    for letter in re.findall(r"(?:^|(?<=\|))(\w)", pii.PHONE_CUE):
+        assert letter in pii.PHONE_CUE_FIRST_LETTERS, letter  # the compact phone detector's lookahead
 
 
 def test_a_name_after_a_cue_stops_before_a_label():
@@ -319,3 +321,32 @@ def test_street_types_written_before_the_name(value):
 
 def test_a_password_cue_in_a_url_template_is_no_password():
     assert _found("voipms://password:email/FromPhoneNo/ToPhoneNo1/ToPhoneNo2") == []
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("birthday is on 4 July 1976", "4 July 1976", "date_of_birth"),
+    ("born: 1st of May, 1980", "1st of May, 1980", "date_of_birth"),
+    ("mob: 0612345678", "0612345678", "phone"),
+    ("whatsapp +31612345678", "+31612345678", "phone"),
+    ("AccountName=x;AccountKey=Zm9vYmFyMTIzNDU2Nzg5MGFiY2RlZg==;EndpointSuffix=core", "Zm9vYmFyMTIzNDU2Nzg5MGFiY2RlZg==", "secret"),
+    ('"private_key_id": "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",', "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39", "secret"),
+    ("Konrad-Adenauer-Straße 12", "Konrad-Adenauer-Straße 12", "street_address"),
+    ("send it to PO Box 7781", "PO Box 7781", "street_address"),
+    ("Approver - Aroha Te Whiu", "Aroha Te Whiu", "person"),
+    ("Daan de Vries approved it", "Daan de Vries", "person"),
+    ("Reviewer: Ngaire Bae", "Ngaire Bae", "person"),
+])
+def test_more_cues_and_forms(text, value, entity):
+    assert (entity, value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Invoice 2024-00917 is overdue", "order 2291-55 shipped", "call it at least 12345678 times",
+                                  "Tour de France results", "Customer: Acme, Inc. renewed"])
+def test_numbers_and_particles_that_are_no_pii(text):
+    assert _found(text) == []
+
+
+def test_a_list_of_full_names_is_not_read_as_surname_comma_first_name():
+    text = "Thanks to Jörg Maier, Andy MacKinlay, Thomas Roten and others"
+    spans = [value for entity, value in _found(text)]
+    assert "Andy MacKinlay" in spans and "Thomas Roten" in spans and "Maier, Andy" not in spans

@@ -48,13 +48,15 @@ BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
 MONTH = r"[A-ZÀ-Ý][a-zß-ÿ]+\.?"
+PHONE_CUE = r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|text me|whatsapp|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon"
+PHONE_CUE_FIRST_LETTERS = "cfhmprtwCFHMPRTW"  # of every PHONE_CUE alternative
 # Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot de passe|contraseña|contrasena"
                 r"|senha|wachtwoord|parola d'ordine")
 # Surname particles: "Pieter van der Merwe", "Maria de la Cruz", "Omar bin Said", and the Irish
-# "Ó", "Ní", "Mac", "Nic" written apart ("Siobhán Ní Bhriain").
+# "Ó", "Ní", "Mac", "Nic" and the Māori "Te" written apart ("Siobhán Ní Bhriain", "Aroha Te Whiu").
 PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten"
-            r"|bin|ibn|Ó|Ní|Uí|Mac|Nic)")
+            r"|bin|ibn|Ó|Ní|Uí|Mac|Nic|Te)")
 NAME = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{0,2}}"
 # Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
 # "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
@@ -69,8 +71,9 @@ PERSON_CUE = (
 # Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
 # common (directory exports).
 PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
-                r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned)")
-PERSON_CUE_FIRST_LETTERS = "ABCDEFHMNOPRSTWabcdefhmnoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
+                r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned|[Rr]eviewer"
+                r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary)")
+PERSON_CUE_FIRST_LETTERS = "ABCDEFGHMNOPRSTWabcdefghmnoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
 
 
 def luhn_valid(digits: str) -> bool:
@@ -119,8 +122,12 @@ def _phone_valid(text: str) -> bool:
     if re.fullmatch(r"[\d.]+", text):  # dotted: 415.555.2671 or 06.12.34.56.78, not a 2026.11.13 build
         return 10 <= digits <= 15
     groups = re.findall(r"\d+", text)
-    if len(groups) == 2 and digits < 8 and not text.startswith(("+", "(")):
-        return digits == 7 and len(groups[0]) == 3  # a local number is written 555-1234; "4471-220" is a part or order number
+    if len(groups) == 2 and not text.startswith(("+", "(")):
+        # Without a country code, two groups are a phone when local (555-1234), after a trunk 0
+        # (0171 2345678, 07700 900123) or 4+4 apart (9123 4567); "4471-220" and "2024-00917" are not.
+        local = digits == 7 and len(groups[0]) == 3
+        spaced_fours = len(groups[0]) == len(groups[1]) == 4 and " " in text
+        return (local or groups[0].startswith("0") or spaced_fours) and 7 <= digits <= 15
     return 7 <= digits <= 15
 
 
@@ -162,6 +169,12 @@ def _detectors() -> list[Detector]:
             r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|bearer)"
             r"(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.-]{16,})"
         ), group=1, validate=_mixed_letters_and_digits),
+        # Configuration keys named ...Key, ..._token, ...Secret, ..._key_id, in connection strings
+        # ("AccountKey=...;") and JSON ("private_key_id": "..."), not in a URL template ("://apikey:").
+        Detector("secret", re.compile(
+            r"(?<![A-Za-z0-9/])[A-Za-z][A-Za-z0-9_-]*(?:[Kk]ey|KEY|[Tt]oken|TOKEN|[Ss]ecret|SECRET)(?:_?[Ii][Dd])?[\"']?"
+            r"\s*[:=]\s*[\"'`]?([A-Za-z0-9_+/=.-]{16,})"
+        ), group=1, validate=_mixed_letters_and_digits),
         # A password is shorter: 8 to 64 characters with letters and digits, symbols allowed
         # ("Password: b0hkRh5G8o!"); a sentence's closing punctuation is not part of it, and a
         # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
@@ -187,9 +200,14 @@ def _detectors() -> list[Detector]:
         # A date after a birth cue in English, German, French, Spanish, Italian, Portuguese or Dutch;
         # the day may carry an ordinal ("27th", "3.") and the month may be a word or an abbreviation.
         Detector("date_of_birth", re.compile(
-            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s+(?:is|was|=))?[:\s-]+)"  # first letters of the cues
-            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH}(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
+            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s+(?:is|was|=))?(?:\s+on)?[:\s-]+)"  # first letters of the cues
+            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH},?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
             rf"|{MONTH}\s+{DAY},?\s+\d{{4}})"
+        ), group=1),
+        # Digits written without separators ("0612345678") are a phone only after a phone cue.
+        Detector("phone", re.compile(
+            rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
+            r"(?:(?:on|at)\s+)?)(\+?\d{7,15})(?![\w-])"
         ), group=1),
         Detector("phone", re.compile(
             r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,4})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
@@ -201,7 +219,10 @@ def _detectors() -> list[Detector]:
             rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+(?:['’]s)?\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             rf"|\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
-            rf"|\b[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan|gatan|vej)\s\d{{1,4}}[A-Za-z]?\b"
+            rf"|\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan|gatan|vej)"
+            rf"\s\d{{1,4}}[A-Za-z]?\b"
+            rf"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{{1,4}}[A-Za-z]?\b"  # Karl-Marx-Allee 33
+            rf"|\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{{1,6}}\b|\bPostfach\s\d{{1,6}}\b"
         )),
         Detector("person", re.compile(
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
@@ -311,7 +332,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             spans.append((start, next_end))
             i += 2
         elif (usable and between == ", " and names.reversed_pair(word, following, rare_words)
-              and not (i + 2 < len(words) and words[i + 2][0] == next_end + 1)):  # not "Lopez, Maria Garcia"
+              and not (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
+                       and names.pair(following, words[i + 2][2], rare_words))):  # "Maier, Andy MacKinlay, ..."
             spans.append((start, next_end))
             i += 2
         else:
@@ -374,10 +396,10 @@ class _NameWords:
         return rare_words and self.rare(word) and self.rare(following)
 
     def joined_by_particle(self, word: str, following: str, rare_words: bool) -> bool:
-        """Whether "word van der following" is a name."""
-        known_or_rare = (lambda w: rare_words and self.rare(w))  # noqa: E731
-        return ((self.first_name(word, everyday=True) or known_or_rare(word))
-                and (self.surname(following, everyday=True) or known_or_rare(following)))
+        """Whether "word van der following" is a name: a first name or a rare word, then anything
+        but an everyday English word ("Daan de Vries"; not "Rio de Janeiro", "Tour de France")."""
+        return ((self.first_name(word, everyday=True) or (rare_words and self.rare(word)))
+                and (self.surname(following, everyday=True) or following.lower() not in self.core_english))
 
     def reversed_pair(self, word: str, following: str, rare_words: bool) -> bool:
         """Whether "word, following" is "Surname, Firstname"."""
@@ -397,7 +419,7 @@ NOT_NAMES = {
 
 
 # A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Łukasz".
-_CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic) ){NAME_WORD}(?![\w'’-])")  # Irish particles join names
+_CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic|Te) ){NAME_WORD}(?![\w'’-])")  # Irish particles join names
 _NOT_NAME_PARTS = {
     "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
