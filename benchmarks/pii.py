@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout10",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout11",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -863,6 +863,85 @@ def lookalike_holdout10(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Subject: {value}", f"see also {value}.", f"<{value}>"])
 
 
+HOLDOUT11_FIRST = ["Anselm", "Bích", "Chinonso", "Dagrun", "Eamon", "Fenna", "Gulshan", "Hye-jin", "Imogen", "Jelena",
+                   "Kwabena", "Liesbeth", "Mahmoud", "Nalani", "Orsola", "Pranav", "Ragnhild", "Sefa", "Tamsin",
+                   "Ulrich", "Viktorie", "Wen", "Yaël", "Zdeněk", "Rosalie"]
+HOLDOUT11_LAST = ["Akande", "Bergqvist", "Chávez", "Dąbrowska", "Ennis", "Fontaine", "Grünberg", "Hosseini",
+                  "Iglesias", "Janssens", "Kinnunen", "Lacroix", "Mahlaba", "Nishimura", "O'Donoghue",
+                  "Pereira da Silva", "Qureshi", "Rautiainen", "Stojanović", "Takeda", "Umeh", "Van Wyk", "Weiß",
+                  "Xavier", "Zielińska"]
+
+
+def planted_holdout11(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the eleventh held-out set."""
+    first, last = rng.choice(HOLDOUT11_FIRST), rng.choice(HOLDOUT11_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    hexa = lambda k: "".join(rng.choice("0123456789abcdef") for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "").replace("'", "")
+        value = rng.choice([f"{f}.{l}@example.museum", f"{l}+{f}@example.travel", f"support+{f}@example.com"])
+        return kind, value, rng.choice([f"E-mail: {value}", f"<{value}>", f"sent from {value} at 9:14"])
+    if kind == "phone":
+        value = rng.choice([f"+30 694 {digits(3)} {digits(4)}", f"+62 812-{digits(4)}-{digits(4)}",
+                            f"+234 803 {digits(3)} {digits(4)}", f"+46 (0)70 {digits(3)} {digits(2)} {digits(2)}",
+                            f"+1.212.555.{digits(4)}", f"00 44 20 7946 {digits(4)}"])
+        return kind, value, rng.choice([f"phone: {value}", f"Tel {value}", f"reachable at {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("34", 15, rng), luhn("51", 16, rng)])
+        value = {"4": grouped(raw), "3": f"{raw[:4]}-{raw[4:10]}-{raw[10:]}", "5": grouped(raw, sep=".")}[raw[0]]
+        return kind, value, rng.choice([f"cc number {value}", f"card: {value} exp 12/27"])
+    if kind == "iban":
+        raw = rng.choice([iban("LT", 20, rng), iban("CZ", 24, rng), iban("HR", 21, rng),
+                          iban_with_bank("MT", "MALT", 23, rng)])
+        value = grouped(raw)
+        return kind, value, rng.choice([f"IBAN - {value}", f"pay into {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a} {b} {c}", f"SSN {a} {b} {c}"), (f"{a}-{b}-{c}", f"Social Security #: {a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"SSN-{a}-{b}-{c}")])
+    if kind == "ip_address":
+        v4 = f"192.0.2.{rng.randint(1, 254)}"
+        v6 = f"2606:4700:{rng.randint(1, 65535):x}::{rng.randint(1, 65535):x}"
+        doc = f"203.0.113.{rng.randint(1, 254)}"
+        return kind, *rng.choice([(v4, f"ping {v4}"), (v6, f"resolved to {v6}."), (doc, f"(client {doc})")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        mon = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"][m - 1]
+        return kind, *rng.choice([(f"{d:02d} {mon} {y}", f"Date of Birth: {d:02d} {mon} {y}"),
+                                  (f"{d}.{m}.{y}", f"born {d}.{m}.{y}"),
+                                  (f"{m:02d}/{d:02d}/{y}", f"DOB (MM/DD/YYYY): {m:02d}/{d:02d}/{y}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 120)} Grafton Street", f"{rng.randint(100, 999)} West 57th St",
+                            f"{rng.randint(100, 9000)} Rue Saint-Denis", f"Nørrebrogade {rng.randint(1, 200)}",
+                            f"Kungsgatan {rng.randint(1, 90)}", f"3/{rng.randint(1, 99)} Smith St"])
+        return kind, value, rng.choice([f"Address - {value}", f"ship to: {value}"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Patient name: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"{value} signed the NDA", f"meeting with {value} at 3pm",
+                                        f"per my call with {value}", f"{value} (she/her)", f"— {value}",
+                                        f"{value} wrote on Tuesday:"])
+    value = rng.choice(["sk_test_" + alnum(24), "xapp-1-A0" + digits(8) + "-" + digits(13) + "-" + hexa(64),
+                        "dop_v1_" + hexa(64), "".join(rng.choice(string.ascii_lowercase + string.digits + "!@#$%^&*(-_=+)")
+                                                      for _ in range(50)),
+                        "pypi-AgEIcHlwaS5vcmc" + alnum(60)])
+    if len(value) == 50:
+        return kind, value, f"SECRET_KEY = '{value}'"
+    return kind, value, rng.choice([f"creds: {value}", f"rotate {value} asap"])
+
+
+def lookalike_holdout11(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Build #20931", "Chrome 131", "Teams Rooms", "May Release", "Will Call", "Jade Green",
+                        "Hunter Valley", "Lot 7731-B", "Case 00123456", "Ref: 2025/0417", "Shift+Ctrl+T", "3.14159",
+                        "Sony WH-1000XM5", "Pixel 8 Pro", "USB-C"])
+    return value, rng.choice([f"Re: {value}", f"about {value}?", f"`{value}`"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -882,6 +961,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout8": (planted_holdout8, lookalike_holdout8, ["Hi folks,", "Good morning,", "", "Namaste,"]),
     "holdout9": (planted_holdout9, lookalike_holdout9, ["Hiya team,", "Good evening,", "", "Salut,"]),
     "holdout10": (planted_holdout10, lookalike_holdout10, ["Yo,", "Hi everyone,", "", "Dear colleagues,"]),
+    "holdout11": (planted_holdout11, lookalike_holdout11, ["Morning all,", "Hello there,", "", "Bonjour,"]),
 }
 
 
@@ -889,7 +969,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
