@@ -350,3 +350,26 @@ def test_a_list_of_full_names_is_not_read_as_surname_comma_first_name():
     text = "Thanks to Jörg Maier, Andy MacKinlay, Thomas Roten and others"
     spans = [value for entity, value in _found(text)]
     assert "Andy MacKinlay" in spans and "Thomas Roten" in spans and "Maier, Andy" not in spans
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("DOB (DD.MM.YYYY): 04.07.1976", "04.07.1976", "date_of_birth"),
+    ("Date of Birth: 04 JUL 1976", "04 JUL 1976", "date_of_birth"),
+    ("ship to 350 East 42nd Street", "350 East 42nd Street", "street_address"),
+    ("Mannerheimintie 14", "Mannerheimintie 14", "street_address"),
+    ("Vesterbrogade 12", "Vesterbrogade 12", "street_address"),
+    ("card 4111.1111.1111.1111 expired", "4111.1111.1111.1111", "credit_card"),
+    ("SECRET_KEY = 'x9#k$2m!q8@z7&w1%v6^b4*n3(p0)r5-t'", "x9#k$2m!q8@z7&w1%v6^b4*n3(p0)r5-t", "secret"),
+    ("export DIGITALOCEAN_TOKEN=dop_v1_" + "ab12" * 16, "dop_v1_" + "ab12" * 16, "secret"),
+    ("rotate github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz now", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "secret"),
+    ("session cookie Xk29fLq8ZmW3pR7tYv5NbC", "Xk29fLq8ZmW3pR7tYv5NbC", "secret"),  # random: masked without a cue
+])
+def test_format_hints_ordinal_streets_dotted_cards_quoted_and_random_secrets(text, value, entity):
+    assert (entity, value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["see commit 3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39", "run SmolLM2-135M-Instruct-Q4",
+                                  "id 123e4567-e89b-12d3-a456-426614174000", "the test_mask_record_with_pseudonyms_2024 case",
+                                  "version 4.12.1.2024 is out"])
+def test_hashes_slugs_and_identifiers_are_no_random_secrets(text):
+    assert _found(text) == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -47,7 +48,7 @@ BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\
              r"|n[ée]e? le|date de naissance|fecha de nacimiento|nacid[oa] el|data di nascita|nat[oa] il"
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
-MONTH = r"[A-ZÀ-Ý][a-zß-ÿ]+\.?"
+MONTH = r"(?:[A-ZÀ-Ý][a-zß-ÿ]+|[A-Z]{3,9})\.?"  # "March", "Mar.", "MAR"
 PHONE_CUE = r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|text me|whatsapp|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon"
 PHONE_CUE_FIRST_LETTERS = "cfhmprtwCFHMPRTW"  # of every PHONE_CUE alternative
 # Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
@@ -135,6 +136,23 @@ def _mixed_letters_and_digits(text: str) -> bool:
     return any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
 
 
+RANDOM_TOKEN_ENTROPY = 4.2  # bits per character; random base62 of 20+ characters has 4.3 or more, slugs less
+
+
+def _random_token(text: str) -> bool:
+    """2+ upper-case letters, 2+ lower-case, 2+ digits, a character entropy of ``RANDOM_TOKEN_ENTROPY``,
+    and no common word as a part between "-" or "_"."""
+    if sum(c.isupper() for c in text) < 2 or sum(c.islower() for c in text) < 2 or sum(c.isdigit() for c in text) < 2:
+        return False
+    counts = Counter(text)
+    entropy = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    if entropy < RANDOM_TOKEN_ENTROPY:
+        return False
+    # A slug made of words is a name, not a key: "SmolLM2-135M-Instruct-Q4".
+    common = common_words()
+    return not any(len(part) >= 4 and part.isalpha() and part.lower() in common for part in re.split(r"[-_]", text))
+
+
 @dataclass(frozen=True)
 class Detector:
     """One entity type: a pattern, the group holding the value, and an optional validator.
@@ -147,7 +165,7 @@ class Detector:
 
     entity: str
     pattern: re.Pattern
-    group: int | str = 0
+    group: int | str | tuple[int, ...] = 0
     validate: Callable[[str], bool] | None = None
     grouped: bool = False
     cut_before_next_value: bool = False
@@ -158,9 +176,13 @@ def _detectors() -> list[Detector]:
     # must not also be read as a phone number).
     return [
         Detector("secret", re.compile(
-            r"\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|sk-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-            r"|AIza[0-9A-Za-z_-]{35}|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_-]{20,}"
-            r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+            # Published prefixes of cloud and SaaS credentials (the formats secret scanners look for).
+            r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|sk-[A-Za-z0-9_-]{20,}"
+            r"|xox[abprse]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|ya29\.[A-Za-z0-9_-]{20,}"
+            r"|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,}|glpat-[A-Za-z0-9_-]{20,}|glptt-[A-Za-z0-9_-]{20,}"
+            r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{50,}|dop_v1_[a-f0-9]{64}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"
+            r"|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|r8_[A-Za-z0-9]{30,}"
+            r"|AGE-SECRET-KEY-1[0-9A-Z]{50,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
         )),
         # Any long mixed letter-and-digit value right after "api key is", "token=",
         # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name, and
@@ -173,8 +195,12 @@ def _detectors() -> list[Detector]:
         # ("AccountKey=...;") and JSON ("private_key_id": "..."), not in a URL template ("://apikey:").
         Detector("secret", re.compile(
             r"(?<![A-Za-z0-9/])[A-Za-z][A-Za-z0-9_-]*(?:[Kk]ey|KEY|[Tt]oken|TOKEN|[Ss]ecret|SECRET)(?:_?[Ii][Dd])?[\"']?"
-            r"\s*[:=]\s*[\"'`]?([A-Za-z0-9_+/=.-]{16,})"
-        ), group=1, validate=_mixed_letters_and_digits),
+            r"\s*[:=]\s*(?:([\"'`])([^\"'`\s]{16,256})\1|([A-Za-z0-9_+/=.-]{16,}))"  # quoted: any characters
+        ), group=(2, 3), validate=_mixed_letters_and_digits),
+        # Any other random-looking token: 20+ characters mixing upper- and lower-case letters and
+        # digits, with high character entropy (a request id is masked too; prose never is).
+        Detector("secret", re.compile(r"(?<![A-Za-z0-9_+=/.-])[A-Za-z0-9_+=-]{20,}(?![A-Za-z0-9_+=/-]|\.\w)"),
+                 validate=_random_token),
         # A password is shorter: 8 to 64 characters with letters and digits, symbols allowed
         # ("Password: b0hkRh5G8o!"); a sentence's closing punctuation is not part of it, and a
         # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
@@ -189,6 +215,7 @@ def _detectors() -> list[Detector]:
         # Not after "+" (a phone number) and not into "192.168..." (an IP address after the card).
         Detector("credit_card", re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)"), validate=_card_valid,
                  grouped=True),
+        Detector("credit_card", re.compile(r"(?<![\w+.-])\d{4}\.\d{4}\.\d{4}\.\d{1,7}(?![\w-]|\.\d)"), validate=_card_valid),
         # After "SSN" or "social security number" the groups may be spaced or run together.
         Detector("ssn", re.compile(
             r"(?=[sS])(?i:\b(?:ssn|social security(?:\s+(?:number|no\.?|#))?)(?:\s+(?:is|was))?[\s:#-]*)(\d{3}([ -]?)\d{2}\2\d{4})(?![\w-])"
@@ -197,10 +224,11 @@ def _detectors() -> list[Detector]:
         Detector("ip_address", re.compile(
             r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
         ), validate=_ip_valid),
-        # A date after a birth cue in English, German, French, Spanish, Italian, Portuguese or Dutch;
-        # the day may carry an ordinal ("27th", "3.") and the month may be a word or an abbreviation.
+        # A date after a birth cue in English, German, French, Spanish, Italian, Portuguese or Dutch,
+        # perhaps with a format hint ("DOB (MM/DD/YYYY):"); the day may carry an ordinal ("27th",
+        # "3.") and the month may be a word or an abbreviation.
         Detector("date_of_birth", re.compile(
-            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s+(?:is|was|=))?(?:\s+on)?[:\s-]+)"  # first letters of the cues
+            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s*\([^()]{{1,20}}\))?(?:\s+(?:is|was|=))?(?:\s+on)?[:\s-]+)"  # first letters of the cues
             rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH},?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
             rf"|{MONTH}\s+{DAY},?\s+\d{{4}})"
         ), group=1),
@@ -216,10 +244,11 @@ def _detectors() -> list[Detector]:
         # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
         # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:[A-Z][a-z]+(?:['’]s)?\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th))\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             rf"|\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
-            rf"|\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan|gatan|vej)"
+            rf"|\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
+            rf"|gatan|vägen|gade|vej|veien|gata|katu|tie|utca)"
             rf"\s\d{{1,4}}[A-Za-z]?\b"
             rf"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{{1,4}}[A-Za-z]?\b"  # Karl-Marx-Allee 33
             rf"|\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{{1,6}}\b|\bPostfach\s\d{{1,6}}\b"
@@ -279,6 +308,8 @@ def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
         group = detector.group
         if detector.entity == "person":  # the first alternative that matched
             group = next(i for i in range(1, detector.pattern.groups + 1) if match.group(i))
+        elif isinstance(group, tuple):  # the value is in whichever of these groups matched
+            group = next(i for i in group if match.group(i) is not None)
         start, end = match.span(group)
         if detector.validate and not detector.validate(text[start:end]):
             end = _valid_without_trailing_groups(text, start, end, detector) if detector.grouped else None
