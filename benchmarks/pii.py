@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout11",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout12",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -942,6 +942,88 @@ def lookalike_holdout11(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Re: {value}", f"about {value}?", f"`{value}`"])
 
 
+HOLDOUT12_FIRST = ["Aino", "Bartosz", "Cristiano", "Deepika", "Efraín", "Freya", "Gaspard", "Hanne", "Iñaki", "Jomo",
+                   "Katarzyna", "Lautaro", "Mwajuma", "Nikhil", "Odette", "Paavo", "Qing", "Rukmini", "Stellan", "Tuğba",
+                   "Uchechi", "Vesa", "Wilma", "Yohannes", "Zsófia"]
+HOLDOUT12_LAST = ["Aaltonen", "Bhattacharya", "Coelho", "Dimitrov", "Etxeberria", "Fitzpatrick", "Gunawardena",
+                  "Hallström", "Ivanović", "Jiménez", "Kobayashi", "Lindholm", "Mokoena", "Nieuwenhuis", "Oyelowo",
+                  "Pietilä", "Quintana", "Rosenthal", "Söderberg", "Thorsen", "Uysal", "Vargas Llosa", "Wróblewski",
+                  "Yamasaki", "Zuberi"]
+
+
+def planted_holdout12(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the twelfth held-out set."""
+    first, last = rng.choice(HOLDOUT12_FIRST), rng.choice(HOLDOUT12_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    hexa = lambda k: "".join(rng.choice("0123456789abcdef") for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "")
+        value = rng.choice([f"{f}{l}@example.org.uk", f"{f}.{l}@sub.mail.example", f"{f}_{l}_{digits(2)}@example.ch"])
+        return kind, value, rng.choice([f"my email address is {value}", f"({value})"])
+    if kind == "phone":
+        value = rng.choice([f"+7 (495) {digits(3)}-{digits(2)}-{digits(2)}", f"+61 (0)2 {digits(4)} {digits(4)}",
+                            f"+55 (11) 9{digits(4)}-{digits(4)}", f"+49-30-{digits(7)}", f"(+44) 20 7946 {digits(4)}",
+                            f"001 212 555 {digits(4)}"])
+        return kind, value, rng.choice([f"Ph: {value}", f"call back on {value}", f"Mobile number {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("53", 16, rng), luhn("4", 19, rng), luhn("6011", 16, rng)])
+        value = raw if raw.startswith(("53", "6011")) else grouped(raw)
+        return kind, value, rng.choice([f"card#{value}", f"Visa {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("PT", 25, rng), iban_with_bank("LV", "BANK", 13, rng), iban("TR", 26, rng),
+                          iban("IS", 26, rng), iban("DE", 22, rng).lower()])
+        value = raw if raw.startswith("de") else grouped(raw)
+        return kind, value, rng.choice([f"IBAN: {value}", f"our account {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN is {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"ss# {a}-{b}-{c}"),
+                                  (f"{a}{b}{c}", f"SSN#: {a}{b}{c}")])
+    if kind == "ip_address":
+        v4 = f"100.100.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        v6 = f"fe80::{rng.randint(1, 65535):x}"
+        v4b = f"10.20.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        return kind, *rng.choice([(v4, f"NAT {v4}"), (v6, f"link-local {v6}%eth0"), (v4b, f"ip={v4b}&port=22")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        es = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+              "noviembre", "diciembre"][m - 1]
+        fr = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre"][m - 1]
+        return kind, *rng.choice([(f"{m}/{d}/{y}", f"DOB: {m}/{d}/{y} (age 45)"),
+                                  (f"{y}-{m:02d}-{d:02d}", f'"birthdate": "{y}-{m:02d}-{d:02d}T00:00:00Z"'),
+                                  (f"{d} de {es} de {y}", f"fecha de nacimiento: {d} de {es} de {y}"),
+                                  (f"{d} {fr} {y}", f"né le {d} {fr} {y}")])
+    if kind == "street_address":
+        value = rng.choice([f"Av. Corrientes {rng.randint(100, 6000)}", f"{rng.randint(1, 90)} Laburnum Grove",
+                            f"Prinsengracht {rng.randint(1, 900)}", f"{rng.randint(1, 600)} Collins St",
+                            f"Jalan Sudirman {rng.randint(1, 90)}"])
+        return kind, value, rng.choice([f"postal address: {value}", f"visit us at {value}"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Guarantor: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"{value} left a voicemail", f"{value} from Accounts", f"thanks {value}!",
+                                        f"can {value} confirm?", f"Account owner {value}", f"- {value}, Product Manager"])
+    value = rng.choice([f"sk-ant-api03-{alnum(80)}", "ATATT3xFfGF0" + alnum(180), hexa(32),
+                        f"mongodb+srv://admin:{alnum(10)}{digits(2)}@cluster0.example.net"])
+    if value.startswith("mongodb"):
+        return "secret", value.split(":")[2].split("@")[0], f"MONGO_URI={value}"
+    if len(value) == 32:
+        return kind, value, f"api_key: {value}"
+    return kind, value, rng.choice([f"key {value}", f"please revoke {value}"])
+
+
+def lookalike_holdout12(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Ticket INC0012345", "macOS 14.5", "Virginia Beach", "Charlotte Airport", "Cloud Run",
+                        "Bank Holiday", "Q3-2025", "us-east-1", "AES-256", "RFC-1918", "$1,250.00", "20% off",
+                        "Lambda@Edge", "Galaxy S24 Ultra"])
+    return value, rng.choice([f"Category: {value}", f"incl. {value}", f"'{value}'"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -962,6 +1044,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout9": (planted_holdout9, lookalike_holdout9, ["Hiya team,", "Good evening,", "", "Salut,"]),
     "holdout10": (planted_holdout10, lookalike_holdout10, ["Yo,", "Hi everyone,", "", "Dear colleagues,"]),
     "holdout11": (planted_holdout11, lookalike_holdout11, ["Morning all,", "Hello there,", "", "Bonjour,"]),
+    "holdout12": (planted_holdout12, lookalike_holdout12, ["Hey all,", "Dear Sir or Madam,", "", "Guten Tag,"]),
 }
 
 
@@ -969,7 +1052,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
