@@ -273,6 +273,9 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
         assert letter in "bdfgn", letter  # the date-of-birth detector's lookahead
     for letter in re.findall(r"(?:^|(?<=\|))(\w)", pii.PHONE_CUE):
         assert letter in pii.PHONE_CUE_FIRST_LETTERS, letter  # the compact phone detector's lookahead
+    for letter in re.findall(r"(?:^\(\?:|(?<=\|))(\w)", pii.STREET_PREFIX_BEFORE_NUMBER):
+        assert letter.lower() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter
+        assert letter.upper() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter
 
 
 def test_a_name_after_a_cue_stops_before_a_label():
@@ -373,3 +376,46 @@ def test_format_hints_ordinal_streets_dotted_cards_quoted_and_random_secrets(tex
                                   "version 4.12.1.2024 is out"])
 def test_hashes_slugs_and_identifiers_are_no_random_secrets(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ('{"birthdate": "1988-02-29T00:00:00Z"}', "1988-02-29", "date_of_birth"),
+    ("fecha de nacimiento: 3 de abril de 1979", "3 de abril de 1979", "date_of_birth"),
+    ("née le 3 décembre 1979", "3 décembre 1979", "date_of_birth"),
+    ("geboren am 3. März 1979", "3. März 1979", "date_of_birth"),
+    ("IBAN: de89370400440532013000", "de89370400440532013000", "iban"),
+    ("Ph: +55 (11) 91234-5678", "+55 (11) 91234-5678", "phone"),
+    ("Av. Corrientes 1234, Buenos Aires", "Av. Corrientes 1234", "street_address"),
+    ("Keizersgracht 123", "Keizersgracht 123", "street_address"),
+])
+def test_dates_in_json_and_romance_languages_lowercase_ibans_and_more_street_forms(text, value, entity):
+    assert (entity, value) in _found(text)
+
+
+def test_an_iban_must_have_its_countrys_length():
+    assert not iban_valid("DE5629141777631706690743")  # checksum valid, but 24 characters: German IBANs have 22
+    assert _found("ref ab12cdef34567890ab12cdef") == []  # lower case and no registered country
+
+
+def test_a_value_found_inside_a_longer_token_is_masked_where_it_was_found():
+    """The whole-word rule that spreads a value through the record must not skip the place it was found."""
+    masked, counts = PiiMasker(ALL).mask_record(chat('{"birthdate": "1969-08-11T00:00:00Z"}', "Noted."))
+    assert "1969-08-11" not in masked["messages"][0]["content"] and counts["date_of_birth"] == 1
+
+
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november december",
+}
+
+
+@pytest.mark.parametrize("language", sorted(MONTHS))
+def test_every_month_name_of_the_seven_languages(language):
+    for month in MONTHS[language].split():
+        text = f"born 3 {month} 1980"
+        assert _found(text) == [("date_of_birth", f"3 {month} 1980")], text

@@ -38,8 +38,9 @@ STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
-STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|Avenida|Via|Viale|Piazza|Rua|Rúa|Praça|Travessa|Largo|Chemin|Allée|Quai"
+STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|Piazza|Rua|Rúa|Praça|Travessa|Largo|Chemin|Allée|Quai"
                                r"|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|Ulica|ul\.|Plac|Aleja|Ulitsa)")
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ACJLPQRSTUVacjlpqrstuv"  # of every alternative, for a fast skip
 STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"  # whole words: "des", not "de"+"s"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
@@ -48,7 +49,13 @@ BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\
              r"|n[ée]e? le|date de naissance|fecha de nacimiento|nacid[oa] el|data di nascita|nat[oa] il"
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
-MONTH = r"(?:[A-ZÀ-Ý][a-zß-ÿ]+|[A-Z]{3,9})\.?"  # "March", "Mar.", "MAR"
+# Month names and abbreviations in the seven languages, any case ("March", "Mar.", "MAR", "mai", "décembre").
+MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée]v(?:rier|ereiro)?|m[aä]r(?:ch|z|s|zo|ço)?"
+         r"|apr(?:il|ile)?|avr(?:il)?|abr(?:il)?|ma[iy]o?|mei|jun[ei]?|juin|giugno|jul[iy]?|juillet|luglio|aug(?:ust|ustus)?"
+         r"|ao[uû]t|ago(?:sto)?|sep(?:t(?:ember|embre|iembre)?)?|set(?:embro|tembre)?|o[ck]t(?:ober|obre|ubre|ubro)?|ott(?:obre)?"
+         r"|nov(?:ember|embre|iembre|embro)?|de[cz](?:ember|embre|embro)?|d[ée]c(?:embre)?|dic(?:iembre|embre)?"
+         r"|enero|gen(?:naio)?|janeiro|januari|februari|maart|marzo|junio|junho|julio|julho|mayo|maggio|maio|juni|juli"
+         r"|outubro|oktober|okt)\b\.?)")
 PHONE_CUE = r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|text me|whatsapp|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon"
 PHONE_CUE_FIRST_LETTERS = "cfhmprtwCFHMPRTW"  # of every PHONE_CUE alternative
 # Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
@@ -89,10 +96,28 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# IBAN length per country (SWIFT IBAN registry).
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20,
+    "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25,
+    "QA": 29, "RO": 24, "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23,
+    "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}
+
+
 def iban_valid(text: str) -> bool:
-    """True when ``text`` (spaces allowed) is an IBAN with a valid mod-97 checksum."""
-    compact = text.replace(" ", "").upper()
-    if not 15 <= len(compact) <= 34:
+    """True when ``text`` (spaces allowed, any case) is an IBAN of its country's length with a valid
+    mod-97 checksum. Lower case is accepted only for a registered country."""
+    compact = text.replace(" ", "")
+    country = compact[:2].upper()
+    if compact[:2].islower() and country not in IBAN_LENGTHS:
+        return False
+    compact = compact.upper()
+    if len(compact) != IBAN_LENGTHS.get(country, len(compact)) or not 15 <= len(compact) <= 34:
         return False
     rearranged = compact[4:] + compact[:4]
     numeric = "".join(str(int(c, 36)) for c in rearranged)
@@ -140,8 +165,10 @@ RANDOM_TOKEN_ENTROPY = 4.2  # bits per character; random base62 of 20+ character
 
 
 def _random_token(text: str) -> bool:
-    """2+ upper-case letters, 2+ lower-case, 2+ digits, a character entropy of ``RANDOM_TOKEN_ENTROPY``,
-    and no common word as a part between "-" or "_"."""
+    """No "/" or "." (a path, a URL, a file name), 2+ upper-case letters, 2+ lower-case, 2+ digits,
+    a character entropy of ``RANDOM_TOKEN_ENTROPY``, and no common word as a part between "-" or "_"."""
+    if "/" in text or "." in text:
+        return False
     if sum(c.isupper() for c in text) < 2 or sum(c.islower() for c in text) < 2 or sum(c.isdigit() for c in text) < 2:
         return False
     counts = Counter(text)
@@ -169,6 +196,7 @@ class Detector:
     validate: Callable[[str], bool] | None = None
     grouped: bool = False
     cut_before_next_value: bool = False
+    needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
 
 
 def _detectors() -> list[Detector]:
@@ -190,27 +218,28 @@ def _detectors() -> list[Detector]:
         Detector("secret", re.compile(
             r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|bearer)"
             r"(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.-]{16,})"
-        ), group=1, validate=_mixed_letters_and_digits),
+        ), group=1, validate=_mixed_letters_and_digits, needs=("key", "secret", "token", "bearer")),
         # Configuration keys named ...Key, ..._token, ...Secret, ..._key_id, in connection strings
         # ("AccountKey=...;") and JSON ("private_key_id": "..."), not in a URL template ("://apikey:").
         Detector("secret", re.compile(
             r"(?<![A-Za-z0-9/])[A-Za-z][A-Za-z0-9_-]*(?:[Kk]ey|KEY|[Tt]oken|TOKEN|[Ss]ecret|SECRET)(?:_?[Ii][Dd])?[\"']?"
             r"\s*[:=]\s*(?:([\"'`])([^\"'`\s]{16,256})\1|([A-Za-z0-9_+/=.-]{16,}))"  # quoted: any characters
-        ), group=(2, 3), validate=_mixed_letters_and_digits),
+        ), group=(2, 3), validate=_mixed_letters_and_digits, needs=("key", "token", "secret")),
         # Any other random-looking token: 20+ characters mixing upper- and lower-case letters and
         # digits, with high character entropy (a request id is masked too; prose never is).
-        Detector("secret", re.compile(r"(?<![A-Za-z0-9_+=/.-])[A-Za-z0-9_+=-]{20,}(?![A-Za-z0-9_+=/-]|\.\w)"),
-                 validate=_random_token),
+        Detector("secret", re.compile(r"[A-Za-z0-9_+=/.-]{19,}[A-Za-z0-9_+=/-]"), validate=_random_token),
         # A password is shorter: 8 to 64 characters with letters and digits, symbols allowed
         # ("Password: b0hkRh5G8o!"); a sentence's closing punctuation is not part of it, and a
         # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
         Detector("secret", re.compile(
             rf"(?i:(?<![A-Za-z0-9])(?:{PASSWORD_CUE})(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)"
             r"([^\s\"'`<>/]{7,63}[^\s\"'`<>/.,;:!?)])(?=[.,;:!?)]*(?:[\s\"'`]|$))"
-        ), group=1, validate=_mixed_letters_and_digits),
+        ), group=1, validate=_mixed_letters_and_digits,
+            needs=("pass", "pwd", "kennwort", "mot de passe", "contrase", "senha", "wachtwoord", "parola")),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
-            r"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)\b"), validate=iban_valid,
+            r"\b(?:[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)|[a-z]{2}\d{2}[a-z0-9]{11,30})\b"),
+            validate=iban_valid,
             grouped=True),
         # Not after "+" (a phone number) and not into "192.168..." (an IP address after the card).
         Detector("credit_card", re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)"), validate=_card_valid,
@@ -228,8 +257,8 @@ def _detectors() -> list[Detector]:
         # perhaps with a format hint ("DOB (MM/DD/YYYY):"); the day may carry an ordinal ("27th",
         # "3.") and the month may be a word or an abbreviation.
         Detector("date_of_birth", re.compile(
-            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s*\([^()]{{1,20}}\))?(?:\s+(?:is|was|=))?(?:\s+on)?[:\s-]+)"  # first letters of the cues
-            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+of)?(?:\s+|-){MONTH},?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
+            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s*\([^()]{{1,20}}\))?[\"']?(?:\s+(?:is|was|=))?(?:\s+on)?[:=\s-]+[\"']?)"
+            rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+(?:of|de))?(?:\s+|-){MONTH},?(?:\s+de)?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
             rf"|{MONTH}\s+{DAY},?\s+\d{{4}})"
         ), group=1),
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
@@ -238,21 +267,28 @@ def _detectors() -> list[Detector]:
             r"(?:(?:on|at)\s+)?)(\+?\d{7,15})(?![\w-])"
         ), group=1),
         Detector("phone", re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,4})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
             r"(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True),
         # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
         # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
+        # Split by how the address starts, so that each pattern begins with something the regex
+        # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th))\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
-            rf"|\b\d{{1,5}}[A-Za-z]?,?\s(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
-            rf"|\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
-            rf"|\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
-            rf"|gatan|vägen|gade|vej|veien|gata|katu|tie|utca)"
-            rf"\s\d{{1,4}}[A-Za-z]?\b"
-            rf"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{{1,4}}[A-Za-z]?\b"  # Karl-Marx-Allee 33
-            rf"|\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{{1,6}}\b|\bPostfach\s\d{{1,6}}\b"
+            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th))\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"|(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
         )),
+        Detector("street_address", re.compile(
+            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
+        )),
+        Detector("street_address", re.compile(
+            r"(?=[A-Z])\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
+            r"|gatan|vägen|gade|vej|veien|gata|katu|tie|utca|gracht|kade|singel|plein|dijk)"
+            r"\s\d{1,4}[A-Za-z]?\b"
+            r"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"  # Karl-Marx-Allee 33
+        )),
+        Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
+                 needs=("box", "postfach")),
         Detector("person", re.compile(
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
             rf"(?=[{CAPITAL}mtnrcsb-])(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
@@ -492,6 +528,16 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
     return chosen
 
 
+def _merge_spans(*span_lists: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Non-overlapping ``(start, end, value)`` from several lists, left to right, the longest first where they clash."""
+    chosen, position = [], 0
+    for start, end, value in sorted((s for spans in span_lists for s in spans), key=lambda s: (s[0], s[0] - s[1])):
+        if start >= position:
+            chosen.append((start, end, value))
+            position = end
+    return chosen
+
+
 @dataclass
 class PiiMasker:
     """Finds and masks PII in records.
@@ -522,7 +568,10 @@ class PiiMasker:
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Return non-overlapping ``(start, end, entity)`` spans in ``text``."""
         taken: list[tuple[int, int, str]] = []
+        lowered = text.lower()
         for detector in self.detectors:
+            if detector.needs and not any(needed in lowered for needed in detector.needs):
+                continue
             for start, end in _valid_spans(detector, text):
                 if detector.entity == "person":
                     words = text[start:end].split()
@@ -573,18 +622,23 @@ class PiiMasker:
             The masked record (a new dict) and counts of masked values per entity type.
         """
         found: dict[str, str] = {}
+        spans_per_message = []
         for message in record["messages"]:
             text = message["content"]
-            for start, end, entity in self.find(text):
+            spans = self.find(text)
+            spans_per_message.append([(start, end, text[start:end]) for start, end, _ in spans])
+            for start, end, entity in spans:
                 found.setdefault(text[start:end], entity)
         counts: Counter = Counter()
         if not found:
             return record, counts
         messages = []
-        for message in record["messages"]:
+        for message, own_spans in zip(record["messages"], spans_per_message):
             content = message["content"]
             pieces, position = [], 0
-            for start, end, value in _occurrences(content, found):
+            # Where a value was found, and wherever else it occurs as a whole word: a value the
+            # detectors found inside a longer token ("1969-08-11" of "1969-08-11T00:00Z") is masked too.
+            for start, end, value in _merge_spans(own_spans, _occurrences(content, found)):
                 pieces += [content[position:start], self.replacement(value, found[value])]
                 counts[found[value]] += 1
                 position = end
