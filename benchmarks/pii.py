@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout12",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout13",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1024,6 +1024,83 @@ def lookalike_holdout12(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Category: {value}", f"incl. {value}", f"'{value}'"])
 
 
+HOLDOUT13_FIRST = ["Amarachi", "Birgitta", "Cathal", "Dilfuza", "Eitan", "Fiifi", "Guadalupe", "Henrike", "Ibrahima",
+                   "Jurgen", "Kaveh", "Ladislav", "Mónica", "Naledi", "Onur", "Pernille", "Rafferty", "Shirin",
+                   "Toivo", "Ulyana", "Vaughan", "Xanthe", "Yuki", "Zoran", "Beatrix"]
+HOLDOUT13_LAST = ["Agyeman", "Bjørklund", "Ceballos", "Donnelly", "Eskandari", "Frei", "Gallego", "Hietanen",
+                  "Ilori", "Jaworski", "Kowalewska", "Luostarinen", "Mahmoudi", "Novák", "Ogundipe", "Pavlović",
+                  "Rosales", "Sundqvist", "Tanaka", "Ulrichsen", "Vesterinen", "Whittaker", "Yeo", "Zapatero",
+                  "von Essen"]
+
+
+def planted_holdout13(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the thirteenth held-out set."""
+    first, last = rng.choice(HOLDOUT13_FIRST), rng.choice(HOLDOUT13_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "")
+        value = rng.choice([f"{f}.{l}@example.gov", f"{l}{f[0]}@corp.example.de", f"{f}{digits(3)}@example.io"])
+        return kind, value, rng.choice([f"reach {value}", f"Email: <{value}>", f"{value};"])
+    if kind == "phone":
+        value = rng.choice([f"+36 30 {digits(3)} {digits(4)}", f"+48 22 {digits(3)} {digits(2)} {digits(2)}",
+                            f"+1 212.555.{digits(4)}", f"+64 21 {digits(3)} {digits(4)}", f"+420 {digits(3)} {digits(3)} {digits(3)}",
+                            f"(030) {digits(3)} {digits(4)}"])
+        return kind, value, rng.choice([f"Telephone: {value}", f"my number is {value}", f"dial {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("55", 16, rng), luhn("37", 15, rng)])
+        value = grouped(raw) if raw[0] != "3" else f"{raw[:4]} {raw[4:10]} {raw[10:]}"
+        return kind, value, rng.choice([f"Visa/MC: {value}", f"charge {value} please", f"CARD {value} CVV {digits(3)}"])
+    if kind == "iban":
+        raw = rng.choice([iban("EE", 20, rng), iban("SI", 19, rng), iban("SK", 24, rng), iban("BG", 22, rng)])
+        value = grouped(raw) if raw[:2] in ("EE", "SK") else raw
+        return kind, value, rng.choice([f"IBAN {value}", f"bank details: {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN: {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"social security {a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"last known SSN {a}-{b}-{c}.")])
+    if kind == "ip_address":
+        v4 = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        v6 = f"2a02:{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}::{rng.randint(1, 65535):x}"
+        return kind, *rng.choice([(v4, f"remote_addr={v4}"), (v6, f"IPv6 {v6}"), (v4, f"login from {v4} failed")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        return kind, *rng.choice([(f"{d:02d}/{m:02d}/{y}", f"DOB: {d:02d}/{m:02d}/{y}"),
+                                  (f"{month} {d}, {y}", f"Birthday - {month} {d}, {y}"),
+                                  (f"{d}-{month[:3]}-{y}", f"date of birth {d}-{month[:3]}-{y}"),
+                                  (f"{y}{m:02d}{d:02d}", f"dob={y}{m:02d}{d:02d}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 300)} Queen's Road", f"{rng.randint(1, 99)} Rue des Écoles",
+                            f"Via Garibaldi {rng.randint(1, 150)}", f"{rng.randint(10, 999)} Maple Ave.",
+                            f"Hauptstr. {rng.randint(1, 120)}"])
+        return kind, value, rng.choice([f"Street: {value}", f"moved to {value} last year"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Contact: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"{value} approved the refund.", f"talked to {value} today",
+                                        f"Hi {value},", f"as {value} said,", f"Agent {value} closed it.",
+                                        f"{value} (Finance) asked"])
+    value = rng.choice(["ghp_" + alnum(36), "sk_live_" + alnum(24), "AKIA" + "".join(rng.choice(string.ascii_uppercase + string.digits)
+                                                                                      for _ in range(16)),
+                        alnum(32)])
+    if len(value) == 32:
+        return kind, value, f"api token: {value}"
+    return kind, value, rng.choice([f"key: {value}", f"found {value} in the logs"])
+
+
+def lookalike_holdout13(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Order 7781-2231", "iPhone 15 Pro", "Ruby Tuesday", "Holly Springs", "Stack Overflow",
+                        "Error 0x800F081F", "Windows Update", "v10.2.0-beta", "€ 19,90", "SKU 88-1020-4",
+                        "PR-4471", "ISO 8601", "CVE-2025-1234"])
+    return value, rng.choice([f"Note: {value}", f"like {value},", f"[{value}]"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1045,6 +1122,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout10": (planted_holdout10, lookalike_holdout10, ["Yo,", "Hi everyone,", "", "Dear colleagues,"]),
     "holdout11": (planted_holdout11, lookalike_holdout11, ["Morning all,", "Hello there,", "", "Bonjour,"]),
     "holdout12": (planted_holdout12, lookalike_holdout12, ["Hey all,", "Dear Sir or Madam,", "", "Guten Tag,"]),
+    "holdout13": (planted_holdout13, lookalike_holdout13, ["Hi there,", "Hello team,", "", "Dzień dobry,"]),
 }
 
 
@@ -1052,7 +1130,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13") for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
