@@ -1,14 +1,17 @@
 """PII detection and masking with checksum-validated patterns.
 
 Detection is pattern based with validators (Luhn for cards, ISO 7064 mod-97
-for IBANs, octet ranges for IPs) so look-alikes such as order numbers,
-versions and prices survive. Person names are found from conversational
-cues ("my name is", sign-offs) and, without a cue, as two or three
-capitalised words whose first is a known first name or whose second is a
-known surname (``names.gazetteer``), or that are both rare words in seven
-languages ("Kwame Oyelaran"; ``names.common_words``). A name is then masked
-wherever it occurs in the record, including the assistant turn, so masking is
-consistent.
+and per-country lengths for IBANs, octet ranges for IPs) so look-alikes such as
+order numbers, versions and prices survive. Secrets are found by published key
+prefixes, after cue words and key names, and as random-looking tokens (mixed
+case and digits, high character entropy). Person names are found after cues
+("my name is", greetings, "cc", header and ticket-field labels, sign-offs,
+honorifics) and, without a cue, as two or three capitalised words (or joined by
+particles such as "van der") whose first is a known first name or whose second
+is a known surname (``names.gazetteer``), or that are both rare words in seven
+languages ("Kwame Oyelaran"; ``names.common_words``); "Surname, Firstname" too.
+A name is then masked wherever it occurs in the record, including the assistant
+turn, so masking is consistent.
 
 Two modes:
 
