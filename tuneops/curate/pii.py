@@ -269,12 +269,12 @@ def _detectors() -> list[Detector]:
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
             r"(?:(?:on|at)\s+)?)(\+?\d{7,15})(?![\w-])"
         ), group=1),
+        # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
+        # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
         Detector("phone", re.compile(
             r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
             r"(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True),
-        # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
-        # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
         Detector("street_address", re.compile(
@@ -298,13 +298,13 @@ def _detectors() -> list[Detector]:
             rf"|\b({NAME})\s+here\b"
             rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})(?![\w'’-]))",
             re.MULTILINE,
-        )),
+        ), group=(1, 2, 3)),
         # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
             rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
-        ), validate=_cued_name),
+        ), group=(1, 2), validate=_cued_name),
     ]
 
 
@@ -317,8 +317,8 @@ def _cued_name(text: str) -> bool:
     words = [word.rstrip(",") for word in text.split() if word[0].isupper()]
     if not words or any(word in _NOT_NAME_PARTS for word in words):
         return False
-    core_english = core_english_words()
-    return any(word.lower() not in core_english for word in words) or words[0] in faker_names()[0]
+    names = _NameWords.load()
+    return any(word.lower() not in names.core_english for word in words) or words[0] in names.all_first_names
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
@@ -345,9 +345,7 @@ def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
     while (match := detector.pattern.search(text, position)) is not None:
         position = max(match.end(), match.start() + 1)
         group = detector.group
-        if detector.entity == "person":  # the first alternative that matched
-            group = next(i for i in range(1, detector.pattern.groups + 1) if match.group(i))
-        elif isinstance(group, tuple):  # the value is in whichever of these groups matched
+        if isinstance(group, tuple):  # the value is in whichever of these groups matched
             group = next(i for i in group if match.group(i) is not None)
         start, end = match.span(group)
         if detector.validate and not detector.validate(text[start:end]):
@@ -373,8 +371,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
     * the first is a known first name and the second is not a core English word, unless it is
       a surname ("ask Maria Lindqvist", "Maria Long", but not "Okta Verify" or "Grace Period");
     * with ``rare_words``: neither is a known name nor a common word ("Kwame Oyelaran");
-    * joined by a particle, the first is a first name or a rare word and the second a surname or
-      a rare word ("Vivienne van der Merwe").
+    * joined by a particle, the first is a first name or a rare word and the second is a surname
+      or no core English word ("Vivienne van der Merwe", "Daan de Vries"; not "Rio de Janeiro").
 
     Double-barrelled names count as known when each part is ("Fernández-Ruiz", "Jean-Luc").
     Written "Surname, Firstname", two words are a name when one is a known name and the other is
