@@ -276,6 +276,70 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
     for letter in re.findall(r"(?:^\(\?:|(?<=\|))(\w)", pii.STREET_PREFIX_BEFORE_NUMBER):
         assert letter.lower() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter
         assert letter.upper() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter
+    for letter in re.findall(r"(?:^\(\?:|(?<=\|))\[?(\w)", pii.PERSON_CONTEXT_BEFORE):
+        assert letter.lower() in pii.PERSON_CONTEXT_BEFORE_FIRST_LETTERS, letter
+        assert letter.upper() in pii.PERSON_CONTEXT_BEFORE_FIRST_LETTERS, letter
+
+
+def test_the_context_pre_check_admits_every_verb():
+    """The detector of "X said" is only tried when a part of one of its verbs occurs."""
+    from tuneops.curate import pii
+
+    verbs = pii.PERSON_CONTEXT_AFTER.split("|")
+    assert len(verbs) > 20
+    for verb in verbs:
+        assert any(part in verb for part in pii.PERSON_CONTEXT_AFTER_NEEDS), verb
+
+
+@pytest.mark.parametrize("text, value", [
+    ("talked to Xanthe Zapatero today", "Xanthe Zapatero"),
+    ("as Kaveh Yeo said, the date was wrong", "Kaveh Yeo"),
+    ("Naledi Zapatero (Finance) asked for a copy", "Naledi Zapatero"),
+    ("Agent Ulyana Yeo closed it.", "Ulyana Yeo"),
+    ("Ibrahima Zapatero approved the refund", "Ibrahima Zapatero"),
+])
+def test_a_rare_first_word_starts_a_name_where_a_person_stands(text, value):
+    """After "talked to" or a role, or before what people do, a rare word and a surname-like word are a name."""
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Windows Update said the reboot is pending",
+    "Okta Verify confirmed the sign-in",
+    "Customer Service asked for the order number",
+    "we talked to Support Team yesterday",
+])
+def test_products_and_teams_where_a_person_stands_are_kept(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("dob=19831124", "19831124"),
+    ("DOB: 24111983", "24111983"),
+    ("date_of_birth: 24 11 1983", "24 11 1983"),
+    ('{"dateOfBirth": "1990-02-03"}', "1990-02-03"),
+    ("user_dob=11241983", "11241983"),
+])
+def test_compact_dates_and_code_style_birth_keys(text, value):
+    assert ("date_of_birth", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["dob=19831324", "dob=123456789", "born 2019 in Lagos"])
+def test_eight_digits_that_are_no_date_are_kept(text):
+    assert [f for f in _found(text) if f[0] == "date_of_birth"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Street: Hauptstr. 16", "Hauptstr. 16"),
+    ("moved to Bahnhofstr 3a last year", "Bahnhofstr 3a"),
+    ("Berliner Str. 5, Berlin", "Berliner Str. 5"),
+    ("Alte Gasse 12", "Alte Gasse 12"),
+    ("Storgt. 5, Oslo", "Storgt. 5"),
+    ("C/ Mayor 12, Madrid", "C/ Mayor 12"),
+    ("V.le Monza 40, Milano", "V.le Monza 40"),
+])
+def test_abbreviated_street_types(text, value):
+    assert ("street_address", value) in _found(text)
 
 
 def test_a_name_after_a_cue_stops_before_a_label():

@@ -41,17 +41,23 @@ STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
-STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|Piazza|Rua|Rúa|Praça|Travessa|Largo|Chemin|Allée|Quai"
-                               r"|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|Ulica|ul\.|Plac|Aleja|Ulitsa)")
+# Abbreviations: Spanish "C/" (calle), Italian "V.le" (viale), "P.za" (piazza), "C.so" (corso).
+STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|V\.le|Piazza|P\.za|P\.zza|Rua|Rúa|Praça"
+                               r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
+                               r"|Ulica|ul\.|Plac|Aleja|Ulitsa)")
 STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ACJLPQRSTUVacjlpqrstuv"  # of every alternative, for a fast skip
 STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"  # whole words: "des", not "de"+"s"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
 # Birth cues in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
-BIRTH_CUE = (r"born on|born|date of birth|birth ?date|birthday|d\.?o\.?b\.?|geb\.|geboren(?: am| op)?|geburtsdatum"
+# Separators may be spaces, "_" or "-", or none ("date_of_birth", "dateOfBirth", "birth-date").
+BIRTH_CUE = (r"born on|born|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?day|d\.?o\.?b\.?|geb\.|geboren(?: am| op)?|geburtsdatum"
              r"|n[ée]e? le|date de naissance|fecha de nacimiento|nacid[oa] el|data di nascita|nat[oa] il"
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
+# Eight digits without separators ("19831124", "24111983", "11241983"): a plausible year, month and day in some order.
+_MM, _DD, _YYYY = r"(?:0[1-9]|1[0-2])", r"(?:0[1-9]|[12]\d|3[01])", r"(?:19|20)\d{2}"
+COMPACT_DATE = rf"(?:{_YYYY}{_MM}{_DD}|{_DD}{_MM}{_YYYY}|{_MM}{_DD}{_YYYY})(?!\d)"
 # Month names and abbreviations in the seven languages, any case ("March", "Mar.", "MAR", "mai", "décembre").
 MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée]v(?:rier|ereiro)?|m[aä]r(?:ch|z|s|zo|ço)?"
          r"|apr(?:il|ile)?|avr(?:il)?|abr(?:il)?|ma[iy]o?|mei|jun[ei]?|juin|giugno|jul[iy]?|juillet|luglio|aug(?:ust|ustus)?"
@@ -85,6 +91,21 @@ PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equest
                 r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned|[Rr]eviewer"
                 r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary)")
 PERSON_CUE_FIRST_LETTERS = "ABCDEFGHMNOPRSTWabcdefghmnoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
+# Two or three words of a name ("Xanthe Zapatero", "Maria de la Cruz").
+NAME_PAIR = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{1,2}}"
+# Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
+PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
+                         r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent"
+                         r"|[Tt]echnician|[Mm]anager|[Ss]upervisor|[Ww]ith")
+PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "acmostwACMOSTW"  # of every PERSON_CONTEXT_BEFORE alternative
+# What people do, right after their name ("X said", "X approved the refund").
+PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
+                        r"|called|emailed|phoned|closed|reopened|agreed|noted|explained|requested|suggested|complained"
+                        r"|commented|promised|signed|told|will call|has left|is out|is on leave")
+PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", "approve", "confirm", "mentioned", "called",
+                              "emailed", "phoned", "closed", "reopened", "agreed", "noted", "explained", "requested",
+                              "suggested", "complained", "commented", "promised", "signed", "told", "will call",
+                              "has left", "is out", "is on leave")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
 def luhn_valid(digits: str) -> bool:
@@ -260,9 +281,9 @@ def _detectors() -> list[Detector]:
         # perhaps with a format hint ("DOB (MM/DD/YYYY):"); the day may carry an ordinal ("27th",
         # "3.") and the month may be a word or an abbreviation.
         Detector("date_of_birth", re.compile(
-            rf"(?=[bdfgnBDFGN])(?i:\b(?:{BIRTH_CUE})(?:\s*\([^()]{{1,20}}\))?[\"']?(?:\s+(?:is|was|=))?(?:\s+on)?[:=\s-]+[\"']?)"
+            rf"(?=[bdfgnBDFGN])(?i:(?<![A-Za-z0-9])(?:{BIRTH_CUE})(?:\s*\([^()]{{1,20}}\))?[\"']?(?:\s+(?:is|was|=))?(?:\s+on)?[:=\s-]+[\"']?)"
             rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+(?:of|de))?(?:\s+|-){MONTH},?(?:\s+de)?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
-            rf"|{MONTH}\s+{DAY},?\s+\d{{4}})"
+            rf"|{MONTH}\s+{DAY},?\s+\d{{4}}|{COMPACT_DATE}|\d{{1,2}}\s\d{{1,2}}\s(?:19|20)\d{{2}}(?!\d))"
         ), group=1),
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
@@ -286,9 +307,11 @@ def _detectors() -> list[Detector]:
         )),
         Detector("street_address", re.compile(
             r"(?=[A-Z])\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
-            r"|gatan|vägen|gade|vej|veien|gata|katu|tie|utca|gracht|kade|singel|plein|dijk)"
+            r"|gatan|vägen|gade|vej|veien|gata|katu|tie|utca|gracht|kade|singel|plein|dijk|str\.?|gt\.)"  # Hauptstr. 16, Storgt. 5
             r"\s\d{1,4}[A-Za-z]?\b"
-            r"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"  # Karl-Marx-Allee 33
+            # Karl-Marx-Allee 33, Berliner Str. 5, Alte Gasse 3
+            r"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
+            r"|\b[A-Z][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
         )),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
@@ -305,6 +328,16 @@ def _detectors() -> list[Detector]:
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
             rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
         ), group=(1, 2), validate=_cued_name),
+        # Two or three words where the sentence says a person stands: after "talked to", "spoke
+        # with", a role ("Agent X", "customer X"), or before what people do ("X said", "X (Finance)
+        # asked", "X approved the refund"). Here a rare first word may start a name ("Xanthe
+        # Zapatero"); without the context it needs a second rare word.
+        Detector("person", re.compile(
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b(?:{PERSON_CONTEXT_BEFORE})\s+({NAME_PAIR})(?![\w'’-])"
+        ), group=1, validate=_name_in_context),
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})\b"
+        ), group=1, validate=_name_in_context, needs=PERSON_CONTEXT_AFTER_NEEDS),
     ]
 
 
@@ -319,6 +352,23 @@ def _cued_name(text: str) -> bool:
         return False
     names = _NameWords.load()
     return any(word.lower() not in names.core_english for word in words) or words[0] in names.all_first_names
+
+
+def _name_in_context(text: str) -> bool:
+    """Whether two or three words where a person stands are a name.
+
+    The first word is a first name or a word common in none of the seven languages ("Xanthe"),
+    the last a surname or no core English word ("Zapatero", "Yeo"), and none is a word that
+    never starts a name. So "Xanthe Zapatero said" is a name; "Windows Update said" and "Okta
+    Verify confirmed" are not.
+    """
+    words = text.split()
+    names = _NameWords.load()
+    if any(word in NEVER_NAME_PARTS for word in words):
+        return False
+    first, last = words[0], words[-1]
+    return ((names.first_name(first, everyday=True) or names.rare(first))
+            and (names.surname(last, everyday=True) or last.lower() not in names.core_english))
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
