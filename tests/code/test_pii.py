@@ -279,6 +279,11 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
     for letter in re.findall(r"(?:^\(\?:|(?<=\|))\[?(\w)", pii.PERSON_CONTEXT_BEFORE):
         assert letter.lower() in pii.PERSON_CONTEXT_BEFORE_FIRST_LETTERS, letter
         assert letter.upper() in pii.PERSON_CONTEXT_BEFORE_FIRST_LETTERS, letter
+    for letter in re.findall(r"(?:^\(\?:|(?<=\|))\[?(\w)", pii.GREETING):
+        assert letter.lower() in pii.GREETING_FIRST_LETTERS and letter.upper() in pii.GREETING_FIRST_LETTERS, letter
+    for closing in pii.CLOSING.split("|"):
+        word = re.sub(r"\[(\w)\w\]", r"\1", closing).lower()  # "[Tt]hanks" -> "thanks"
+        assert any(part in word for part in pii.CLOSING_NEEDS), closing
 
 
 def test_the_context_pre_check_admits_every_verb():
@@ -483,3 +488,89 @@ def test_every_month_name_of_the_seven_languages(language):
     for month in MONTHS[language].split():
         text = f"born 3 {month} 1980"
         assert _found(text) == [("date_of_birth", f"3 {month} 1980")], text
+
+
+@pytest.mark.parametrize("text", [
+    "Release date 2024-01-15, deployed between 2024-01-15 and 2024-02-01",
+    "due 15-01-2024",
+    "amount 12 345 678 EUR",
+    "Order 1234-5678-9012 shipped",
+    "lot 2024-117-0042",
+    "EAN 4006 3813 3393 1",
+    "build 10.0.19045.3803",
+    "version 1.2.3.4",
+])
+def test_dates_amounts_and_labelled_identifiers_are_no_phones_or_ips(text):
+    """A date, spaced thousands, or digits right after an identifier label ("Order", "lot",
+    "version") are that thing, not a phone number or an IP address."""
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, found", [
+    ("Order: 555-1234, phone 555-1234", [("phone", "555-1234")]),
+    ("server 10.0.0.1 is down", [("ip_address", "10.0.0.1")]),
+    ("call 612 345 678", [("phone", "612 345 678")]),
+])
+def test_the_identifier_label_only_covers_the_value_right_after_it(text, found):
+    assert _found(text) == found
+
+
+@pytest.mark.parametrize("text, value", [
+    ("mail me at maria(at)example(dot)com", "maria(at)example(dot)com"),
+    ("maria.lopez AT example DOT com", "maria.lopez AT example DOT com"),
+    ("write to maria.lopez at example.com", "maria.lopez at example.com"),
+    ("maria [at] example [dot] co [dot] uk", "maria [at] example [dot] co [dot] uk"),
+])
+def test_spelled_out_email_addresses(text, value):
+    assert ("email", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["look at example.com", "Look AT this DOT net", "we met at 10 dot 30"])
+def test_at_and_dot_in_prose_are_no_email(text):
+    assert [f for f in _found(text) if f[0] == "email"] == []
+
+
+def test_an_iban_in_dashed_groups():
+    assert _found("IBAN DE89-3704-0044-0532-0130-00") == [("iban", "DE89-3704-0044-0532-0130-00")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Geb.-Datum: 03.03.1990", "03.03.1990"),
+    ("born in 1990-03-03", "1990-03-03"),
+    ("birth_dt=1990-03-03", "1990-03-03"),
+])
+def test_more_birth_cues(text, value):
+    assert ("date_of_birth", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Bonjour Anouk, merci", "Anouk"),
+    ("Hola Xanthe Zapatero:", "Xanthe Zapatero"),
+    ("Ciao Giulia, come stai", "Giulia"),
+    ("Goedemorgen Anouk Peeters,", "Anouk Peeters"),
+    ("Regards, T. Wiśniewski", "T. Wiśniewski"),
+    ("Thanks a lot!\n- Priya", "Priya"),
+    ("Cordialement\n\nAnouk Peeters", "Anouk Peeters"),
+    ("MARIA LOPEZ called twice", "MARIA LOPEZ"),
+    ("Customer: LOPEZ, MARIA", "LOPEZ, MARIA"),
+])
+def test_greetings_in_other_languages_initials_signatures_and_capitals(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Hola Equipo, el pedido no llegó",
+    "Hallo Team, bitte prüfen",
+    "- English\n- French",
+    "HTTP ERROR 500 from ACME CORP",
+    "PLEASE CALL ASAP",
+])
+def test_greeted_teams_bullets_and_acronyms_are_no_names(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+def test_common_word_lookups_fold_case_as_the_word_lists_do():
+    """wordfreq's lists are case-folded ("grüsse"); a lookup of "Grüße" must fold the same way."""
+    from tuneops.curate.pii import _NameWords
+
+    assert not _NameWords.load().rare("Grüße")

@@ -51,7 +51,8 @@ CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
 # Birth cues in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 # Separators may be spaces, "_" or "-", or none ("date_of_birth", "dateOfBirth", "birth-date").
-BIRTH_CUE = (r"born on|born|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?day|d\.?o\.?b\.?|geb\.|geboren(?: am| op)?|geburtsdatum"
+BIRTH_CUE = (r"born on|born in|born|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?dt|birth[ _-]?day|d\.?o\.?b\.?"
+             r"|geb\.?[ -]?datum|geb\.|geboren(?: am| op)?|geburtsdatum"
              r"|n[ée]e? le|date de naissance|fecha de nacimiento|nacid[oa] el|data di nascita|nat[oa] il"
              r"|data de nascimento|geboortedatum")
 DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
@@ -74,7 +75,8 @@ PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot 
 # "Ó", "Ní", "Mac", "Nic" and the Māori "Te" written apart ("Siobhán Ní Bhriain", "Aroha Te Whiu").
 PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten"
             r"|bin|ibn|Ó|Ní|Uí|Mac|Nic|Te)")
-NAME = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{0,2}}"
+# Initials may come first ("T. Wiśniewski", "J. R. Okafor").
+NAME = rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{0,2}}"
 # Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
 # "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
 # English words ("Hi All", "cc Legal") or of words that never start a name ("From Monday").
@@ -90,7 +92,29 @@ PERSON_CUE = (
 PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
                 r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned|[Rr]eviewer"
                 r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary)")
+# Labels of identifiers, versions and product codes: digits right after one are that identifier,
+# not a phone number or an IP address ("Order 1234-5678-9012", "lot 2024-117-0042", "version 1.2.3.4").
+ID_LABEL = re.compile(
+    r"(?i:(?<![A-Za-z0-9])(?:order|invoice|ticket|case|ref|reference|part|sku|serial|model|po|tracking|batch|lot|build"
+    r"|version|ver|release|firmware|fw|incident|confirmation|booking|reservation|transaction|txn|receipt|policy"
+    r"|claim|contract|shipment|item|product|article|document|ean|gtin|isbn|upc|asin|imei|iccid|rma|job|pr|issue|bug"
+    r"|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|bestelling|factuur)"
+    r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.-]{0,3})$"
+)
+ID_LABEL_REACH = 40  # characters before a value searched for an ID_LABEL
 PERSON_CUE_FIRST_LETTERS = "ABCDEFGHMNOPRSTWabcdefghmnoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
+# Closings above a signature, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
+CLOSING = (r"[Tt]hanks|[Tt]hank you|[Rr]egards|[Cc]heers|[Bb]est|[Ss]incerely|[Tt]a|[Gg]rüße|[Gg]rüßen|[Gg]rüsse|[Dd]anke"
+           r"|[Cc]ordialement|[Mm]erci|[Ss]aludos|[Gg]racias|[Ss]aluti|[Gg]razie|[Cc]umprimentos|[Oo]brigad[oa]|[Gg]roet(?:en)?"
+           r"|[Bb]edankt")
+CLOSING_NEEDS = ("thank", "regards", "cheers", "best", "sincerely", "ta", "grüße", "grüßen", "grüsse", "danke", "cordialement",
+                 "merci", "saludos", "gracias", "saluti", "grazie", "cumprimentos", "obrigad", "groet", "bedankt")
+# Greetings and salutations in the other six languages of ``names.COMMON_WORD_LANGUAGES``.
+GREETING = (r"(?:[Bb]onjour|[Bb]onsoir|[Ss]alut|[Cc]h[èe]re?|[Hh]allo|[Hh]oi|[Mm]oin|[Ss]ervus|[Gg]uten [Tt]ag|[Ll]iebe[rs]?"
+            r"|[Ss]ehr geehrte[rs]?|[Hh]ola|[Bb]uen[oa]s (?:d[ií]as|tardes|noches)|[Ee]stimad[oa]|[Qq]uerid[oa]|[Cc]iao"
+            r"|[Bb]uongiorno|[Bb]uonasera|[Ss]alve|[Gg]entile|[Cc]ar[oa]|[Oo]l[áa]|[Oo]i|[Bb]om dia|[Bb]oa (?:tarde|noite)"
+            r"|[Pp]rezad[oa]|[Gg]oedemorgen|[Gg]oedemiddag|[Gg]oedenavond|[Bb]este|[Gg]eachte|[Gg]ood (?:morning|afternoon|evening))")
+GREETING_FIRST_LETTERS = "BCEGHLMOPQSbceghlmopqs"  # of every GREETING alternative
 # Two or three words of a name ("Xanthe Zapatero", "Maria de la Cruz").
 NAME_PAIR = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{1,2}}"
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
@@ -136,7 +160,7 @@ IBAN_LENGTHS = {
 def iban_valid(text: str) -> bool:
     """True when ``text`` (spaces allowed, any case) is an IBAN of its country's length with a valid
     mod-97 checksum. Lower case is accepted only for a registered country."""
-    compact = text.replace(" ", "")
+    compact = text.replace(" ", "").replace("-", "")
     country = compact[:2].upper()
     if compact[:2].islower() and country not in IBAN_LENGTHS:
         return False
@@ -167,7 +191,30 @@ def _ssn_valid(text: str) -> bool:
     return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
 
 
+# Dates ("2024-01-15", "15-01-2024") and amounts with spaced thousands ("12 345 678"): no phone numbers.
+_NOT_PHONE = re.compile(
+    r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d"
+    r"|\d{1,2}(?: \d{3})+"
+)
+
+
+def _bracketed(word: str) -> str:
+    """A word in brackets of any kind, any case: "(at)", "[AT]", "{ dot }", "<at>"."""
+    return rf"[(\[{{<]\s*(?i:{word})\s*[)\]}}>]"
+
+
+def _spelled_out_email(text: str) -> bool:
+    """Whether an address written with "at"/"dot" words is one: a bracketed "(at)", or a plain
+    " at " after a name with ".", "_" or a digit in it and before a dotted domain."""
+    if re.search(r"[(\[{<]", text):
+        return True
+    local, domain = re.split(r"\s(?:AT|at)\s", text, maxsplit=1)
+    return bool(re.search(r"[._\d]", local)) and bool(re.search(r"\.|\sDOT\s|\sdot\s", domain))
+
+
 def _phone_valid(text: str) -> bool:
+    if _NOT_PHONE.fullmatch(text):
+        return False
     digits = len(re.sub(r"\D", "", text))
     if re.fullmatch(r"[\d.]+", text):  # dotted: 415.555.2671 or 06.12.34.56.78, not a 2026.11.13 build
         return 10 <= digits <= 15
@@ -220,6 +267,7 @@ class Detector:
     validate: Callable[[str], bool] | None = None
     grouped: bool = False
     cut_before_next_value: bool = False
+    not_after: re.Pattern | None = None  # a label that makes the value something else ("Order 1234-5678-9012")
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
 
 
@@ -261,8 +309,15 @@ def _detectors() -> list[Detector]:
         ), group=1, validate=_mixed_letters_and_digits,
             needs=("pass", "pwd", "kennwort", "mot de passe", "contrase", "senha", "wachtwoord", "parola")),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
+        # Written out against scrapers: "maria(at)example(dot)com", "maria.lopez AT example DOT com",
+        # "maria.lopez at example.com" (a plain " at " only after an address-like name: not "look at example.com").
+        Detector("email", re.compile(
+            rf"(?<![\w.+-])[A-Za-z0-9._%+-]+\s*(?:{_bracketed('at')}|\s(?:AT|at)\s)\s*[A-Za-z0-9-]+"
+            rf"(?:\s*(?:{_bracketed('dot')}|\s(?:DOT|dot)\s|\.)\s*[A-Za-z0-9-]+)*\s*(?:{_bracketed('dot')}|\s(?:DOT|dot)\s|\.)\s*[A-Za-z]{{2,}}\b"
+        ), validate=_spelled_out_email, needs=("at",)),
         Detector("iban", re.compile(  # compact, or in groups of four (the last group shorter)
-            r"\b(?:[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)|[a-z]{2}\d{2}[a-z0-9]{11,30})\b"),
+            r"\b(?:[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,3})?)"
+            r"|[a-z]{2}\d{2}[a-z0-9]{11,30})\b"),
             validate=iban_valid,
             grouped=True),
         # Not after "+" (a phone number) and not into "192.168..." (an IP address after the card).
@@ -276,7 +331,7 @@ def _detectors() -> list[Detector]:
         Detector("ssn", re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])"), validate=_ssn_valid),
         Detector("ip_address", re.compile(
             r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)|(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])"
-        ), validate=_ip_valid),
+        ), validate=_ip_valid, not_after=ID_LABEL),
         # A date after a birth cue in English, German, French, Spanish, Italian, Portuguese or Dutch,
         # perhaps with a format hint ("DOB (MM/DD/YYYY):"); the day may carry an ordinal ("27th",
         # "3.") and the month may be a word or an abbreviation.
@@ -293,9 +348,9 @@ def _detectors() -> list[Detector]:
         # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
         # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
         Detector("phone", re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            r"(?<![\w-])(?<!\d\.)(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
             r"(?![\w-])"
-        ), validate=_phone_valid, cut_before_next_value=True),
+        ), validate=_phone_valid, cut_before_next_value=True, not_after=ID_LABEL),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
         Detector("street_address", re.compile(
@@ -322,12 +377,21 @@ def _detectors() -> list[Detector]:
             rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})(?![\w'’-]))",
             re.MULTILINE,
         ), group=(1, 2, 3)),
+        # A signature on its own line under a closing: "Thanks a lot!\n- Priya", "Cordialement\n\nAnouk".
+        Detector("person", re.compile(
+            rf"\b(?:{CLOSING})\b[^\n]{{0,20}}\n\s*(?:[-–—~][ \t]*)?({NAME})[ \t]*(?:\n|\Z)"
+        ), group=1, validate=_cued_name, needs=CLOSING_NEEDS),
         # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
             rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
         ), group=(1, 2), validate=_cued_name),
+        # After a greeting in another language the words must be a known name or not common in
+        # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
+        Detector("person", re.compile(
+            rf"(?=[{GREETING_FIRST_LETTERS}])\b{GREETING}[ \t]+({NAME})(?![\w'’-])"
+        ), group=1, validate=_greeted_name),
         # Two or three words where the sentence says a person stands: after "talked to", "spoke
         # with", a role ("Agent X", "customer X"), or before what people do ("X said", "X (Finance)
         # asked", "X approved the refund"). Here a rare first word may start a name ("Xanthe
@@ -351,7 +415,18 @@ def _cued_name(text: str) -> bool:
     if not words or any(word in _NOT_NAME_PARTS for word in words):
         return False
     names = _NameWords.load()
-    return any(word.lower() not in names.core_english for word in words) or words[0] in names.all_first_names
+    return any(word.casefold() not in names.core_english for word in words) or words[0] in names.all_first_names
+
+
+def _greeted_name(text: str) -> bool:
+    """Whether the words after a greeting in another language are a name: a known first name or
+    surname, or a word common in none of the seven languages ("Anouk"; not "Equipo", "Grüße")."""
+    words = [word for word in text.split() if not word.endswith(".")]  # initials say nothing
+    names = _NameWords.load()
+    if not words or any(word in NEVER_NAME_PARTS for word in words):
+        return False
+    return any(names.first_name(word, everyday=True) or names.surname(word, everyday=True) or names.rare(word)
+               for word in words)
 
 
 def _name_in_context(text: str) -> bool:
@@ -368,7 +443,7 @@ def _name_in_context(text: str) -> bool:
         return False
     first, last = words[0], words[-1]
     return ((names.first_name(first, everyday=True) or names.rare(first))
-            and (names.surname(last, everyday=True) or last.lower() not in names.core_english))
+            and (names.surname(last, everyday=True) or last.casefold() not in names.core_english))
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
@@ -398,6 +473,8 @@ def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
         if isinstance(group, tuple):  # the value is in whichever of these groups matched
             group = next(i for i in group if match.group(i) is not None)
         start, end = match.span(group)
+        if detector.not_after is not None and detector.not_after.search(text, max(0, start - ID_LABEL_REACH), start):
+            continue
         if detector.validate and not detector.validate(text[start:end]):
             end = _valid_without_trailing_groups(text, start, end, detector) if detector.grouped else None
             if end is None:
@@ -456,6 +533,24 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             i += 2
         else:
             i += 1
+    return sorted(spans + [span for span in _upper_case_names(text, names) if not any(
+        span[0] < end and start < span[1] for start, end in spans)])
+
+
+# Two words in capitals ("MARIA LOPEZ", "LOPEZ, MARIA"), as in form fields and shouted signatures.
+_UPPER_CASE_PAIR = re.compile(r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)( |, )([A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’-]+)(?![\w'’-])")
+
+
+def _upper_case_names(text: str, names: _NameWords) -> list[tuple[int, int]]:
+    """Spans of names written in capitals: only known first names and surnames count, as acronyms
+    abound in capitals ("HTTP ERROR", "ACME CORP")."""
+    spans = []
+    for match in _UPPER_CASE_PAIR.finditer(text):
+        first, separator, second = match.group(1).title(), match.group(2), match.group(3).title()
+        if separator == ", ":
+            first, second = second, first
+        if names.first_name(first, everyday=separator == " ") and names.surname(second):
+            spans.append(match.span())
     return spans
 
 
@@ -495,7 +590,7 @@ class _NameWords:
         return word in names or self._each_part(word, names)
 
     def rare(self, word: str) -> bool:
-        return word.lower() not in self.common
+        return word.casefold() not in self.common
 
     def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False) -> bool:
         """Whether "word following" is a name (the first three rules of ``gazetteer_names``).
@@ -503,28 +598,28 @@ class _NameWords:
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
         """
         if self.surname(following):
-            if following.lower() not in self.core_english or self.first_name(word, everyday=True):
+            if following.casefold() not in self.core_english or self.first_name(word, everyday=True):
                 return True
             # An everyday-word surname after a word that is no first name: a name only when that
             # word is rare and starts the capitalised run ("Xiadani Montgomery", not "Card Reader"
             # nor "Adobe Acrobat Reader").
             return self.rare(word) and not in_run
         if self.first_name(word):
-            return self.surname(following, everyday=True) or following.lower() not in self.core_english
+            return self.surname(following, everyday=True) or following.casefold() not in self.core_english
         return rare_words and self.rare(word) and self.rare(following)
 
     def joined_by_particle(self, word: str, following: str, rare_words: bool) -> bool:
         """Whether "word van der following" is a name: a first name or a rare word, then anything
         but an everyday English word ("Daan de Vries"; not "Rio de Janeiro", "Tour de France")."""
         return ((self.first_name(word, everyday=True) or (rare_words and self.rare(word)))
-                and (self.surname(following, everyday=True) or following.lower() not in self.core_english))
+                and (self.surname(following, everyday=True) or following.casefold() not in self.core_english))
 
     def reversed_pair(self, word: str, following: str, rare_words: bool) -> bool:
         """Whether "word, following" is "Surname, Firstname"."""
         if self.first_name(following):
             return self.surname(word, everyday=True) or (rare_words and self.rare(word))
         # A rare given name needs a surname that is no everyday word ("Tran, Abimbola", not "English, Marathi").
-        return (self.surname(word, everyday=True) and word.lower() not in self.core_english
+        return (self.surname(word, everyday=True) and word.casefold() not in self.core_english
                 and rare_words and self.rare(following))
 
 
