@@ -591,3 +591,31 @@ def test_common_word_lookups_fold_case_as_the_word_lists_do():
     from tuneops.curate.pii import _NameWords
 
     assert not _NameWords.load().rare("Grüße")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==", "dXNlcjpwYXNzd29yZDEyMw=="),
+    ("postgres://admin:S3cr3tPass@db.internal:5432/app", "S3cr3tPass"),
+    ("client_secret: 8Q~xY7.abcDEF_ghiJKL-mnoPQR1234stuVW", "8Q~xY7.abcDEF_ghiJKL-mnoPQR1234stuVW"),
+    ("key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+     "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"),
+    ("hook https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+    ("the pin is 4471", "4471"),
+    ("CVV: 123", "123"),
+    ("my password is hunter2", "hunter2"),
+    ("heroku key 01234567-89ab-cdef-0123-456789abcdef", "01234567-89ab-cdef-0123-456789abcdef"),
+])
+def test_more_secret_shapes(text, value):
+    assert ("secret", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "connect with postgres://user:password@host/db",
+    "use scheme://login:<pass>@host",
+    "pin the version to 2.0",
+    "pin 3.11 in the lock file",
+    "the password is expired",
+])
+def test_templates_and_pinned_versions_are_no_secrets(text):
+    assert [f for f in _found(text) if f[0] == "secret"] == []

@@ -212,6 +212,12 @@ def _spelled_out_email(text: str) -> bool:
     return bool(re.search(r"[._\d]", local)) and bool(re.search(r"\.|\sDOT\s|\sdot\s", domain))
 
 
+def _no_placeholder(text: str) -> bool:
+    """Whether a password is real, not a template's "password", "<pass>", "${DB_PASS}" or "****":
+    documentation writes placeholders in letters only or in brackets; a real one mixes in other characters."""
+    return not (text.isalpha() or re.fullmatch(r"[*xX.]+|[<{$%\[].*", text))
+
+
 def _phone_valid(text: str) -> bool:
     if _NOT_PHONE.fullmatch(text):
         return False
@@ -288,24 +294,41 @@ def _detectors() -> list[Detector]:
         # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name, and
         # the value may be quoted: DB_PASSWORD='...').
         Detector("secret", re.compile(
-            r"(?i:(?<![A-Za-z0-9])(?:api[ _-]?key|secret(?:[ _-]?key)?|access[ _-]?key|token|bearer)"
-            r"(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.-]{16,})"
-        ), group=1, validate=_mixed_letters_and_digits, needs=("key", "secret", "token", "bearer")),
+            r"(?i:(?<![A-Za-z0-9])(?:(?:api|access|secret|licen[cs]e|private|client|subscription|master|encryption|signing"
+            r"|account|app|service|product|heroku|license)[ _-]?key|secret|token|bearer|authorization:\s*basic)"
+            r"(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.~-]{16,})"
+        ), group=1, validate=_mixed_letters_and_digits, needs=("key", "secret", "token", "bearer", "basic")),
+        # The password in a connection URI: "postgres://admin:S3cr3tPass@db.internal:5432/app".
+        Detector("secret", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s@/]{3,128})@"), group=1,
+                 validate=_no_placeholder, needs=("://",)),
+        # A private key block in PEM form, whole (also when its line breaks are written "\n" in JSON).
+        Detector("secret", re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[A-Za-z0-9+/=\s\\:,]*(?:-----END [A-Z ]*PRIVATE KEY-----)?"
+        ), needs=("private key",)),
+        # Webhook URLs carry their secret in the path (Slack, Discord, Microsoft Teams).
+        Detector("secret", re.compile(
+            r"https://(?:hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}|(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{20,}"
+            r"|[a-z0-9-]+\.webhook\.office\.com/[A-Za-z0-9/@._-]{20,})"
+        ), needs=("hooks.slack", "discord", "webhook.office")),
+        # Digits-only secrets after their cue: a PIN, a passcode, a card's security code.
+        Detector("secret", re.compile(
+            r"(?i:(?<![A-Za-z0-9])(?:pin(?:[ _-]?code)?|passcode|cvv2?|cvc2?|security code)(?:\s+(?:is|was))?\s*[:=#]?\s*)(\d{3,8})(?![\w.])"
+        ), group=1, needs=("pin", "passcode", "cvv", "cvc", "security code")),
         # Configuration keys named ...Key, ..._token, ...Secret, ..._key_id, in connection strings
         # ("AccountKey=...;") and JSON ("private_key_id": "..."), not in a URL template ("://apikey:").
         Detector("secret", re.compile(
             r"(?<![A-Za-z0-9/])[A-Za-z][A-Za-z0-9_-]*(?:[Kk]ey|KEY|[Tt]oken|TOKEN|[Ss]ecret|SECRET)(?:_?[Ii][Dd])?[\"']?"
-            r"\s*[:=]\s*(?:([\"'`])([^\"'`\s]{16,256})\1|([A-Za-z0-9_+/=.-]{16,}))"  # quoted: any characters
+            r"\s*[:=]\s*(?:([\"'`])([^\"'`\s]{16,256})\1|([A-Za-z0-9_+/=.~-]{16,}))"  # quoted: any characters
         ), group=(2, 3), validate=_mixed_letters_and_digits, needs=("key", "token", "secret")),
         # Any other random-looking token: 20+ characters mixing upper- and lower-case letters and
         # digits, with high character entropy (a request id is masked too; prose never is).
         Detector("secret", re.compile(r"[A-Za-z0-9_+=/.-]{19,}[A-Za-z0-9_+=/-]"), validate=_random_token),
-        # A password is shorter: 8 to 64 characters with letters and digits, symbols allowed
+        # A password is shorter: 6 to 64 characters with letters and digits, symbols allowed
         # ("Password: b0hkRh5G8o!"); a sentence's closing punctuation is not part of it, and a
         # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
         Detector("secret", re.compile(
             rf"(?i:(?<![A-Za-z0-9])(?:{PASSWORD_CUE})(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)"
-            r"([^\s\"'`<>/]{7,63}[^\s\"'`<>/.,;:!?)])(?=[.,;:!?)]*(?:[\s\"'`]|$))"
+            r"([^\s\"'`<>/]{5,63}[^\s\"'`<>/.,;:!?)])(?=[.,;:!?)]*(?:[\s\"'`]|$))"
         ), group=1, validate=_mixed_letters_and_digits,
             needs=("pass", "pwd", "kennwort", "mot de passe", "contrase", "senha", "wachtwoord", "parola")),
         Detector("email", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
