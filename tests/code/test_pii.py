@@ -619,3 +619,32 @@ def test_more_secret_shapes(text, value):
 ])
 def test_templates_and_pinned_versions_are_no_secrets(text):
     assert [f for f in _found(text) if f[0] == "secret"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1600 Amphitheatre Pkwy", "1600 Amphitheatre Pkwy"),
+    ("Avenue des Champs-Élysées 75", "Avenue des Champs-Élysées 75"),
+    ("Strandvejen 12", "Strandvejen 12"),
+    ("ul. Nowy Świat 15", "ul. Nowy Świat 15"),
+    ("Váci utca 10", "Váci utca 10"),
+    ("Karl Johans gate 5", "Karl Johans gate 5"),
+    ("500 W 5th St Apt 2", "500 W 5th St"),
+    ("1234 N. Main Street", "1234 N. Main Street"),
+    ("Jalan Sudirman No. 5", "Jalan Sudirman No. 5"),
+    ("Rua Augusta, nº 274", "Rua Augusta, nº 274"),
+    ("Oxford St 12", "Oxford St 12"),
+    ("Baker Street 221b, London", "Baker Street 221b"),
+    ("Überseering 5", "Überseering 5"),
+])
+def test_more_street_forms(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_street_name_stops_before_a_value_in_capitals():
+    """"93 Rue des Écoles IBAN DE89...": the street is masked without swallowing the label "IBAN"."""
+    assert _found("Street: 93 Rue des Écoles IBAN DE89 3704 0044 0532 0130 00 ok") == [
+        ("street_address", "93 Rue des Écoles"), ("iban", "DE89 3704 0044 0532 0130 00")]
+
+
+def test_a_year_after_a_street_name_is_no_house_number():
+    assert _found("Wall Street 2024 results") == []

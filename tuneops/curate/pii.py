@@ -37,16 +37,19 @@ from tuneops.curate.names import common_words, core_english_words, english_words
 
 # USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
 # and "View" are left out), plus British ones ("Close", "Mews").
-STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
+STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
 # Abbreviations: Spanish "C/" (calle), Italian "V.le" (viale), "P.za" (piazza), "C.so" (corso).
 STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|V\.le|Piazza|P\.za|P\.zza|Rua|Rúa|Praça"
                                r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
-                               r"|Ulica|ul\.|Plac|Aleja|Ulitsa)")
+                               r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza)")
 STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ACJLPQRSTUVacjlpqrstuv"  # of every alternative, for a fast skip
-STREET_NAME_WORD = r"(?:[A-Z][\w'’-]+|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"  # whole words: "des", not "de"+"s"
+# "No. 5", "nº 274", "Nr. 3" before a house number.
+HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
+# Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
+STREET_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
 # Birth cues in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
@@ -377,19 +380,26 @@ def _detectors() -> list[Detector]:
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th))\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
+        ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
+        # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
+        Detector("street_address", re.compile(
+            r"(?=[A-Z])\b(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Drive|Boulevard|Blvd\.?)"
+            r"\s\d{1,3}[A-Za-z]?\b(?![.,]?\d)"
+        ), needs=("street", "st", "road", "rd", "avenue", "ave", "lane", "drive", "boulevard", "blvd")),
+        Detector("street_address", re.compile(
+            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
         )),
         Detector("street_address", re.compile(
-            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s\d{{1,5}}[A-Za-z]?\b"
-        )),
-        Detector("street_address", re.compile(
-            r"(?=[A-Z])\b(?:[A-Z][a-zäöüß]+-)*[A-Z][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
-            r"|gatan|vägen|gade|vej|veien|gata|katu|tie|utca|gracht|kade|singel|plein|dijk|str\.?|gt\.)"  # Hauptstr. 16, Storgt. 5
+            r"(?=[A-ZÄÖÜÅØÆ])\b(?:[A-ZÄÖÜ][a-zäöüß]+-)*[A-ZÄÖÜÅØÆ][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
+            r"|gatan|vägen|gade|gaden|vej|vejen|veien|gata|gate|torv|torget|katu|tie|utca|gracht|kade|singel|plein|dijk|str\.?|gt\.)"  # Hauptstr. 16, Storgt. 5
             r"\s\d{1,4}[A-Za-z]?\b"
             # Karl-Marx-Allee 33, Berliner Str. 5, Alte Gasse 3
             r"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
-            r"|\b[A-Z][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
+            r"|\b[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
+            # Váci utca 10, Andrássy út 5, Karl Johans gate 5
+            r"|\b(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
         )),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
