@@ -648,3 +648,26 @@ def test_a_street_name_stops_before_a_value_in_capitals():
 
 def test_a_year_after_a_street_name_is_no_house_number():
     assert _found("Wall Street 2024 results") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Guarantor: Oyelowo, Tuğba", "Oyelowo, Tuğba"),
+    ("Guarantor: Vargas Llosa, Odette", "Vargas Llosa, Odette"),
+    ("Bartosz Nieuwenhuis left a voicemail", "Bartosz Nieuwenhuis"),
+    ("Rukmini Nieuwenhuis from Accounts called", "Rukmini Nieuwenhuis"),
+    ("Account owner Tuğba Rosenthal asked", "Tuğba Rosenthal"),
+    ("- Qing Yamasaki, Product Manager", "Qing Yamasaki"),
+    ("talked to Qing Yamasaki", "Qing Yamasaki"),
+])
+def test_roles_job_titles_and_what_people_do(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Windows Update from Microsoft failed",
+    "Tested with Adobe Acrobat Reader",
+    "Sent from Outlook Mobile",
+])
+def test_products_after_with_and_from_are_kept(text):
+    """"with" and "from" come before products as often as before people: a stricter test applies."""
+    assert [f for f in _found(text) if f[0] == "person"] == []

@@ -92,9 +92,18 @@ PERSON_CUE = (
 )
 # Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
 # common (directory exports).
+# Roles people hold in contracts, claims, bookings and tickets: a label with a colon ("Guarantor:
+# X") or a word before the name ("account owner X").
+PERSON_ROLE = (r"[Gg]uarantor|[Gg]uardian|[Ww]itness|[Tt]enant|[Ll]andlord|[Bb]orrower|[Ll]ender|[Ii]nsured|[Pp]olicy ?holder"
+               r"|[Pp]ayee|[Pp]ayer|[Dd]river|[Ss]tudent|[Pp]arent|[Ss]pouse|[Nn]ext of kin|[Ee]mergency contact|[Rr]epresentative"
+               r"|[Ss]ignatory|[Cc]laimant|[Dd]ebtor|[Cc]reditor|[Mm]ember|[Hh]older|[Ss]ubscriber|[Cc]aller|[Vv]isitor"
+               r"|[Tt]ravell?er|[Cc]onsignee|[Tt]echnician|[Ee]ngineer|[Dd]octor|[Pp]hysician|[Nn]urse|[Aa]ttendee|[Pp]articipant"
+               r"|[Cc]andidate|[Ss]upervisor|[Cc]oordinator|[Aa]ccount owner|[Bb]uyer|[Ss]eller|[Rr]equestor|[Ss]ubmitter"
+               r"|[Cc]o-?signer|[Dd]ependent|[Cc]ontact person|[Ii]nterviewer|[Ii]nstructor|[Tt]eacher|[Cc]ourier")
 PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
                 r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned|[Rr]eviewer"
-                r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary)")
+                r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary|"
+                + PERSON_ROLE + ")")
 # Labels of identifiers, versions and product codes: digits right after one are that identifier,
 # not a phone number or an IP address ("Order 1234-5678-9012", "lot 2024-117-0042", "version 1.2.3.4").
 ID_LABEL = re.compile(
@@ -105,7 +114,7 @@ ID_LABEL = re.compile(
     r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.-]{0,3})$"
 )
 ID_LABEL_REACH = 40  # characters before a value searched for an ID_LABEL
-PERSON_CUE_FIRST_LETTERS = "ABCDEFGHMNOPRSTWabcdefghmnoprstw"  # of every PERSON_CUE and PERSON_LABEL alternative
+PERSON_CUE_FIRST_LETTERS = "ABCDEFGHILMNOPRSTVWabcdefghilmnoprstvw"  # of every PERSON_CUE and PERSON_LABEL alternative
 # Closings above a signature, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 CLOSING = (r"[Tt]hanks|[Tt]hank you|[Rr]egards|[Cc]heers|[Bb]est|[Ss]incerely|[Tt]a|[Gg]rüße|[Gg]rüßen|[Gg]rüsse|[Dd]anke"
            r"|[Cc]ordialement|[Mm]erci|[Ss]aludos|[Gg]racias|[Ss]aluti|[Gg]razie|[Cc]umprimentos|[Oo]brigad[oa]|[Gg]roet(?:en)?"
@@ -122,17 +131,25 @@ GREETING_FIRST_LETTERS = "BCEGHLMOPQSbceghlmopqs"  # of every GREETING alternati
 NAME_PAIR = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{1,2}}"
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
-                         r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent"
-                         r"|[Tt]echnician|[Mm]anager|[Ss]upervisor|[Ww]ith")
-PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "acmostwACMOSTW"  # of every PERSON_CONTEXT_BEFORE alternative
+                         r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
+                         + PERSON_ROLE +
+                         r"|[Tt]echnician|[Mm]anager|[Ss]upervisor")
+PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdeghilmnoprstvwABCDEGHILMNOPRSTVW"  # of every PERSON_CONTEXT_BEFORE alternative
 # What people do, right after their name ("X said", "X approved the refund").
 PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
                         r"|called|emailed|phoned|closed|reopened|agreed|noted|explained|requested|suggested|complained"
-                        r"|commented|promised|signed|told|will call|has left|is out|is on leave")
+                        r"|commented|promised|signed|told|will call|has left|is out|is on leave|left a|rang|visited|joined"
+                        r"|wants|needs|reported|is waiting")
+JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
+             r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
+JOB_TITLE_NEEDS = ("manager", "engineer", "director", "lead", "officer", "specialist", "analyst", "consultant", "administrator",
+                   "agent", "representative", "coordinator", "developer", "architect", "executive", "assistant", "president",
+                   "head of", "ceo", "cto", "cfo", "coo", "cio", "vp")
 PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", "approve", "confirm", "mentioned", "called",
                               "emailed", "phoned", "closed", "reopened", "agreed", "noted", "explained", "requested",
                               "suggested", "complained", "commented", "promised", "signed", "told", "will call",
-                              "has left", "is out", "is on leave")  # a part of every PERSON_CONTEXT_AFTER alternative
+                              "has left", "is out", "is on leave", "left a", "rang", "visited", "joined", "wants", "needs",
+                              "reported", "is waiting")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
 def luhn_valid(digits: str) -> bool:
@@ -418,7 +435,7 @@ def _detectors() -> list[Detector]:
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
-            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD},\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
+            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
         ), group=(1, 2), validate=_cued_name),
         # After a greeting in another language the words must be a known name or not common in
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
@@ -431,10 +448,18 @@ def _detectors() -> list[Detector]:
         # Zapatero"); without the context it needs a second rare word.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b(?:{PERSON_CONTEXT_BEFORE})\s+({NAME_PAIR})(?![\w'’-])"
-        ), group=1, validate=_name_in_context),
+        ), group=1, validate=_name_in_strong_context),
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})\b"
-        ), group=1, validate=_name_in_context, needs=PERSON_CONTEXT_AFTER_NEEDS),
+        ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS),
+        # "with X", "from X", "X from Accounts": a product or place stands here as often as a person.
+        Detector("person", re.compile(
+            rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR})(?![\w'’-])|({NAME_PAIR})\s+from\s(?=[A-Z]))"
+        ), group=(1, 2), validate=_name_in_context, needs=("with", "from")),
+        # A name before a job title: "- Qing Yamasaki, Product Manager".
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR}),\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE})\b"
+        ), group=1, validate=_name_in_strong_context, needs=JOB_TITLE_NEEDS),
     ]
 
 
@@ -462,8 +487,21 @@ def _greeted_name(text: str) -> bool:
                for word in words)
 
 
+def _name_in_strong_context(text: str) -> bool:
+    """Whether two or three words after a role or conversation cue, or before what people do or a
+    job title, are a name: each end is a known name or no core English word ("Qing Yamasaki,
+    Product Manager"; not "Windows Update said")."""
+    words = text.split()
+    names = _NameWords.load()
+    if any(word in NEVER_NAME_PARTS for word in words):
+        return False
+    first, last = words[0], words[-1]
+    return ((names.first_name(first, everyday=True) or first.casefold() not in names.core_english)
+            and (names.surname(last, everyday=True) or last.casefold() not in names.core_english))
+
+
 def _name_in_context(text: str) -> bool:
-    """Whether two or three words where a person stands are a name.
+    """Whether two or three words where a person or a product may stand ("with X") are a name.
 
     The first word is a first name or a word common in none of the seven languages ("Xanthe"),
     the last a surname or no core English word ("Zapatero", "Yeo"), and none is a word that
