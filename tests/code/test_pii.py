@@ -671,3 +671,23 @@ def test_roles_job_titles_and_what_people_do(text, value):
 def test_products_after_with_and_from_are_kept(text):
     """"with" and "from" come before products as often as before people: a stricter test applies."""
     assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Please ask Keiko Dvorak in accounting", "Keiko Dvorak"),
+    ("Forwarding to Jarrah Delacroix for approval", "Jarrah Delacroix"),
+    ("Assigning this one to Cuauhtémoc Fonoti.", "Cuauhtémoc Fonoti"),
+    ("Yusra Eastwood is our new account manager", "Yusra Eastwood"),
+    ("Per Dinara Wainwright, the refund was approved", "Dinara Wainwright"),
+    ("Best wishes, Duc Quarshie", "Duc Quarshie"),
+    ("ask Venkatesh Dela Cruz for access", "Venkatesh Dela Cruz"),
+    ("Passenger: de Vries, Hugo", "de Vries, Hugo"),
+    ("can Qing Uysal confirm?", "Qing Uysal"),
+])
+def test_requests_handovers_and_states_of_people(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Can Windows Update run twice?", "Per Month Billing", "call Customer Service", "is on Windows Server"])
+def test_everyday_words_after_request_cues_are_kept(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []

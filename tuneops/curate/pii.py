@@ -133,13 +133,16 @@ NAME_PAIR = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{1,2}}"
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
-                         r"|[Tt]echnician|[Mm]anager|[Ss]upervisor")
-PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdeghilmnoprstvwABCDEGHILMNOPRSTVW"  # of every PERSON_CONTEXT_BEFORE alternative
+                         r"|[Tt]echnician|[Mm]anager|[Ss]upervisor|[Aa]sk|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
+                         r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
+                         r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
+                         r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?")
+PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdefghilmnoprstvwABCDEFGHILMNOPRSTVW"  # of every PERSON_CONTEXT_BEFORE alternative
 # What people do, right after their name ("X said", "X approved the refund").
 PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
                         r"|called|emailed|phoned|closed|reopened|agreed|noted|explained|requested|suggested|complained"
                         r"|commented|promised|signed|told|will call|has left|is out|is on leave|left a|rang|visited|joined"
-                        r"|wants|needs|reported|is waiting")
+                        r"|wants|needs|reported|is waiting|confirm|is on|is our|is away|is my|is your|is the new")
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
 JOB_TITLE_NEEDS = ("manager", "engineer", "director", "lead", "officer", "specialist", "analyst", "consultant", "administrator",
@@ -149,7 +152,8 @@ PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", 
                               "emailed", "phoned", "closed", "reopened", "agreed", "noted", "explained", "requested",
                               "suggested", "complained", "commented", "promised", "signed", "told", "will call",
                               "has left", "is out", "is on leave", "left a", "rang", "visited", "joined", "wants", "needs",
-                              "reported", "is waiting")  # a part of every PERSON_CONTEXT_AFTER alternative
+                              "reported", "is waiting", "confirm", "is on", "is our",
+                              "is away", "is my", "is your", "is the new")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
 def luhn_valid(digits: str) -> bool:
@@ -424,7 +428,7 @@ def _detectors() -> list[Detector]:
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
             rf"(?=[{CAPITAL}mtnrcsb-])(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
-            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est),?\s+|--\s*)({NAME})(?![\w'’-]))",
+            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you),?\s+|--\s*)({NAME})(?![\w'’-]))",
             re.MULTILINE,
         ), group=(1, 2, 3)),
         # A signature on its own line under a closing: "Thanks a lot!\n- Priya", "Cordialement\n\nAnouk".
@@ -435,7 +439,7 @@ def _detectors() -> list[Detector]:
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
-            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)({NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
+            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)((?:{PARTICLE}\s)?{NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
         ), group=(1, 2), validate=_cued_name),
         # After a greeting in another language the words must be a known name or not common in
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
