@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout13",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout14",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1101,6 +1101,83 @@ def lookalike_holdout13(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"Note: {value}", f"like {value},", f"[{value}]"])
 
 
+HOLDOUT14_FIRST = ["Anahí", "Bohdana", "Cillian", "Dagmara", "Ekaterina", "Fergal", "Gulalai", "Hyacinth", "Ivo",
+                   "Jahongir", "Kalani", "Leocadia", "Mirela", "Nnamdi", "Oksana", "Pallavi", "Radomir", "Saoirse",
+                   "Tendai", "Uxía", "Valtteri", "Wanjiru", "Ximena", "Yerlan", "Zainab"]
+HOLDOUT14_LAST = ["Abernathy-Cole", "Bocanegra", "Czerwińska", "Eriksen", "Fayemi", "Gorostiaga", "Hadžić", "Iwu",
+                  "Jankowiak", "Kariuki", "Lindahl", "Mwangi", "Nakashima", "Oyarzún", "Pietikäinen", "Quispe",
+                  "Rahimi", "Szabó", "Takahashi", "Uçar", "Vlahos", "Wójcik", "Yilmaz", "Zhakupov", "da Silva Santos"]
+
+
+def planted_holdout14(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the fourteenth held-out set."""
+    first, last = rng.choice(HOLDOUT14_FIRST), rng.choice(HOLDOUT14_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "").replace("-", "")
+        value = rng.choice([f"{f}_{l}@example.co.uk", f"{f.upper()}.{l.upper()}@EXAMPLE.COM", f"{f[0]}.{l}@mail.example.org",
+                            f"{l}.{f}{digits(2)}@example.com.br"])
+        return kind, value, rng.choice([f"mailto:{value}", f"send it to <{value}>", f"email {value} please"])
+    if kind == "phone":
+        value = rng.choice([f"+351 912 {digits(3)} {digits(3)}", f"+90 (532) {digits(3)} {digits(2)} {digits(2)}",
+                            f"+27 (0)82 {digits(3)} {digits(4)}", f"07911 {digits(6)}", f"+1-416-555-{digits(4)}",
+                            f"+41 44 {digits(3)} {digits(2)} {digits(2)}"])
+        return kind, value, rng.choice([f"ring me on {value}", f"mobile: {value}", f"reachable at {value} after 5"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("35", 16, rng), luhn("36", 14, rng), luhn("6011", 16, rng), luhn("2221", 16, rng)])
+        value = f"{raw[:4]} {raw[4:10]} {raw[10:]}" if len(raw) == 14 else grouped(raw, sep=rng.choice([" ", "-"]))
+        return kind, value, rng.choice([f"paid with {value}", f"card no. {value}", f"cc# {value} exp 09/28"])
+    if kind == "iban":
+        raw = rng.choice([iban_with_bank("NL", "ABNA", 10, rng), iban("PL", 28, rng), iban("PT", 25, rng),
+                          iban_with_bank("IE", "AIBK", 14, rng)])
+        value = grouped(raw) if raw[:2] in ("NL", "PL", "IE") else raw
+        return kind, value, rng.choice([f"IBAN: {value}", f"wire to {value}", f"our account {value} (EUR)"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SS# {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"Social Security No. {a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"ssn={a}-{b}-{c}")])
+    if kind == "ip_address":
+        v4 = f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        pub = f"198.51.100.{rng.randint(1, 254)}"
+        v6 = f"2001:db8:{rng.randint(1, 65535):x}::{rng.randint(1, 65535):x}"
+        return kind, *rng.choice([(v4, f"host {v4}:8080 refused"), (pub, f"X-Forwarded-For: {pub}"),
+                                  (v6, f"from [{v6}]:443")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        return kind, *rng.choice([(f"{d} {month} {y}", f"D.O.B. {d} {month} {y}"),
+                                  (f"{y}-{m:02d}-{d:02d}", f"born {y}-{m:02d}-{d:02d}"),
+                                  (f"{m}/{d}/{str(y)[2:]}", f"DOB {m}/{d}/{str(y)[2:]}"),
+                                  (f"{d:02d}.{m:02d}.{y}", f"birthdate: {d:02d}.{m:02d}.{y}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 99)} Elm Grove", f"{rng.randint(100, 9999)} Oak Hollow Dr",
+                            f"Calle Serrano, {rng.randint(1, 120)}", f"Piazza Navona {rng.randint(1, 90)}",
+                            f"{rng.randint(1, 60)} Chemin des Vignes", f"Hohenzollernstraße {rng.randint(1, 80)}b"])
+        return kind, value, rng.choice([f"ship to {value}", f"address: {value}", f"we live at {value} now"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Driver: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"I've cc'd {value} on this.", f"{value} will follow up tomorrow.",
+                                        f"please loop in {value}", f"Ticket owner: {value}", f"Signed, {value}",
+                                        f"{value}'s laptop won't boot"])
+    value = rng.choice(["xoxb-" + digits(11) + "-" + digits(12) + "-" + alnum(24), "sk-proj-" + alnum(40),
+                        "glpat-" + alnum(20), "SG." + alnum(22) + "." + alnum(43)])
+    return kind, value, rng.choice([f"export GITHUB_TOKEN={value}", f"secret={value}", f"leaked {value} in the repo"])
+
+
+def lookalike_holdout14(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["2024-03-15", "v3.2.1-rc.4", "Build 20240315.7", "Room B-204", "1.5 GB", "Windows 11 23H2",
+                        "Rose Gold", "Sierra Nevada", "Invoice 2024-0153", "Case 00412233", "10:30-11:45", "+5%",
+                        "Node 18.19.0"])
+    return value, rng.choice([f"deployed {value}", f"({value})", f"ref. {value}"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1123,6 +1200,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout11": (planted_holdout11, lookalike_holdout11, ["Morning all,", "Hello there,", "", "Bonjour,"]),
     "holdout12": (planted_holdout12, lookalike_holdout12, ["Hey all,", "Dear Sir or Madam,", "", "Guten Tag,"]),
     "holdout13": (planted_holdout13, lookalike_holdout13, ["Hi there,", "Hello team,", "", "Dzień dobry,"]),
+    "holdout14": (planted_holdout14, lookalike_holdout14, ["Hi Support,", "Dear Helpdesk,", "", "Buongiorno,"]),
 }
 
 
@@ -1130,7 +1208,8 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13") for _ in range(n // 2)]
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14")
+                         for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
         parts, pii, look = [rng.choice(greetings)], [], []
