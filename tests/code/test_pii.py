@@ -691,3 +691,24 @@ def test_requests_handovers_and_states_of_people(text, value):
 @pytest.mark.parametrize("text", ["Can Windows Update run twice?", "Per Month Billing", "call Customer Service", "is on Windows Server"])
 def test_everyday_words_after_request_cues_are_kept(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Dagmara Gorostiaga's laptop won't boot", "Dagmara Gorostiaga"),
+    ("talked to Xanthe Zapatero's manager", "Xanthe Zapatero"),
+    ("Contact: O'Neil, Siobhan", "O'Neil, Siobhan"),
+])
+def test_a_possessive_s_is_no_part_of_the_name(text, value):
+    assert ("person", value) in _found(text)
+
+
+def test_the_possessive_survives_masking():
+    from tuneops.curate.pii import PiiMasker
+
+    masked = PiiMasker(["person"]).mask_record({"messages": [{"role": "user", "content": "Dagmara Gorostiaga's laptop"}]})[0]
+    assert masked["messages"][0]["content"] == "<PERSON>'s laptop"
+
+
+@pytest.mark.parametrize("text", ["Dear Helpdesk,", "Hi DevOps team", "Hello Infosec"])
+def test_greeted_teams_are_no_names(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []

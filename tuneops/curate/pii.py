@@ -51,7 +51,10 @@ HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 STREET_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
-NAME_WORD = rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)(?:[A-Z][a-z\u00DF-\u024F]+|['’-][A-Za-z\u00DF-\u024F]+)*"
+# A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
+NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
+             r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
+NAME_END = r"(?![\w-]|['’](?![sS]\b))"  # where a name ends: not inside a word, but before a possessive "'s"
 # Birth cues in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 # Separators may be spaces, "_" or "-", or none ("date_of_birth", "dateOfBirth", "birth-date").
 BIRTH_CUE = (r"born on|born in|born|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?dt|birth[ _-]?day|d\.?o\.?b\.?"
@@ -428,7 +431,7 @@ def _detectors() -> list[Detector]:
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
             rf"(?=[{CAPITAL}mtnrcsb-])(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
-            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you),?\s+|--\s*)({NAME})(?![\w'’-]))",
+            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you),?\s+|--\s*)({NAME}){NAME_END})",
             re.MULTILINE,
         ), group=(1, 2, 3)),
         # A signature on its own line under a closing: "Thanks a lot!\n- Priya", "Cordialement\n\nAnouk".
@@ -439,26 +442,26 @@ def _detectors() -> list[Detector]:
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
-            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)((?:{PARTICLE}\s)?{NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}(?![\w'’-])(?!\s{NAME_WORD})|{NAME}))(?![\w'’:-])"
+            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)((?:{PARTICLE}\s)?{NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}{NAME_END}(?!\s{NAME_WORD})|{NAME})){NAME_END}(?!:)"
         ), group=(1, 2), validate=_cued_name),
         # After a greeting in another language the words must be a known name or not common in
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
         Detector("person", re.compile(
-            rf"(?=[{GREETING_FIRST_LETTERS}])\b{GREETING}[ \t]+({NAME})(?![\w'’-])"
+            rf"(?=[{GREETING_FIRST_LETTERS}])\b{GREETING}[ \t]+({NAME}){NAME_END}"
         ), group=1, validate=_greeted_name),
         # Two or three words where the sentence says a person stands: after "talked to", "spoke
         # with", a role ("Agent X", "customer X"), or before what people do ("X said", "X (Finance)
         # asked", "X approved the refund"). Here a rare first word may start a name ("Xanthe
         # Zapatero"); without the context it needs a second rare word.
         Detector("person", re.compile(
-            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b(?:{PERSON_CONTEXT_BEFORE})\s+({NAME_PAIR})(?![\w'’-])"
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b(?:{PERSON_CONTEXT_BEFORE})\s+({NAME_PAIR}){NAME_END}"
         ), group=1, validate=_name_in_strong_context),
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})\b"
         ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS),
         # "with X", "from X", "X from Accounts": a product or place stands here as often as a person.
         Detector("person", re.compile(
-            rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR})(?![\w'’-])|({NAME_PAIR})\s+from\s(?=[A-Z]))"
+            rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
         ), group=(1, 2), validate=_name_in_context, needs=("with", "from")),
         # A name before a job title: "- Qing Yamasaki, Product Manager".
         Detector("person", re.compile(
@@ -707,7 +710,7 @@ NOT_NAMES = {
 
 
 # A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Łukasz".
-_CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic|Te) ){NAME_WORD}(?![\w'’-])")  # Irish particles join names
+_CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic|Te) ){NAME_WORD}{NAME_END}")  # Irish particles join names
 _NOT_NAME_PARTS = {
     "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
@@ -715,6 +718,11 @@ _NOT_NAME_PARTS = {
     # First words of place names ("New York", "San Jose", "Fort Worth").
     "New", "San", "Santa", "Los", "Las", "Saint", "St", "Fort", "Port", "North", "South", "East", "West",
     "Upper", "Lower", "Great", "Little", "Lake", "Mount",
+    # Teams and desks greeted like people ("Dear Helpdesk", "Hi DevOps"); the core English ones
+    # ("Support", "Finance") are kept by the everyday-word test already.
+    "Helpdesk", "Servicedesk", "Sysadmin", "Sysadmins", "Admin", "Admins", "DevOps", "Devops", "SecOps", "SRE", "Ops",
+    "Infra", "Techs", "Folks", "Everyone", "Everybody", "Colleagues", "Guys", "Y'all", "Yall", "Payroll", "Procurement",
+    "Onboarding", "Helpline", "Hotline", "Frontdesk", "Backoffice", "Cybersecurity", "Infosec", "Netops",
 }
 
 
