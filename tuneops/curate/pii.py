@@ -159,6 +159,52 @@ PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", 
                               "is away", "is my", "is your", "is the new")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """The alternatives of ``a|b|(?:c|d)e``, split at the top level only: ``["a", "b", "(?:c|d)e"]``."""
+    alternatives, depth, current, escaped = [], 0, "", False
+    for char in pattern:
+        if not escaped and char in "([":
+            depth += 1
+        elif not escaped and char in ")]":
+            depth -= 1
+        if char == "|" and depth == 0 and not escaped:
+            alternatives.append(current)
+            current = ""
+        else:
+            current += char
+        escaped = char == "\\" and not escaped
+    return alternatives + [current]
+
+
+def by_first_letter(alternation: str) -> str:
+    """The same alternation, its branches grouped by their first letter: ``(?:[Hh](?:i|ello)|[Dd](?:ear))``.
+
+    Python's regex engine tries the branches of an alternation one by one at each position; grouped,
+    it tries one branch per first letter, which made the person-cue detectors 2x faster. Each
+    branch must start with a letter or a ``[Xx]`` class; a branch that starts with a group
+    (``(?:[Rr]eported|[Ss]ent)\\s+by``) is expanded into its inner branches first.
+    """
+    if alternation.startswith("(?:") and len(_top_level_alternatives(alternation)) == 1 and alternation.endswith(")"):
+        alternation = alternation[3:-1]
+    groups: dict[str, list[str]] = {}
+    for branch in _top_level_alternatives(alternation):
+        if branch.startswith("(?:"):
+            end, depth = 0, 0
+            for end, char in enumerate(branch):
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                if depth == 0:
+                    break
+            expanded = [inner + branch[end + 1:] for inner in _top_level_alternatives(branch[3:end])]
+        else:
+            expanded = [branch]
+        for item in expanded:
+            first = item[:4] if item.startswith("[") else item[:1]
+            if not re.fullmatch(r"\[\w\w\]|\w", first) or item.startswith("(?"):
+                raise ValueError(f"branch {item!r} does not start with a letter or a [Xx] class")
+            groups.setdefault(first, []).append(item[len(first):])
+    return "(?:" + "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items()) + ")"
+
+
 def luhn_valid(digits: str) -> bool:
     """True when the digit string passes the Luhn checksum."""
     total = 0
@@ -416,14 +462,16 @@ def _detectors() -> list[Detector]:
             rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
         )),
         Detector("street_address", re.compile(
-            r"(?=[A-ZÄÖÜÅØÆ])\b(?:[A-ZÄÖÜ][a-zäöüß]+-)*[A-ZÄÖÜÅØÆ][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
+            # The lookahead (a capital, and a house number within the next three words) skips most words fast.
+            r"(?=[A-ZÄÖÜÅØÆÀ-Þ])\b(?=\S+\s(?:\S+\s){0,2}\d)(?:"
+            r"(?:[A-ZÄÖÜ][a-zäöüß]+-)*[A-ZÄÖÜÅØÆ][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
             r"|gatan|vägen|gade|gaden|vej|vejen|veien|gata|gate|torv|torget|katu|tie|utca|gracht|kade|singel|plein|dijk|str\.?|gt\.)"  # Hauptstr. 16, Storgt. 5
             r"\s\d{1,4}[A-Za-z]?\b"
             # Karl-Marx-Allee 33, Berliner Str. 5, Alte Gasse 3
-            r"|\b(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
-            r"|\b[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
+            r"|(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
+            r"|[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
             # Váci utca 10, Andrássy út 5, Karl Johans gate 5
-            r"|\b(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
+            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b)"
         )),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
@@ -436,25 +484,25 @@ def _detectors() -> list[Detector]:
         ), group=(1, 2, 3)),
         # A signature on its own line under a closing: "Thanks a lot!\n- Priya", "Cordialement\n\nAnouk".
         Detector("person", re.compile(
-            rf"\b(?:{CLOSING})\b[^\n]{{0,20}}\n\s*(?:[-–—~][ \t]*)?({NAME})[ \t]*(?:\n|\Z)"
+            rf"\b{by_first_letter(CLOSING)}\b[^\n]{{0,20}}\n\s*(?:[-–—~][ \t]*)?({NAME})[ \t]*(?:\n|\Z)"
         ), group=1, validate=_cued_name, needs=CLOSING_NEEDS),
         # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
-            rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{PERSON_CUE}\s+({NAME})"
-            rf"|{PERSON_LABEL}(?::\s*|\s+[-–]\s+)((?:{PARTICLE}\s)?{NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}{NAME_END}(?!\s{NAME_WORD})|{NAME})){NAME_END}(?!:)"
+            rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{by_first_letter(PERSON_CUE)}\s+({NAME})"
+            rf"|{by_first_letter(PERSON_LABEL)}(?::\s*|\s+[-–]\s+)((?:{PARTICLE}\s)?{NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}{NAME_END}(?!\s{NAME_WORD})|{NAME})){NAME_END}(?!:)"
         ), group=(1, 2), validate=_cued_name),
         # After a greeting in another language the words must be a known name or not common in
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
         Detector("person", re.compile(
-            rf"(?=[{GREETING_FIRST_LETTERS}])\b{GREETING}[ \t]+({NAME}){NAME_END}"
+            rf"(?=[{GREETING_FIRST_LETTERS}])\b{by_first_letter(GREETING)}[ \t]+({NAME}){NAME_END}"
         ), group=1, validate=_greeted_name),
         # Two or three words where the sentence says a person stands: after "talked to", "spoke
         # with", a role ("Agent X", "customer X"), or before what people do ("X said", "X (Finance)
         # asked", "X approved the refund"). Here a rare first word may start a name ("Xanthe
         # Zapatero"); without the context it needs a second rare word.
         Detector("person", re.compile(
-            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b(?:{PERSON_CONTEXT_BEFORE})\s+({NAME_PAIR}){NAME_END}"
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b{by_first_letter(PERSON_CONTEXT_BEFORE)}\s+({NAME_PAIR}){NAME_END}"
         ), group=1, validate=_name_in_strong_context),
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})\b"
