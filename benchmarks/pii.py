@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout14",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout15",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1178,6 +1178,87 @@ def lookalike_holdout14(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"deployed {value}", f"({value})", f"ref. {value}"])
 
 
+HOLDOUT15_FIRST = ["Ahanu", "Cosimo", "Delphine", "Eun-ji", "Fionn", "Gitte", "Hamid", "Inti", "Jaroslava", "Kofi",
+                   "Liesel", "Matías", "Nkechi", "Ottilie", "Priyanka", "Rustam", "Sigrún", "Tamar", "Umberto", "Vesna",
+                   "Wilhelmina", "Xolani", "Yasmin", "Zygmunt"]
+HOLDOUT15_LAST = ["Abubakar", "Bergmann", "Cárdenas", "Dvořák", "Ebrahimi", "Fonseca", "Gallagher", "Horvath", "Ionescu",
+                  "Jablonski", "Kovalenko", "Lindqvist", "Mbeki", "Nwachukwu", "Olsen", "Petrakis", "Rasmussen",
+                  "Sandoval", "Tshabalala", "Urquhart", "Varga", "Wolanski", "Yamamoto", "Zimmermann", "van den Berg"]
+
+
+def planted_holdout15(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the fifteenth held-out set."""
+    first, last = rng.choice(HOLDOUT15_FIRST), rng.choice(HOLDOUT15_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower().replace("-", ""), _ascii(last).lower().replace(" ", "")
+        value = rng.choice([f"{f}+billing@example.net", f"{f[0]}.{l}@example.ac.jp", f"{f}{l}@sub.example.travel"])
+        return kind, value, rng.choice([f"cc {value}", f"(email: {value})", f"Reply-To: {value}"])
+    if kind == "phone":
+        value = rng.choice([f"+39 347 {digits(3)} {digits(4)}", f"+34 612 {digits(2)} {digits(2)} {digits(2)}",
+                            f"+61 4 {digits(4)} {digits(4)}", f"(555) 010-{digits(4)}", f"+44 (0)20 7946 {digits(4)}",
+                            f"+972-54-{digits(3)}-{digits(4)}"])
+        return kind, value, rng.choice([f"whatsapp {value}", f"Tel.: {value}", f"text {value} anytime"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("34", 15, rng), luhn("6759", 19, rng), luhn("51", 16, rng)])
+        if len(raw) == 15:
+            value = f"{raw[:4]}-{raw[4:10]}-{raw[10:]}"
+        elif len(raw) == 19:
+            value = grouped(raw)
+        else:
+            value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"Karte {value}", f"card on file {value}", f"card: {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("BE", 16, rng), iban("AT", 20, rng), iban("ES", 24, rng), iban("FI", 18, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"IBAN {value}", f"refund to {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"ssn #{a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"Social Security Number: {a}-{b}-{c}")])
+    if kind == "ip_address":
+        v4 = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        pub = f"8.{rng.randint(1, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        v6 = ":".join(f"{rng.randint(0, 65535):04x}" for _ in range(8))
+        return kind, *rng.choice([(v4, f"src={v4}"), (pub, f"client {pub} blocked"), (v6, f"from IP {v6}")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+        return kind, *rng.choice([(f"{y}-{m:02d}-{d:02d}", f"DOB: {y}-{m:02d}-{d:02d}"),
+                                  (f"{d}/{m}/{y}", f"born on {d}/{m}/{y}"),
+                                  (f"{month} {d}{suffix}, {y}", f"birthday: {month} {d}{suffix}, {y}"),
+                                  (f"{d:02d}-{month[:3]}-{y}", f"Date of birth: {d:02d}-{month[:3]}-{y}"),
+                                  (f"{d:02d}.{m:02d}.{str(y)[2:]}", f"d.o.b {d:02d}.{m:02d}.{str(y)[2:]}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 200)} Acacia Avenue", f"Gran Vía {rng.randint(1, 90)}",
+                            f"Keizersgracht {rng.randint(1, 800)}", f"Nørrebrogade {rng.randint(1, 200)}",
+                            f"{rng.randint(1, 300)} Rue Saint-Honoré", f"Unter den Linden {rng.randint(1, 80)}"])
+        return kind, value, rng.choice([f"deliver to {value}", f"Address - {value}", f"I moved to {value}."])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Reviewer - {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"On Monday, {value} wrote:", f"{value} and I discussed this", f"thanks {value}!",
+                                        f"per my call with {value}", f"Approved-by: {value}",
+                                        f"{value} mentioned it on the call"])
+    value = rng.choice(["xoxp-" + digits(12) + "-" + digits(12) + "-" + alnum(32), "npm_" + alnum(36),
+                        "rk_live_" + alnum(24), "hf_" + alnum(34)])
+    return kind, value, rng.choice([f"token: {value}", f"NPM_TOKEN={value}", f"pasted {value} by mistake"])
+
+
+def lookalike_holdout15(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Order #2024-11-0042", "2025-01-31", "14:30 CET", "Ivy Bridge", "Victoria Station",
+                        "OID 1.2.840.113549", "3.5 mm", "Python 3.12.1", "Room 3.14", "Q4 2025", "SLA 99.9%",
+                        "Chrome 120.0.6099.109"])
+    return value, rng.choice([f"see {value}", f"- {value} -", f"re: {value}"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1201,6 +1282,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout12": (planted_holdout12, lookalike_holdout12, ["Hey all,", "Dear Sir or Madam,", "", "Guten Tag,"]),
     "holdout13": (planted_holdout13, lookalike_holdout13, ["Hi there,", "Hello team,", "", "Dzień dobry,"]),
     "holdout14": (planted_holdout14, lookalike_holdout14, ["Hi Support,", "Dear Helpdesk,", "", "Buongiorno,"]),
+    "holdout15": (planted_holdout15, lookalike_holdout15, ["Hello Support,", "Dear Sir/Madam,", "", "Hallo zusammen,"]),
 }
 
 
@@ -1208,7 +1290,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14")
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15")
                          for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
