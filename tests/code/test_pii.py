@@ -749,3 +749,18 @@ def test_grouping_refuses_a_branch_it_cannot_key():
 
     with pytest.raises(ValueError, match="does not start with a letter"):
         by_first_letter(r"[Hh]i|\d+")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I moved to Gran Vía 49.", "Gran Vía 49"),
+    ("Address - Unter den Linden 57", "Unter den Linden 57"),
+    ("Adresse: Unter den Linden 77", "Unter den Linden 77"),
+    ("address: 5 Gran Vía, Madrid", "5 Gran Vía"),
+])
+def test_a_street_without_a_street_type_after_an_address_cue(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["moved to Windows Server 2022", "ship to Customer Service 2", "moved to Monday March 5"])
+def test_everyday_words_and_dates_after_an_address_cue_are_no_street(text):
+    assert [f for f in _found(text) if f[0] == "street_address"] == []

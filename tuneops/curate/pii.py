@@ -46,10 +46,16 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
                                r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
                                r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza)")
 STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJLPQRSTUVabcjlpqrstuv"  # of every alternative, for a fast skip
+# Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
+ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
+               r"|moved to|move to|live at|lives at|living at|located at|resid(?:e|es|ing) at|visit us at|office at"
+               r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
+ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", " to", "live", "living", "located", "resid", "visit", "office at",
+                     "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
-STREET_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der)\b"
+STREET_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
@@ -276,6 +282,15 @@ def _bracketed(word: str) -> str:
     return rf"[(\[{{<]\s*(?i:{word})\s*[)\]}}>]"
 
 
+def _street_after_cue(text: str) -> bool:
+    """Whether the words after an address cue are a street: not all of them everyday English
+    words ("moved to Windows Server 2022", "ship to Customer Service 2" are kept)."""
+    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
+    core = _NameWords.load().core_english
+    return bool(words) and any(word.casefold() not in core for word in words) and not any(
+        word in _CALENDAR_WORDS for word in words)
+
+
 def _spelled_out_email(text: str) -> bool:
     """Whether an address written with "at"/"dot" words is one: a bracketed "(at)", or a plain
     " at " after a name with ".", "_" or a digit in it and before a dotted domain."""
@@ -473,6 +488,14 @@ def _detectors() -> list[Detector]:
             # Váci utca 10, Andrássy út 5, Karl Johans gate 5
             r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b)"
         )),
+        # After an address cue any street name counts, also one without a street type ("Address -
+        # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
+        # either order.
+        Detector("street_address", re.compile(
+            rf"(?i:(?<![A-Za-z])(?:{ADDRESS_CUE}))(?:\s*[:=-]\s*|\s+)"
+            rf"((?:{STREET_NAME_WORD}\s){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
+            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{2,4}}(?<=[\w.]))"
+        ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
         Detector("person", re.compile(
@@ -724,7 +747,9 @@ class _NameWords:
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
         """
         if self.surname(following):
-            if following.casefold() not in self.core_english or self.first_name(word, everyday=True):
+            if following.casefold() not in self.core_english:
+                return True
+            if self.first_name(word, everyday=True):
                 return True
             # An everyday-word surname after a word that is no first name: a name only when that
             # word is rare and starts the capitalised run ("Xiadani Montgomery", not "Card Reader"
@@ -762,7 +787,7 @@ _CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic|Te) ){NAME_WORD
 _NOT_NAME_PARTS = {
     "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
     "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",  # _CALENDAR_WORDS
     # First words of place names ("New York", "San Jose", "Fort Worth").
     "New", "San", "Santa", "Los", "Las", "Saint", "St", "Fort", "Port", "North", "South", "East", "West",
     "Upper", "Lower", "Great", "Little", "Lake", "Mount",
@@ -775,6 +800,8 @@ _NOT_NAME_PARTS = {
 
 
 NEVER_NAME_PARTS = NOT_NAMES | _NOT_NAME_PARTS
+_CALENDAR_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+                   "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
 
 def _is_word_char(char: str) -> bool:
