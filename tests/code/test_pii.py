@@ -764,3 +764,13 @@ def test_a_street_without_a_street_type_after_an_address_cue(text, value):
 @pytest.mark.parametrize("text", ["moved to Windows Server 2022", "ship to Customer Service 2", "moved to Monday March 5"])
 def test_everyday_words_and_dates_after_an_address_cue_are_no_street(text):
     assert [f for f in _found(text) if f[0] == "street_address"] == []
+
+
+def test_without_rare_word_names_a_context_needs_a_known_name():
+    """The leak check of generated text turns rare-word names off: invented words after "talked
+    to" are no leak, a known name still is."""
+    from tuneops.curate.pii import PiiMasker
+
+    masker = PiiMasker(["person"], rare_word_names=False)
+    assert masker.find("talked to Qorvex Blantu today") == []
+    assert masker.find("talked to Maria Zapatero today") == [(10, 24, "person")]

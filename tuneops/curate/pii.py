@@ -2,11 +2,17 @@
 
 Detection is pattern based with validators (Luhn for cards, ISO 7064 mod-97
 and per-country lengths for IBANs, octet ranges for IPs) so look-alikes such as
-order numbers, versions and prices survive. Secrets are found by published key
-prefixes, after cue words and key names, and as random-looking tokens (mixed
-case and digits, high character entropy). Person names are found after cues
-("my name is", greetings, "cc", header and ticket-field labels, sign-offs,
-honorifics) and, without a cue, as two or three capitalised words (or joined by
+order numbers, versions and prices survive; dates, spaced thousands and digits
+right after an identifier label ("Order", "lot", "version") are no phone numbers
+or IP addresses. Secrets are found by published key prefixes, after cue words
+and key names, in connection URIs, PEM blocks and webhook URLs, and as
+random-looking tokens (mixed case and digits, high character entropy). Streets
+are found by street types in many languages and, after an address cue, by name
+words and a house number. Person names are found after cues ("my name is",
+greetings in seven languages, "cc", header and ticket-field labels and roles,
+sign-offs, honorifics), where a sentence puts a person ("talked to X", "X said",
+"X, Product Manager"), in capitals when both words are known names, and,
+without a cue, as two or three capitalised words (or joined by
 particles such as "van der") whose first is a known first name or whose second
 is a known surname (``names.gazetteer``), or that are both rare words in seven
 languages ("Kwame Oyelaran"; ``names.common_words``); "Surname, Firstname" too.
@@ -30,7 +36,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
@@ -362,6 +368,7 @@ class Detector:
     grouped: bool = False
     cut_before_next_value: bool = False
     not_after: re.Pattern | None = None  # a label that makes the value something else ("Order 1234-5678-9012")
+    rare_words: bool = False  # its validator may take a name for being rare ("Xanthe Zapatero said")
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
 
 
@@ -519,25 +526,25 @@ def _detectors() -> list[Detector]:
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
         Detector("person", re.compile(
             rf"(?=[{GREETING_FIRST_LETTERS}])\b{by_first_letter(GREETING)}[ \t]+({NAME}){NAME_END}"
-        ), group=1, validate=_greeted_name),
+        ), group=1, validate=_greeted_name, rare_words=True),
         # Two or three words where the sentence says a person stands: after "talked to", "spoke
         # with", a role ("Agent X", "customer X"), or before what people do ("X said", "X (Finance)
         # asked", "X approved the refund"). Here a rare first word may start a name ("Xanthe
         # Zapatero"); without the context it needs a second rare word.
         Detector("person", re.compile(
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b{by_first_letter(PERSON_CONTEXT_BEFORE)}\s+({NAME_PAIR}){NAME_END}"
-        ), group=1, validate=_name_in_strong_context),
+        ), group=1, validate=_name_in_strong_context, rare_words=True),
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})\b"
-        ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS),
+        ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS, rare_words=True),
         # "with X", "from X", "X from Accounts": a product or place stands here as often as a person.
         Detector("person", re.compile(
             rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
-        ), group=(1, 2), validate=_name_in_context, needs=("with", "from")),
+        ), group=(1, 2), validate=_name_in_context, needs=("with", "from"), rare_words=True),
         # A name before a job title: "- Qing Yamasaki, Product Manager".
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR}),\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE})\b"
-        ), group=1, validate=_name_in_strong_context, needs=JOB_TITLE_NEEDS),
+        ), group=1, validate=_name_in_strong_context, needs=JOB_TITLE_NEEDS, rare_words=True),
     ]
 
 
@@ -563,6 +570,15 @@ def _greeted_name(text: str) -> bool:
         return False
     return any(names.first_name(word, everyday=True) or names.surname(word, everyday=True) or names.rare(word)
                for word in words)
+
+
+def _with_a_known_name(validate: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``validate``, and a known first name or surname among the words (for ``rare_word_names=False``)."""
+    def validate_with_a_known_name(text: str) -> bool:
+        names = _NameWords.load()
+        return validate(text) and any(names.first_name(word.strip(","), everyday=True) or names.surname(word.strip(","), everyday=True)
+                                      for word in text.split())
+    return validate_with_a_known_name
 
 
 def _name_in_strong_context(text: str) -> bool:
@@ -852,7 +868,9 @@ class PiiMasker:
         key: HMAC key, required for ``pseudonym`` mode. Never logged.
         custom_patterns: Extra entity types, NAME -> regex.
         rare_word_names: Also mask two capitalised words that are neither known names nor common
-            words ("Kwame Oyelaran"); see ``gazetteer_names``.
+            words ("Kwame Oyelaran"; see ``gazetteer_names``), and take rare words for a name where
+            the sentence puts a person ("Xanthe Zapatero said"). Off, a known name must be among
+            the words: the leak check of generated text, where a model invents words.
     """
 
     entities: Iterable[str]
@@ -867,7 +885,10 @@ class PiiMasker:
         wanted = set(self.entities)
         self._find_uncued_names = "person" in wanted
         custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
-        self.detectors = custom + [d for d in _detectors() if d.entity in wanted]
+        detectors = [d for d in _detectors() if d.entity in wanted]
+        if not self.rare_word_names:  # a known name must be among the words ("Qorvex Blantu said" is none)
+            detectors = [replace(d, validate=_with_a_known_name(d.validate)) if d.rare_words else d for d in detectors]
+        self.detectors = custom + detectors
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Return non-overlapping ``(start, end, entity)`` spans in ``text``."""
