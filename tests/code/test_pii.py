@@ -258,6 +258,12 @@ def test_an_everyday_surname_after_a_rare_word_that_starts_the_run():
     assert _found("Spoke with Tiponi Montgomery on the phone.") == [("person", "Tiponi Montgomery")]
 
 
+def _top_level_alternatives_of(pattern: str) -> list[str]:
+    from tuneops.curate.pii import _top_level_alternatives
+
+    return _top_level_alternatives(pattern)
+
+
 def _top_level_first_letters(pattern: str) -> set[str]:
     """First letters of the alternatives of ``(?:a|b|...)``, not of groups nested inside them."""
     body, depth, letters, at_start = pattern[3:-1], 0, set(), True
@@ -298,6 +304,10 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
         assert letter.upper() in pii.PERSON_CONTEXT_BEFORE_FIRST_LETTERS, letter
     for letter in _top_level_first_letters(pii.GREETING):
         assert letter.lower() in pii.GREETING_FIRST_LETTERS and letter.upper() in pii.GREETING_FIRST_LETTERS, letter
+    for letter in _top_level_first_letters(f"(?:{pii.ADDRESS_CUE})"):
+        assert letter.lower() in pii.ADDRESS_CUE_FIRST_LETTERS and letter.upper() in pii.ADDRESS_CUE_FIRST_LETTERS, letter
+    for cue in _top_level_alternatives_of(pii.ADDRESS_CUE):
+        assert any(part in cue for part in pii.ADDRESS_CUE_NEEDS), cue
     for closing in pii.CLOSING.split("|"):
         word = re.sub(r"\[(\w)\w\]", r"\1", closing).lower()  # "[Tt]hanks" -> "thanks"
         assert any(part in word for part in pii.CLOSING_NEEDS), closing

@@ -56,8 +56,9 @@ STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJLPQRSTUVabcjlpqrstuv"  # of eve
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|moved to|move to|live at|lives at|living at|located at|resid(?:e|es|ing) at|visit us at|office at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
-ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", " to", "live", "living", "located", "resid", "visit", "office at",
+ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office at",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
+ADDRESS_CUE_FIRST_LETTERS = "adeilmorsvwADEILMORSVW"  # of every ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
@@ -499,7 +500,7 @@ def _detectors() -> list[Detector]:
         # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
         # either order.
         Detector("street_address", re.compile(
-            rf"(?i:(?<![A-Za-z])(?:{ADDRESS_CUE}))(?:\s*[:=-]\s*|\s+)"
+            rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
             rf"((?:{STREET_NAME_WORD}\s){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
             rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{2,4}}(?<=[\w.]))"
         ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
