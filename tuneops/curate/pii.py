@@ -168,12 +168,15 @@ PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", 
                               "emailed", "phoned", "closed", "reopened", "agreed", "noted", "explained", "requested",
                               "suggested", "complained", "commented", "promised", "signed", "told", "will call",
                               "has left", "is out", "is on leave", "left a", "rang", "visited", "joined", "wants", "needs",
-                              "reported", "is waiting", "confirm", "is on", "is our",
-                              "is away", "is my", "is your", "is the new")  # a part of every PERSON_CONTEXT_AFTER alternative
+                              "reported", "is waiting", "is on", "is our", "is away", "is my", "is your",
+                              "is the new")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:
-    """The alternatives of ``a|b|(?:c|d)e``, split at the top level only: ``["a", "b", "(?:c|d)e"]``."""
+    """The alternatives of ``a|b|(?:c|d)e``, split at the top level only: ``["a", "b", "(?:c|d)e"]``.
+
+    For the cue lists of this module: a character class must not hold an unescaped bracket.
+    """
     alternatives, depth, current, escaped = [], 0, "", False
     for char in pattern:
         if not escaped and char in "([":
