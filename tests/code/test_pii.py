@@ -733,10 +733,12 @@ CUE_SAMPLES = [
     "forwarding this to Maria", "assigned it to Maria", "handing over to Maria", "ask Maria", "Per Maria",
     "Bonjour Maria", "Buenos días Maria", "Boa tarde Maria", "Good morning Maria", "Thanks", "Thank you",
     "Ta", "Best", "Groeten", "Grüße", "Obrigada", "Mx Lopez", "Lieber Maria", "Sehr geehrter Maria",
+    "address: 5 Main St", "addr. 5 Main St", "deliver to 5 Main St", "delivery to 5 Main St", "moved to Gran Vía 4",
+    "resides at Gran Vía 4", "send it to Gran Vía 4", "adresse Gran Vía 4",
 ]
 
 
-@pytest.mark.parametrize("name", ["PERSON_CUE", "PERSON_LABEL", "GREETING", "CLOSING", "PERSON_CONTEXT_BEFORE"])
+@pytest.mark.parametrize("name", ["PERSON_CUE", "PERSON_LABEL", "GREETING", "CLOSING", "PERSON_CONTEXT_BEFORE", "ADDRESS_CUE"])
 def test_grouping_branches_by_first_letter_keeps_what_they_match(name):
     """``by_first_letter`` is a speed-up only: on every sample the grouped alternation matches the
     same prefix as the one written in the module."""
