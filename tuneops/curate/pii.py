@@ -106,8 +106,6 @@ PERSON_CUE = (
     r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
     r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
 )
-# Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
-# common (directory exports).
 # Roles people hold in contracts, claims, bookings and tickets: a label with a colon ("Guarantor:
 # X") or a word before the name ("account owner X").
 PERSON_ROLE = (r"[Gg]uarantor|[Gg]uardian|[Ww]itness|[Tt]enant|[Ll]andlord|[Bb]orrower|[Ll]ender|[Ii]nsured|[Pp]olicy ?holder"
@@ -116,6 +114,8 @@ PERSON_ROLE = (r"[Gg]uarantor|[Gg]uardian|[Ww]itness|[Tt]enant|[Ll]andlord|[Bb]o
                r"|[Tt]ravell?er|[Cc]onsignee|[Tt]echnician|[Ee]ngineer|[Dd]octor|[Pp]hysician|[Nn]urse|[Aa]ttendee|[Pp]articipant"
                r"|[Cc]andidate|[Ss]upervisor|[Cc]oordinator|[Aa]ccount owner|[Bb]uyer|[Ss]eller|[Rr]equestor|[Ss]ubmitter"
                r"|[Cc]o-?signer|[Dd]ependent|[Cc]ontact person|[Ii]nterviewer|[Ii]nstructor|[Tt]eacher|[Cc]ourier")
+# Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
+# common (directory exports).
 PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
                 r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned|[Rr]eviewer"
                 r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary|"
@@ -149,7 +149,7 @@ NAME_PAIR = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{1,2}}"
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
-                         r"|[Tt]echnician|[Mm]anager|[Ss]upervisor|[Aa]sk|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
+                         r"|[Mm]anager|[Aa]sk|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
                          r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?")
@@ -394,7 +394,7 @@ def _detectors() -> list[Detector]:
         # the value may be quoted: DB_PASSWORD='...').
         Detector("secret", re.compile(
             r"(?i:(?<![A-Za-z0-9])(?:(?:api|access|secret|licen[cs]e|private|client|subscription|master|encryption|signing"
-            r"|account|app|service|product|heroku|license)[ _-]?key|secret|token|bearer|authorization:\s*basic)"
+            r"|account|app|service|product|heroku)[ _-]?key|secret|token|bearer|authorization:\s*basic)"
             r"(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)([A-Za-z0-9_+/=.~-]{16,})"
         ), group=1, validate=_mixed_letters_and_digits, needs=("key", "secret", "token", "bearer", "basic")),
         # The password in a connection URI: "postgres://admin:S3cr3tPass@db.internal:5432/app".
@@ -572,47 +572,38 @@ def _greeted_name(text: str) -> bool:
     names = _NameWords.load()
     if not words or any(word in NEVER_NAME_PARTS for word in words):
         return False
-    return any(names.first_name(word, everyday=True) or names.surname(word, everyday=True) or names.rare(word)
-               for word in words)
+    return any(names.known(word) or names.rare(word) for word in words)
 
 
 def _with_a_known_name(validate: Callable[[str], bool]) -> Callable[[str], bool]:
     """``validate``, and a known first name or surname among the words (for ``rare_word_names=False``)."""
     def validate_with_a_known_name(text: str) -> bool:
         names = _NameWords.load()
-        return validate(text) and any(names.first_name(word.strip(","), everyday=True) or names.surname(word.strip(","), everyday=True)
-                                      for word in text.split())
+        return validate(text) and any(names.known(word.strip(",")) for word in text.split())
     return validate_with_a_known_name
 
 
-def _name_in_strong_context(text: str) -> bool:
-    """Whether two or three words after a role or conversation cue, or before what people do or a
-    job title, are a name: each end is a known name or no core English word ("Qing Yamasaki,
-    Product Manager"; not "Windows Update said")."""
-    words = text.split()
-    names = _NameWords.load()
-    if any(word in NEVER_NAME_PARTS for word in words):
-        return False
-    first, last = words[0], words[-1]
-    return ((names.first_name(first, everyday=True) or first.casefold() not in names.core_english)
-            and (names.surname(last, everyday=True) or last.casefold() not in names.core_english))
+def _name_in_context(text: str, strong: bool = False) -> bool:
+    """Whether two or three words where a person or a product may stand ("with X", "from X") are a name.
 
-
-def _name_in_context(text: str) -> bool:
-    """Whether two or three words where a person or a product may stand ("with X") are a name.
-
-    The first word is a first name or a word common in none of the seven languages ("Xanthe"),
-    the last a surname or no core English word ("Zapatero", "Yeo"), and none is a word that
-    never starts a name. So "Xanthe Zapatero said" is a name; "Windows Update said" and "Okta
-    Verify confirmed" are not.
+    No word may be one that never starts a name; the last is a surname or no core English word
+    ("Zapatero", "Yeo"); the first is a first name or a word common in none of the seven languages
+    ("Xanthe"). ``strong``: the context says a person (a role or conversation cue before, what
+    people do or a job title after), and a first word that is no core English word will do ("Qing
+    Yamasaki, Product Manager"). Either way "Windows Update said" is no name.
     """
     words = text.split()
     names = _NameWords.load()
     if any(word in NEVER_NAME_PARTS for word in words):
         return False
     first, last = words[0], words[-1]
-    return ((names.first_name(first, everyday=True) or names.rare(first))
-            and (names.surname(last, everyday=True) or last.casefold() not in names.core_english))
+    first_ok = names.first_name(first, everyday=True) or (
+        first.casefold() not in names.core_english if strong else names.rare(first))
+    return first_ok and (names.surname(last, everyday=True) or last.casefold() not in names.core_english)
+
+
+def _name_in_strong_context(text: str) -> bool:
+    return _name_in_context(text, strong=True)
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
@@ -761,6 +752,10 @@ class _NameWords:
     def rare(self, word: str) -> bool:
         return word.casefold() not in self.common
 
+    def known(self, word: str) -> bool:
+        """A known first name or surname, everyday English words included."""
+        return self.first_name(word, everyday=True) or self.surname(word, everyday=True)
+
     def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False) -> bool:
         """Whether "word following" is a name (the first three rules of ``gazetteer_names``).
 
@@ -804,10 +799,10 @@ NOT_NAMES = {
 
 # A capitalised word: "Maria", "O'Connell", "McDonald", "Jean-Luc", "Łukasz".
 _CAPITALISED = re.compile(rf"(?<![\w'’-])(?!(?:Ní|Uí|Mac|Nic|Te) ){NAME_WORD}{NAME_END}")  # Irish particles join names
-_NOT_NAME_PARTS = {
+_CALENDAR_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+                   "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+_NOT_NAME_PARTS = _CALENDAR_WORDS | {
     "Street", "Avenue", "Road", "Drive", "Lane", "Boulevard", "Way", "Court", "Place", "Square",
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",  # _CALENDAR_WORDS
     # First words of place names ("New York", "San Jose", "Fort Worth").
     "New", "San", "Santa", "Los", "Las", "Saint", "St", "Fort", "Port", "North", "South", "East", "West",
     "Upper", "Lower", "Great", "Little", "Lake", "Mount",
@@ -820,8 +815,6 @@ _NOT_NAME_PARTS = {
 
 
 NEVER_NAME_PARTS = NOT_NAMES | _NOT_NAME_PARTS
-_CALENDAR_WORDS = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
-                   "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
 
 def _is_word_char(char: str) -> bool:
