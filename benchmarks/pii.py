@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout15",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout16",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1259,6 +1259,95 @@ def lookalike_holdout15(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"see {value}", f"- {value} -", f"re: {value}"])
 
 
+HOLDOUT16_FIRST = ["Adaora", "Bjørn", "Ciro", "Dalia", "Edvard", "Folasade", "Grigor", "Halldóra", "Iker", "Jarrah",
+                   "Kamau", "Ludovica", "Mehmet", "Nuala", "Oisín", "Piotr", "Rangi", "Solveig", "Thandiwe", "Ulrich",
+                   "Valentina", "Wiremu", "Yaw", "Zofia"]
+HOLDOUT16_LAST = ["Achebe", "Bakshi", "Christophersen", "Domínguez", "Eberhardt", "Fashola", "Głowacka", "Hendriksen",
+                  "Ibekwe", "Jaramillo", "Kowalczyk", "Lunde", "Mkhize", "Nieminen", "O'Sullivan", "Paredes",
+                  "Ravensdale", "Sørensen", "Tamura", "Ugwu", "Villanueva", "Wainwright", "Xhaka", "Yeboah", "de la Fuente"]
+
+
+def planted_holdout16(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the sixteenth held-out set."""
+    first, last = rng.choice(HOLDOUT16_FIRST), rng.choice(HOLDOUT16_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    upper = lambda k: "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "").replace("'", "")
+        value = rng.choice([f"{f}.{l}@uni-example.edu", f"{f}-{l}@example.io", f"{l}{digits(3)}@example.fr",
+                            f"{f[0]}{l}@corp-example.net"])
+        return kind, value, rng.choice([f'"email": "{value}"', f"E-Mail: {value}", f"contact me via {value}",
+                                        f"{value} is my work address"])
+    if kind == "phone":
+        value = rng.choice([f"+49 (0)171 {digits(7)}", f"0044 20 7946 {digits(4)}", f"+1 (646) 555-{digits(4)}",
+                            f"+48 600 {digits(3)} {digits(3)}", f"+81 3-{digits(4)}-{digits(4)}",
+                            f"+62 812-{digits(4)}-{digits(4)}"])
+        return kind, value, rng.choice([f"Tel {value}", f"my number is {value}", f"call back on {value}",
+                                        f"Mob. {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("37", 15, rng), luhn("55", 16, rng), luhn("62", 19, rng)])
+        if len(raw) == 15:
+            value = f"{raw[:4]} {raw[4:10]} {raw[10:]}"
+        else:
+            value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"Card number: {value}", f"charged {value} twice",
+                                        f"the card {value} was declined"])
+    if kind == "iban":
+        raw = rng.choice([iban("DE", 22, rng), iban("FR", 27, rng), iban_with_bank("GB", "NWBK", 14, rng),
+                          iban("SE", 24, rng), iban("NO", 15, rng), iban("LU", 20, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"Bankverbindung: {value}", f"IBAN {value}", f"please pay into {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a} {b} {c}", f"SSN {a} {b} {c}"), (f"{a}-{b}-{c}", f"social security #{a}-{b}-{c}"),
+                                  (f"{a}{b}{c}", f"SSN: {a}{b}{c}")])
+    if kind == "ip_address":
+        v4 = f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        pub = f"203.0.113.{rng.randint(1, 254)}"
+        v6 = f"fe80::{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}"
+        full = ":".join(["2001", "0db8"] + [f"{rng.randint(0, 65535):04x}" for _ in range(6)])
+        return kind, *rng.choice([(v4, f"ssh admin@{v4}"), (pub, f"client_ip={pub}"), (v6, f"link-local {v6}"),
+                                  (full, f"IPv6: {full}")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+        return kind, *rng.choice([(f"{d} {month[:3]} {y}", f"Date of Birth {d} {month[:3]} {y}"),
+                                  (f"{y}/{m:02d}/{d:02d}", f"dob: {y}/{m:02d}/{d:02d}"),
+                                  (f"{d}{suffix} {month} {y}", f"born {d}{suffix} {month} {y}"),
+                                  (f"{d:02d}.{m:02d}.{y}", f"Geburtsdatum: {d:02d}.{m:02d}.{y}"),
+                                  (f"{m:02d}-{d:02d}-{y}", f"birthday {m:02d}-{d:02d}-{y}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 99)} Old Gloucester Street", f"{rng.randint(1, 20)} Privet Drive",
+                            f"Rua Augusta {rng.randint(1, 300)}", f"Karl-Marx-Allee {rng.randint(1, 150)}",
+                            f"ul. Nowy Świat {rng.randint(1, 70)}", f"{rng.randint(100, 999)} Fifth Avenue",
+                            f"{rng.randint(1, 30)} Kingsway"])
+        return kind, value, rng.choice([f"Address: {value}, London", f"send the replacement to {value}",
+                                        f"our office is at {value}", f"return label from {value}"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Passenger: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Hi, this is {value} from accounts.", f"Customer: {value}",
+                                        f"as {value} pointed out,", f"handing this over to {value}",
+                                        f"FYI {value} is out until Friday", f"{value} (cc) - please check"])
+    value = rng.choice(["AKIA" + "".join(rng.choice(string.ascii_uppercase + "234567") for _ in range(16)),
+                        "ghp_" + alnum(36), "AIza" + alnum(35), "sk_live_" + alnum(24), "SK" + upper(32).lower()])
+    return kind, value, rng.choice([f"api_key: {value}", f"Authorization: Bearer {value}", f"the key is {value}"])
+
+
+def lookalike_holdout16(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Order 88213-4", "v10.0.19045", "SKU 4006381333931", "€1.299,00", "Error 0x80070005",
+                        "Terminal 5", "ISO 27001", "Ticket #558812", "Ruby on Rails 7.1", "Lake Louise", "Amazon Prime",
+                        "Mark II", "Firmware 2.0.7"])
+    return value, rng.choice([f"re {value}", f"{value}?", f"about {value} -"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1283,6 +1372,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout13": (planted_holdout13, lookalike_holdout13, ["Hi there,", "Hello team,", "", "Dzień dobry,"]),
     "holdout14": (planted_holdout14, lookalike_holdout14, ["Hi Support,", "Dear Helpdesk,", "", "Buongiorno,"]),
     "holdout15": (planted_holdout15, lookalike_holdout15, ["Hello Support,", "Dear Sir/Madam,", "", "Hallo zusammen,"]),
+    "holdout16": (planted_holdout16, lookalike_holdout16, ["Hi there team,", "Hello,", "", "Ciao,"]),
 }
 
 
@@ -1290,7 +1380,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15")
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16")
                          for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
