@@ -317,7 +317,7 @@ def test_the_context_pre_check_admits_every_verb():
     """The detector of "X said" is only tried when a part of one of its verbs occurs."""
     from tuneops.curate import pii
 
-    verbs = pii.PERSON_CONTEXT_AFTER.split("|")
+    verbs = _top_level_alternatives_of(pii.PERSON_CONTEXT_AFTER)
     assert len(verbs) > 20
     for verb in verbs:
         assert any(part in verb for part in pii.PERSON_CONTEXT_AFTER_NEEDS), verb
@@ -786,3 +786,40 @@ def test_without_rare_word_names_a_context_needs_a_known_name():
     masker = PiiMasker(["person"], rare_word_names=False)
     assert masker.find("talked to Qorvex Blantu today") == []
     assert masker.find("talked to Maria Zapatero today") == [(10, 24, "person")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("our office is at 23 Kingsway now", "23 Kingsway"),  # a one-word street in "-way"
+    ("meet me at 1619 Broadway, New York", "1619 Broadway"),
+    ("send the replacement to 5 Kingsway please", "5 Kingsway"),
+    ("return label from 13 Marylebone, London", "13 Marylebone"),  # one name word after a house number and a cue
+    ("we are based at 4 Ridgeway", "4 Ridgeway"),
+])
+def test_one_word_streets_after_a_house_number(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["I ordered 2 Subway sandwiches", "all 3 Gateway servers", "the 5 Railway tickets",
+                                  "send the invoice to 2 Customers", "based at 3 Offices"])
+def test_words_in_way_and_everyday_words_after_a_number_are_no_street(text):
+    assert [f for f in _found(text) if f[0] == "street_address"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Customer: Folasade Wainwright about the refund", "Folasade Wainwright"),  # a role as a field label
+    ("as Folasade Wainwright pointed out, it fails", "Folasade Wainwright"),
+    ("Hello, Folasade Wainwright (cc) - please check", "Folasade Wainwright"),
+    ("Folasade Wainwright (she/her) owns this", "Folasade Wainwright"),
+])
+def test_more_places_where_a_person_stands(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("handing this over to Adaora Eberhardt Mark II? about", "Adaora Eberhardt"),
+    ("cc Adaora Eberhardt Mark II", "Adaora Eberhardt"),
+    ("thanks Maria Lopez III", "Maria Lopez"),  # a generational suffix after two words stays out, the name is whole
+])
+def test_a_model_name_after_a_name_is_not_part_of_it(text, value):
+    persons = [f for f in _found(text) if f[0] == "person"]
+    assert persons == [("person", value)]

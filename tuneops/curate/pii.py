@@ -42,8 +42,10 @@ from functools import lru_cache
 from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
 
 # USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
-# and "View" are left out), plus British ones ("Close", "Mews").
-STREET_SUFFIX = r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen))"
+# and "View" are left out), plus British ones ("Close", "Mews"), German and Nordic compounds
+# ("Hauptstrasse") and English one-word streets in "-way" ("Kingsway", "Broadway"; not "Gateway", "Railway").
+STREET_SUFFIX = (r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen)"
+                 r"|(?!(?:Gate|Rail|Sub|Run|Hall|Door|Half|Any|Nor|Mid|Air|Path|Walk|Drive|Motor|Water|Stair|Gang|Fair|Life|Hide|Get)way\b)[A-Z][a-z]+way)")
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
@@ -54,11 +56,14 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
 STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJLPQRSTUVabcjlpqrstuv"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
-               r"|moved to|move to|live at|lives at|living at|located at|resid(?:e|es|ing) at|visit us at|office at"
+               r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
+               r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
+               r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
-ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office at",
+ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
+                     "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
-ADDRESS_CUE_FIRST_LETTERS = "adeilmorsvwADEILMORSVW"  # of every ADDRESS_CUE alternative
+ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
@@ -68,6 +73,8 @@ CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
 NAME_END = r"(?![\w-]|['’](?![sS]\b))"  # where a name ends: not inside a word, but before a possessive "'s"
+# A third word before a Roman numeral starts a model name ("Ada Ebert Mark II"), but "Jo Ruiz III" is a name.
+NOT_BEFORE_NUMERAL = r"(?!\s[IVX]{2,4}\b)"
 # Birth cues in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 # Separators may be spaces, "_" or "-", or none ("date_of_birth", "dateOfBirth", "birth-date").
 BIRTH_CUE = (r"born on|born in|born|date[ _-]?of[ _-]?birth|birth[ _-]?date|birth[ _-]?dt|birth[ _-]?day|d\.?o\.?b\.?"
@@ -95,7 +102,7 @@ PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot 
 PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten"
             r"|bin|ibn|Ó|Ní|Uí|Mac|Nic|Te)")
 # Initials may come first ("T. Wiśniewski", "J. R. Okafor").
-NAME = rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{0,2}}"
+NAME = rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?)?"
 # Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
 # "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
 # English words ("Hi All", "cc Legal") or of words that never start a name ("From Monday").
@@ -144,7 +151,7 @@ GREETING = (r"(?:[Bb]onjour|[Bb]onsoir|[Ss]alut|[Cc]h[èe]re?|[Hh]allo|[Hh]oi|[M
             r"|[Pp]rezad[oa]|[Gg]oedemorgen|[Gg]oedemiddag|[Gg]oedenavond|[Bb]este|[Gg]eachte|[Gg]ood (?:morning|afternoon|evening))")
 GREETING_FIRST_LETTERS = "BCEGHLMOPQSbceghlmopqs"  # of every GREETING alternative
 # Two or three words of a name ("Xanthe Zapatero", "Maria de la Cruz").
-NAME_PAIR = rf"{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}){{1,2}}"
+NAME_PAIR = rf"{NAME_WORD}\s(?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?"
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
@@ -158,7 +165,10 @@ PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdefghilmnoprstvwABCDEFGHILMNOPRSTVW"  
 PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
                         r"|called|emailed|phoned|closed|reopened|agreed|noted|explained|requested|suggested|complained"
                         r"|commented|promised|signed|told|will call|has left|is out|is on leave|left a|rang|visited|joined"
-                        r"|wants|needs|reported|is waiting|confirm|is on|is our|is away|is my|is your|is the new")
+                        r"|wants|needs|reported|is waiting|confirm|is on|is our|is away|is my|is your|is the new"
+                        r"|pointed out|points out|flagged|noticed|spotted|recommended|forwarded|shared|raised"
+                        # in brackets: "X (cc)", "X (she/her)"
+                        r"|\((?:cc|cc'd|in cc|she/her|he/him|they/them|she/they|he/they)\)")
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
 JOB_TITLE_NEEDS = ("manager", "engineer", "director", "lead", "officer", "specialist", "analyst", "consultant", "administrator",
@@ -169,7 +179,9 @@ PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", 
                               "suggested", "complained", "commented", "promised", "signed", "told", "will call",
                               "has left", "is out", "is on leave", "left a", "rang", "visited", "joined", "wants", "needs",
                               "reported", "is waiting", "is on", "is our", "is away", "is my", "is your",
-                              "is the new")  # a part of every PERSON_CONTEXT_AFTER alternative
+                              "is the new", "pointed out", "points out", "flagged", "noticed", "spotted",
+                              "recommended", "forwarded", "shared", "raised", "(cc", "(in cc", "/her", "/him",
+                              "/they")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:
@@ -501,11 +513,11 @@ def _detectors() -> list[Detector]:
         )),
         # After an address cue any street name counts, also one without a street type ("Address -
         # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
-        # either order.
+        # either order; after a house number one name word will do ("based at 23 Kingsway").
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
             rf"((?:{STREET_NAME_WORD}\s){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
-            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{2,4}}(?<=[\w.]))"
+            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
         ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
@@ -536,10 +548,10 @@ def _detectors() -> list[Detector]:
         # asked", "X approved the refund"). Here a rare first word may start a name ("Xanthe
         # Zapatero"); without the context it needs a second rare word.
         Detector("person", re.compile(
-            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b{by_first_letter(PERSON_CONTEXT_BEFORE)}\s+({NAME_PAIR}){NAME_END}"
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b{by_first_letter(PERSON_CONTEXT_BEFORE)}:?\s+({NAME_PAIR}){NAME_END}"
         ), group=1, validate=_name_in_strong_context, rare_words=True),
         Detector("person", re.compile(
-            rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})\b"
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})(?:\b|(?<=\)))"
         ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS, rare_words=True),
         # "with X", "from X", "X from Accounts": a product or place stands here as often as a person.
         Detector("person", re.compile(
@@ -679,8 +691,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         in_run = i > 0 and words[i - 1][1] == start - 1 and text[start - 1] == " "  # "Adobe| Acrobat Reader"
         if usable and between == " " and names.pair(word, following, rare_words, in_run):
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
-                    and names.surname(words[i + 2][2])):
-                next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"
+                    and names.surname(words[i + 2][2]) and not names.first_name(words[i + 2][2], everyday=True)):
+                next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"; not "Ada Ebert Mark II"
             spans.append((start, next_end))
             i += 2
         elif usable and _PARTICLES.fullmatch(between) and names.joined_by_particle(word, following, rare_words):
