@@ -823,3 +823,22 @@ def test_more_places_where_a_person_stands(text, value):
 def test_a_model_name_after_a_name_is_not_part_of_it(text, value):
     persons = [f for f in _found(text) if f[0] == "person"]
     assert persons == [("person", value)]
+
+
+@pytest.mark.parametrize("text", ["see Ivy Bridge", "re Jade Green", "Subject: Iris Scanner", "an Amber Alert",
+                                  "(Rose Gold)", "Pearl Harbor"])
+def test_a_given_name_that_is_an_everyday_word_starts_a_thing_without_context(text):
+    """"Ivy Bridge" is a CPU, "Jade Green" a colour: kept where nothing says a person."""
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("see Rose Byrne", "Rose Byrne"),  # a surname in English-speaking countries
+    ("Hope Davis", "Hope Davis"),
+    ("Iris Murdoch", "Iris Murdoch"),  # a known surname that is no core English word
+    ("Holly White", "Holly White"),  # a colour, but Holly is no colour
+    ("ask Ivy Bridge about it", "Ivy Bridge"),  # a context says a person
+    ("Jade Green said it broke", "Jade Green"),
+])
+def test_a_given_name_that_is_an_everyday_word_before_a_surname_or_in_context_is_a_person(text, value):
+    assert ("person", value) in _found(text)

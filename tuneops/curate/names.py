@@ -95,3 +95,58 @@ def core_english_words() -> frozenset[str]:
     words = frozenset(wordfreq.top_n_list("en", CORE_ENGLISH_WORDS))
     wordfreq.top_n_list.cache_clear()
     return words
+
+
+# Given names that are also everyday English words: flowers and plants, gems and materials,
+# colours, virtues, seasons, weather and birds. Before an everyday English word that is no
+# surname in English-speaking countries such a name names a thing more often than a person ("Ivy
+# Bridge", "Amber Alert", "Iris Scanner"; but "Hope Davis", "Iris Murdoch"). Common given names
+# whose word sense is a verb or an everyday noun ("Mark", "Jack", "Will", "Bill") are left out:
+# as names they are too frequent for that.
+WORD_NAMES = frozenset({
+    "Rose", "Lily", "Daisy", "Iris", "Violet", "Ivy", "Holly", "Hazel", "Heather", "Jasmine", "Poppy", "Fern", "Willow",
+    "Laurel", "Myrtle", "Olive", "Primrose", "Marigold", "Magnolia", "Dahlia", "Lavender", "Clover", "Blossom", "Briar",
+    "Juniper", "Sage", "Rosemary", "Saffron", "Aspen", "Cedar", "Ash", "Rowan", "Bay",
+    "Ruby", "Pearl", "Jade", "Amber", "Crystal", "Opal", "Garnet", "Coral", "Sterling", "Diamond", "Emerald", "Sapphire",
+    "Jewel", "Beryl", "Onyx", "Goldie", "Silver",
+    "Scarlett", "Ginger", "Indigo", "Rusty", "Sky", "Skye",
+    "Grace", "Hope", "Faith", "Joy", "Charity", "Patience", "Prudence", "Mercy", "Honor", "Constance", "Felicity",
+    "Liberty", "Destiny", "Harmony", "Serenity", "Trinity", "Unity", "Verity",
+    "Summer", "Autumn", "Winter", "Dawn", "Sunny", "Storm", "River", "Rain", "Brook", "Misty", "Star", "Ocean",
+    "Forest", "Meadow", "Robin", "Wren", "Raven", "Lark", "Dove", "Hunter", "Penny", "Candy", "Honey", "Cherry",
+    "Angel", "Chance", "Chase",
+})
+# Those that are also colours, and colours: "Jade Green", "Rose Gold", "Ruby Red" are colours
+# even though Green and Gold are surnames too ("Holly White" is still a person).
+COLOUR_WORD_NAMES = frozenset({
+    "Rose", "Violet", "Lavender", "Olive", "Hazel", "Saffron", "Ruby", "Pearl", "Jade", "Amber", "Coral", "Emerald",
+    "Sapphire", "Crystal", "Scarlett", "Ginger", "Indigo", "Sky", "Honey", "Cherry", "Silver",
+})
+COLOURS = frozenset({
+    "Green", "Gold", "Silver", "Red", "Blue", "Brown", "White", "Black", "Grey", "Gray", "Pink", "Purple", "Orange",
+    "Yellow", "Bronze", "Copper", "Beige", "Cream", "Navy", "Teal", "Rose",
+})
+ENGLISH_SPEAKING_LOCALES = ("en", "en_GB", "en_NZ", "en_US")  # en_IE lists rare ones too ("Bridge")
+
+
+@lru_cache(maxsize=1)
+def english_surnames() -> frozenset[str]:
+    """Surnames of Faker's English-speaking locales ("Green", "Davis", "Byrne")."""
+    surnames: set[str] = set()
+    for locale in ENGLISH_SPEAKING_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        surnames |= _collect(provider, _LAST_ATTRIBUTES)
+    return frozenset(surnames)
+
+
+EVERYDAY_ENGLISH_WORDS = 20_000  # the 20,000th English word occurs about twice per million words (Zipf 3.3)
+
+
+@lru_cache(maxsize=1)
+def everyday_english_words() -> frozenset[str]:
+    """The ``EVERYDAY_ENGLISH_WORDS`` most frequent English words, lower-cased ("scanner", "bridge")."""
+    import wordfreq
+
+    words = frozenset(wordfreq.top_n_list("en", EVERYDAY_ENGLISH_WORDS))
+    wordfreq.top_n_list.cache_clear()
+    return words

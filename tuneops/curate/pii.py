@@ -39,7 +39,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from tuneops.curate.names import common_words, core_english_words, english_words, faker_names, gazetteer
+from tuneops.curate.names import (
+    COLOUR_WORD_NAMES,
+    COLOURS,
+    WORD_NAMES,
+    common_words,
+    core_english_words,
+    english_surnames,
+    english_words,
+    everyday_english_words,
+    faker_names,
+    gazetteer,
+)
 
 # USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
 # and "View" are left out), plus British ones ("Close", "Mews"), German and Nordic compounds
@@ -739,13 +750,16 @@ class _NameWords:
     all_surnames: frozenset[str]
     common: frozenset[str]
     core_english: frozenset[str]
+    everyday_english: frozenset[str]
+    english_surnames: frozenset[str]
 
     @classmethod
     @lru_cache(maxsize=1)
     def load(cls) -> _NameWords:
         first, last = gazetteer()
         all_first, all_last = faker_names()
-        return cls(first, last, all_first, all_last, common_words(), core_english_words())
+        return cls(first, last, all_first, all_last, common_words(), core_english_words(), everyday_english_words(),
+                   english_surnames())
 
     def _each_part(self, word: str, names: frozenset[str]) -> bool:
         parts = word.split("-")
@@ -773,6 +787,8 @@ class _NameWords:
 
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
         """
+        if word in WORD_NAMES and self.thing_named_with_a_name(word, following):
+            return False
         if self.surname(following):
             if following.casefold() not in self.core_english:
                 return True
@@ -785,6 +801,16 @@ class _NameWords:
         if self.first_name(word):
             return self.surname(following, everyday=True) or following.casefold() not in self.core_english
         return rare_words and self.rare(word) and self.rare(following)
+
+    def thing_named_with_a_name(self, word: str, following: str) -> bool:
+        """Whether a given name that is an everyday word starts a thing's name: a colour ("Jade
+        Green"), or before an everyday English word that is no surname in English-speaking
+        countries ("Ivy Bridge", "Iris Scanner"; not "Hope Davis", "Iris Murdoch")."""
+        if word in COLOUR_WORD_NAMES and following in COLOURS:
+            return True
+        surname = following in self.english_surnames or (self.surname(following)
+                                                         and following.casefold() not in self.core_english)
+        return following.casefold() in self.everyday_english and not surname
 
     def joined_by_particle(self, word: str, following: str, rare_words: bool) -> bool:
         """Whether "word van der following" is a name: a first name or a rare word, then anything
