@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout16",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout17",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1348,6 +1348,92 @@ def lookalike_holdout16(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"re {value}", f"{value}?", f"about {value} -"])
 
 
+HOLDOUT17_FIRST = ["Aigerim", "Benedetta", "Caspian", "Dorcas", "Elif", "Fraser", "Gwenllian", "Haruto", "Ifunanya",
+                   "Juhani", "Kirra", "Lorcan", "Makena", "Nikolai", "Orla", "Paavo", "Rosalind", "Sadia", "Tomasz",
+                   "Ulla", "Vikram", "Wambui", "Yolanda", "Zeynep"]
+HOLDOUT17_LAST = ["Abiodun", "Brzezinski", "Castellano", "Drummond", "Ekwueme", "Fogarty", "Gudmundsson", "Hashemi",
+                  "Iglesias", "Juarez", "Kristiansen", "Lachance", "Mahlangu", "Nordqvist", "Okonjo", "Palumbo",
+                  "Quintero", "Rautio", "Saarinen", "Thorburn", "Umarov", "Vasquez-Mora", "Whitlock", "Zielinska",
+                  "van Leeuwen"]
+
+
+def planted_holdout17(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the seventeenth held-out set."""
+    first, last = rng.choice(HOLDOUT17_FIRST), rng.choice(HOLDOUT17_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    hexes = lambda k: "".join(rng.choice("0123456789abcdef") for _ in range(k))  # noqa: E731
+    if kind == "email":
+        f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "").replace("-", "")
+        value = rng.choice([f"{f}.{l}@mail.example.co.nz", f"{f}{digits(4)}@example.net", f"{l}_{f[0]}@example-corp.de",
+                            f"{first}.{last.replace(' ', '')}@Example.COM".replace("-", "")])
+        return kind, value, rng.choice([f"Email address - {value}", f"write to {value} or call", f"({value})",
+                                        f"CC: {value}"])
+    if kind == "phone":
+        value = rng.choice([f"+353 87 {digits(3)} {digits(4)}", f"+46 70-{digits(3)} {digits(2)} {digits(2)}",
+                            f"+52 55 {digits(4)} {digits(4)}", f"+91 98{digits(3)} {digits(5)}",
+                            f"+1.415.555.{digits(4)}", f"0031 6 {digits(8)}", f"(03) 9{digits(3)} {digits(4)}"])
+        return kind, value, rng.choice([f"Phone no: {value}", f"WhatsApp: {value}", f"you can reach me on {value}",
+                                        f"direct line {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 16, rng), luhn("34", 15, rng), luhn("6011", 16, rng), luhn("3528", 16, rng)])
+        value = f"{raw[:4]}-{raw[4:10]}-{raw[10:]}" if len(raw) == 15 else rng.choice([raw, grouped(raw, sep="-")])
+        return kind, value, rng.choice([f"CC: {value}", f"Visa {value} exp 04/27", f"credit card #{value}",
+                                        f"the full number is {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban("CH", 21, rng), iban_with_bank("IT", "X", 22, rng), iban("BE", 16, rng),
+                          iban("DK", 18, rng), iban("PT", 25, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"IBAN no. {value}", f"account: {value}", f"transfer it to {value} please"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN#{a}-{b}-{c}"), (f"{a}-{b}-{c}", f"Social Security: {a}-{b}-{c}"),
+                                  (f"{a} {b} {c}", f"my ssn is {a} {b} {c}")])
+    if kind == "ip_address":
+        v4 = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        cgnat = f"100.64.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        v6 = f"2001:db8:abcd:{rng.randint(1, 65535):x}::{rng.randint(1, 65535):x}"
+        private = f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        return kind, *rng.choice([(v4, f"IPv4 {v4}"), (cgnat, f"peer {cgnat} timed out"), (v6, f"[{v6}]:8443"),
+                                  (private, f"host={private};")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        return kind, *rng.choice([(f"{m:02d}/{d:02d}/{y}", f"DOB - {m:02d}/{d:02d}/{y}"),
+                                  (f"{y}-{m:02d}-{d:02d}", f"date_of_birth={y}-{m:02d}-{d:02d}"),
+                                  (f"{month} {d}, {y}", f"born {month} {d}, {y}"),
+                                  (f"{d}-{month[:3]}-{y}", f"Birth date: {d}-{month[:3]}-{y}"),
+                                  (f"{d:02d}/{m:02d}/{y}", f"Fecha de nacimiento: {d:02d}/{m:02d}/{y}")])
+    if kind == "street_address":
+        value = rng.choice([f"{rng.randint(1, 90)} Willow Close", f"{rng.randint(100, 700)} W 42nd St",
+                            f"Avenida Paulista, {rng.randint(100, 2500)}", f"Königsallee {rng.randint(1, 99)}a",
+                            f"{rng.randint(1, 60)} Rose Hill", f"Via del Corso {rng.randint(1, 300)}"])
+        return kind, value, rng.choice([f"Delivery address: {value}", f"I'm at {value} until June",
+                                        f"new address is {value}", f"pick up from {value}"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Employee: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Kind regards,\n{value}", f"Dr. {value} recommended it",
+                                        f"my colleague {value} can help", f"{value} has been trying to log in",
+                                        f"User {value} cannot log in", f"{value} - Operations"])
+    value = rng.choice(["wJalr" + alnum(35), "xoxb-" + digits(12) + "-" + digits(13) + "-" + alnum(24),
+                        "ghs_" + alnum(36), "dapi" + hexes(32), "lin_api_" + alnum(40)])
+    return kind, value, rng.choice([f"aws_secret_access_key = {value}", f"token: {value}",
+                                    f"I accidentally committed {value}"])
+
+
+def lookalike_holdout17(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["Order No. 556677", "v2.0.0-beta.3", "$1,249.99", "ERR_CONNECTION_RESET", "Gate B12",
+                        "Windows Server 2019", "Flight BA 117", "Tim Hortons", "Summer Sale 2025", "Room 101",
+                        "3.2 GHz", "UTC+02:00", "RFC 7231", "INC0012345"])
+    return value, rng.choice([f"regarding {value}.", f"{value} again", f"(see {value})"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1373,6 +1459,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout14": (planted_holdout14, lookalike_holdout14, ["Hi Support,", "Dear Helpdesk,", "", "Buongiorno,"]),
     "holdout15": (planted_holdout15, lookalike_holdout15, ["Hello Support,", "Dear Sir/Madam,", "", "Hallo zusammen,"]),
     "holdout16": (planted_holdout16, lookalike_holdout16, ["Hi there team,", "Hello,", "", "Ciao,"]),
+    "holdout17": (planted_holdout17, lookalike_holdout17, ["Good morning team,", "Hi,", "", "Hej hej,"]),
 }
 
 
@@ -1380,7 +1467,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16")
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17")
                          for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
