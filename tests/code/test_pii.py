@@ -842,3 +842,38 @@ def test_a_given_name_that_is_an_everyday_word_starts_a_thing_without_context(te
 ])
 def test_a_given_name_that_is_an_everyday_word_before_a_surname_or_in_context_is_a_person(text, value):
     assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Phone no: 0031 6 69691787 ok", "0031 6 69691787"),  # "00" before the country code, as "+"
+    ("call 0044 20 7946 0958 now", "0044 20 7946 0958"),
+])
+def test_an_international_00_prefix(text, value):
+    assert ("phone", value) in _found(text)
+
+
+@pytest.mark.parametrize("value", [
+    "dapi5427e195a1f7bcac96e86aac7b625bbc",  # Databricks
+    "PMAK-5f1e2d3c4b5a69788796a5b4-0123456789abcdef0123456789abcdef01",  # Postman
+    "hvs.CAESIJlU9JMYEhOPYv4igdhm9PnZDrabYTobQ4Ymnlq1qY-2",  # HashiCorp Vault
+    "key-3a96f2d1c0b8e7a65f4d3c2b1a098f7e",  # Mailgun
+    "NRAK-7JZ3QKXW5VJ8R2N4M6P1T9Y0ABC",  # New Relic
+])
+def test_more_published_key_prefixes_without_a_cue(value):
+    assert ("secret", value) in _found(f"I accidentally committed {value} yesterday")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("User Caspian Whitlock cannot log in", "Caspian Whitlock"),
+    ("Benedetta Zielinska has been trying to log in", "Benedetta Zielinska"),
+    ("Hi, Caspian Gudmundsson - Operations", "Caspian Gudmundsson"),
+    ("Kind regards,\nPaavo Zielinska Windows Server 2019 again", "Paavo Zielinska"),  # not "... Windows"
+])
+def test_users_states_departments_and_a_product_after_a_signature(text, value):
+    assert [f for f in _found(text) if f[0] == "person"] == [("person", value)]
+
+
+@pytest.mark.parametrize("text", ["Windows Server has been down", "Windows Server - Operations", "User Guide cannot load",
+                                  "the Data Lake - Security"])
+def test_products_before_states_and_departments_are_kept(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []

@@ -131,7 +131,7 @@ PERSON_ROLE = (r"[Gg]uarantor|[Gg]uardian|[Ww]itness|[Tt]enant|[Ll]andlord|[Bb]o
                r"|[Ss]ignatory|[Cc]laimant|[Dd]ebtor|[Cc]reditor|[Mm]ember|[Hh]older|[Ss]ubscriber|[Cc]aller|[Vv]isitor"
                r"|[Tt]ravell?er|[Cc]onsignee|[Tt]echnician|[Ee]ngineer|[Dd]octor|[Pp]hysician|[Nn]urse|[Aa]ttendee|[Pp]articipant"
                r"|[Cc]andidate|[Ss]upervisor|[Cc]oordinator|[Aa]ccount owner|[Bb]uyer|[Ss]eller|[Rr]equestor|[Ss]ubmitter"
-               r"|[Cc]o-?signer|[Dd]ependent|[Cc]ontact person|[Ii]nterviewer|[Ii]nstructor|[Tt]eacher|[Cc]ourier")
+               r"|[Cc]o-?signer|[Dd]ependent|[Cc]ontact person|[Ii]nterviewer|[Ii]nstructor|[Tt]eacher|[Cc]ourier|[Uu]ser")
 # Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
 # common (directory exports).
 PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
@@ -148,7 +148,7 @@ ID_LABEL = re.compile(
     r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.-]{0,3})$"
 )
 ID_LABEL_REACH = 40  # characters before a value searched for an ID_LABEL
-PERSON_CUE_FIRST_LETTERS = "ABCDEFGHILMNOPRSTVWabcdefghilmnoprstvw"  # of every PERSON_CUE and PERSON_LABEL alternative
+PERSON_CUE_FIRST_LETTERS = "ABCDEFGHILMNOPRSTUVWabcdefghilmnoprstuvw"  # of every PERSON_CUE and PERSON_LABEL alternative
 # Closings above a signature, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 CLOSING = (r"[Tt]hanks|[Tt]hank you|[Rr]egards|[Cc]heers|[Bb]est|[Ss]incerely|[Tt]a|[Gg]rüße|[Gg]rüßen|[Gg]rüsse|[Dd]anke"
            r"|[Cc]ordialement|[Mm]erci|[Ss]aludos|[Gg]racias|[Ss]aluti|[Gg]razie|[Cc]umprimentos|[Oo]brigad[oa]|[Gg]roet(?:en)?"
@@ -171,20 +171,27 @@ PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatte
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
                          r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?")
-PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdefghilmnoprstvwABCDEFGHILMNOPRSTVW"  # of every PERSON_CONTEXT_BEFORE alternative
+PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdefghilmnoprstuvwABCDEFGHILMNOPRSTUVW"  # of every PERSON_CONTEXT_BEFORE alternative
 # What people do, right after their name ("X said", "X approved the refund").
 PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
                         r"|called|emailed|phoned|closed|reopened|agreed|noted|explained|requested|suggested|complained"
                         r"|commented|promised|signed|told|will call|has left|is out|is on leave|left a|rang|visited|joined"
                         r"|wants|needs|reported|is waiting|confirm|is on|is our|is away|is my|is your|is the new"
                         r"|pointed out|points out|flagged|noticed|spotted|recommended|forwarded|shared|raised"
+                        r"|cannot|can't|can not|could not|couldn't|is unable|was unable|has been|is trying|tried|is locked"
                         # in brackets: "X (cc)", "X (she/her)"
                         r"|\((?:cc|cc'd|in cc|she/her|he/him|they/them|she/they|he/they)\)")
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
+# Departments after a name in a signature or a list: "X - Operations", "X | Finance".
+DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
+              r"|Procurement|Logistics|Facilities|Payroll|Billing|Compliance|Security|Customer Success|Purchasing|Admissions")
 JOB_TITLE_NEEDS = ("manager", "engineer", "director", "lead", "officer", "specialist", "analyst", "consultant", "administrator",
                    "agent", "representative", "coordinator", "developer", "architect", "executive", "assistant", "president",
-                   "head of", "ceo", "cto", "cfo", "coo", "cio", "vp")
+                   "head of", "ceo", "cto", "cfo", "coo", "cio", "vp", "operations", "finance", "sales", "support",
+                   "marketing", "human resources", "legal", "accounts", "accounting", "procurement",
+                   "logistics", "facilities", "payroll", "billing", "compliance", "security", "customer success",
+                   "purchasing", "admissions")
 PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", "approve", "confirm", "mentioned", "called",
                               "emailed", "phoned", "closed", "reopened", "agreed", "noted", "explained", "requested",
                               "suggested", "complained", "commented", "promised", "signed", "told", "will call",
@@ -192,7 +199,8 @@ PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", 
                               "reported", "is waiting", "is on", "is our", "is away", "is my", "is your",
                               "is the new", "pointed out", "points out", "flagged", "noticed", "spotted",
                               "recommended", "forwarded", "shared", "raised", "(cc", "(in cc", "/her", "/him",
-                              "/they")  # a part of every PERSON_CONTEXT_AFTER alternative
+                              "/they", "cannot", "can't", "can not", "could not", "couldn't", "unable", "has been",
+                              "is trying", "tried", "is locked")  # a part of every PERSON_CONTEXT_AFTER alternative
 
 
 def _top_level_alternatives(pattern: str) -> list[str]:
@@ -410,7 +418,14 @@ def _detectors() -> list[Detector]:
             r"|[rsp]k_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,}|glpat-[A-Za-z0-9_-]{20,}|glptt-[A-Za-z0-9_-]{20,}"
             r"|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{50,}|dop_v1_[a-f0-9]{64}|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"
             r"|sq0(?:atp|csp)-[A-Za-z0-9_-]{22,}|SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}|r8_[A-Za-z0-9]{30,}"
-            r"|AGE-SECRET-KEY-1[0-9A-Z]{50,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+            r"|AGE-SECRET-KEY-1[0-9A-Z]{50,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
+            # Databricks, Postman, Grafana, HashiCorp Vault, Sentry, Figma, New Relic, Doppler, Linear,
+            # Mailgun, Twilio, Atlassian, Notion, Dropbox, Terraform Cloud, Pulumi, Fly.io, Supabase.
+            r"|dapi[a-f0-9]{32}(?:-\d)?|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|gl(?:c|sa)_[A-Za-z0-9_+/=-]{32,}|hv[sb]\.[A-Za-z0-9_-]{24,}"
+            r"|sntry[us]_[A-Za-z0-9_+/=-]{30,}|figd_[A-Za-z0-9_-]{40,}|NRAK-[A-Z0-9]{27}|dp\.(?:st|ct|sa|pt)\.[A-Za-z0-9_.-]{40,}"
+            r"|lin_(?:api|oauth)_[A-Za-z0-9]{40}|key-[a-f0-9]{32}|SK[a-f0-9]{32}|ATATT3[A-Za-z0-9_=-]{50,}|secret_[A-Za-z0-9]{43}"
+            r"|sl\.[A-Za-z0-9_-]{100,}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}|pul-[a-f0-9]{40}|fo1_[A-Za-z0-9_-]{43}"
+            r"|sbp_[a-f0-9]{40})"
         )),
         # Any long mixed letter-and-digit value right after "api key is", "token=",
         # "aws_secret_access_key =", "Bearer " ... (a cue may be part of a snake_case name, and
@@ -490,10 +505,11 @@ def _detectors() -> list[Detector]:
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
             r"(?:(?:on|at)\s+)?)(\+?\d{7,15})(?![\w-])"
         ), group=1),
-        # 0\d{4}: trunk 0 and a four-digit area or mobile code (UK 07700). A space-separated group
+        # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4}: trunk 0 and a four-digit
+        # area or mobile code (UK 07700). A space-separated group
         # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
         Detector("phone", re.compile(
-            r"(?<![\w-])(?<!\d\.)(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
             r"(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True, not_after=ID_LABEL),
         # Split by how the address starts, so that each pattern begins with something the regex
@@ -568,9 +584,9 @@ def _detectors() -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
         ), group=(1, 2), validate=_name_in_context, needs=("with", "from"), rare_words=True),
-        # A name before a job title: "- Qing Yamasaki, Product Manager".
+        # A name before a job title or a department: "- Qing Yamasaki, Product Manager", "X - Operations".
         Detector("person", re.compile(
-            rf"(?=[{CAPITAL}])\b({NAME_PAIR}),\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE})\b"
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:,|\s[-–—|])\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE}|{DEPARTMENT})\b"
         ), group=1, validate=_name_in_strong_context, needs=JOB_TITLE_NEEDS, rare_words=True),
     ]
 
@@ -775,6 +791,10 @@ class _NameWords:
         names = self.all_first_names if everyday else self.first_names
         return word in names or self._each_part(word, names)
 
+    def not_a_last_name(self, word: str) -> bool:
+        """An everyday English word that is no surname ("Call", "Windows"; not "Lopez", "Page")."""
+        return word in english_words() or (word.casefold() in self.core_english and not self.surname(word, everyday=True))
+
     def rare(self, word: str) -> bool:
         return word.casefold() not in self.common
 
@@ -939,8 +959,8 @@ class PiiMasker:
                         start += len(words.pop(0)) + 1
                     while words and words[-1] in NOT_NAMES:
                         words.pop()
-                    if sum(word[0].isupper() for word in words) == 3 and words[-1] in english_words():
-                        words.pop()  # "Regards, Maria Lopez Call me back" (but "Thanks, Mary Page" stays whole)
+                    if sum(word[0].isupper() for word in words) == 3 and _NameWords.load().not_a_last_name(words[-1]):
+                        words.pop()  # "Regards, Maria Lopez Call me back", "Paavo Wirth Windows Server" (but "Thanks, Mary Page")
                     while words and words[-1][0].islower():
                         words.pop()  # a particle left behind: "Maria de" of "Maria de Call"
                     if not words:
