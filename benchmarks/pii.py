@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout17",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout18",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1434,6 +1434,94 @@ def lookalike_holdout17(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"regarding {value}.", f"{value} again", f"(see {value})"])
 
 
+HOLDOUT18_FIRST = ["Abena", "Bartek", "Cerys", "Dorian", "Esme", "Filip", "Gaia", "Heikki", "Isidora", "Jalen", "Kaito",
+                   "Leilani", "Mikkel", "Nadia", "Osian", "Perpetua", "Quentin", "Radhika", "Stellan", "Tui", "Uriel",
+                   "Vaughn", "Wilma", "Yusuf", "Zora"]
+HOLDOUT18_LAST = ["Adjei", "Borkowski", "Carrasco", "Dufresne", "Ekeberg", "Fairhurst", "Gutiérrez", "Haugland", "Ilori",
+                  "Jovanović", "Kealoha", "Lemaire", "Mbatha", "Nyström", "Oduya", "Pellegrini", "Ruokonen", "Sokolova",
+                  "Thackeray", "Uribe", "Valdés", "Westergaard", "Yamaguchi", "Zubiri", "de Groot"]
+
+
+def planted_holdout18(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the eighteenth held-out set."""
+    first, last = rng.choice(HOLDOUT18_FIRST), rng.choice(HOLDOUT18_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "")
+    if kind == "email":
+        value = rng.choice([f"{f}.{l}@students.example.ac.uk", f"{f[0]}{l}@example.museum", f"{f}+{digits(2)}@example.dev",
+                            f"{l}.{f}@example.com.au"])
+        return kind, value, rng.choice([f"From: {first} {last} <{value}>", f"email={value}", f"forwarded from {value}",
+                                        f"Email me ({value})"])
+    if kind == "phone":
+        value = rng.choice([f"+358 40 {digits(3)} {digits(4)}", f"+43 664 {digits(7)}", f"+64 21 {digits(3)} {digits(4)}",
+                            f"+1 212-555-{digits(4)}", f"+49 30 {digits(6)}", f"+65 8{digits(3)} {digits(4)}",
+                            f"+254 712 {digits(6)}"])
+        return kind, value, rng.choice([f"tel: {value}", f"Cell: {value}", f"phone={value}", f"please phone me at {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("5425", 16, rng), luhn("4", 19, rng), luhn("37", 15, rng), luhn("6304", 16, rng)])
+        value = f"{raw[:4]} {raw[4:10]} {raw[10:]}" if len(raw) == 15 else rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"PAN: {value}", f"card_number={value}", f"my Mastercard {value}",
+                                        f"payment card {value} (exp 11/26)"])
+    if kind == "iban":
+        raw = rng.choice([iban("HR", 21, rng), iban_with_bank("RO", "BTRL", 16, rng), iban("SI", 19, rng),
+                          iban("LT", 20, rng), iban("GR", 27, rng), iban("SK", 24, rng)])
+        value = rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"Konto: {value}", f"iban={value}", f"bank details {value}"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN - {a}-{b}-{c}"), (f"{a}-{b}-{c}", f"Soc. Sec. No. {a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"ssn:{a}-{b}-{c}")])
+    if kind == "ip_address":
+        v4 = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        doc = f"192.0.2.{rng.randint(1, 254)}"
+        v6 = "2a02:" + ":".join(f"{rng.randint(0, 65535):x}" for _ in range(7))
+        pub = f"198.51.100.{rng.randint(1, 254)}"
+        return kind, *rng.choice([(v4, f"src_ip={v4}"), (doc, f"from {doc} port 22"), (v6, f"IP: {v6},"),
+                                  (pub, f"remote {pub}:51234")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        suffix = "th" if 11 <= d <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(d % 10, "th")
+        return kind, *rng.choice([(f"{y}-{m}-{d}", f"DOB: {y}-{m}-{d}"), (f"{d:02d}/{m:02d}/{y}", f"d.o.b. {d:02d}/{m:02d}/{y}"),
+                                  (f"{d}{suffix} of {month}, {y}", f"Birthday: {d}{suffix} of {month}, {y}"),
+                                  (f"{d:02d}.{m:02d}.{y}", f"geboren am {d:02d}.{m:02d}.{y}"),
+                                  (f"{d:02d}{month[:3].upper()}{y}", f"DOB {d:02d}{month[:3].upper()}{y}")])
+    if kind == "street_address":
+        n = rng.randint(1, 250)
+        value = rng.choice([f"{n} Maple Ave.", f"{n} Queen's Park Road", f"{n}-{n + 2} Kings Road",
+                            f"Carrer de Mallorca, {n}", f"Strandvejen {n}", f"{n} Station Road"])
+        return kind, value, rng.choice([f"Shipping address: {value}", f"my home address is {value}",
+                                        f"located at {value}", f"({value})"])
+    if kind == "person":
+        if rng.random() < 0.1:
+            value = f"{last}, {first}"
+            return kind, value, f"Attendee: {value}"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"From: {value} <{f}@example.org>", f"{value} joined the team",
+                                        f"Approved by: {value}", f"Requested for {value}", f"{value}'s manager approved it",
+                                        f"Name of account holder: {value}"])
+    pw = alnum(10) + rng.choice("!#%&*") + digits(2)
+    value = rng.choice([pw, "ya29." + alnum(60), alnum(32), "github_pat_" + alnum(22) + "_" + alnum(59)])
+    if value == pw:
+        return kind, value, rng.choice([f'"password": "{value}"', f"DATABASE_URL=postgres://app:{value}@db:5432/app"])
+    if value.startswith("ya29."):
+        return kind, value, f"Bearer {value}"
+    if value.startswith("github_pat_"):
+        return kind, value, f"PAT {value}"
+    return kind, value, f"client_secret: {value}"
+
+
+def lookalike_holdout18(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["PO-2025-000913", "Terraform 1.9.5", "Apple Watch Series 9", "Santa Clara", "Tesla Model Y",
+                        "Visa Gold", "Bay Area", "Martin Luther King Day", "4 x 2.5 GB", "Patch 7.3.1", "MSRP $499",
+                        "Level 3", "HTTP/2 502"])
+    return value, rng.choice([f"ref {value}", f"{value}:", f"(re {value})"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1460,6 +1548,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout15": (planted_holdout15, lookalike_holdout15, ["Hello Support,", "Dear Sir/Madam,", "", "Hallo zusammen,"]),
     "holdout16": (planted_holdout16, lookalike_holdout16, ["Hi there team,", "Hello,", "", "Ciao,"]),
     "holdout17": (planted_holdout17, lookalike_holdout17, ["Good morning team,", "Hi,", "", "Hej hej,"]),
+    "holdout18": (planted_holdout18, lookalike_holdout18, ["Hello again,", "Hi all,", "", "Olá,"]),
 }
 
 
@@ -1467,7 +1556,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17")
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18")
                          for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
