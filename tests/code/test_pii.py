@@ -877,3 +877,22 @@ def test_users_states_departments_and_a_product_after_a_signature(text, value):
                                   "the Data Lake - Security"])
 def test_products_before_states_and_departments_are_kept(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ('{"password": "iNhM3HMaad!44"}', "iNhM3HMaad!44", "secret"),  # the cue is a quoted JSON key
+    ("DOB 07MAR1996 on the form", "07MAR1996", "date_of_birth"),  # day, month abbreviation, year run together
+    ("dob: 7Mar96", "7Mar96", "date_of_birth"),
+])
+def test_quoted_password_keys_and_compact_dates_with_a_month_abbreviation(text, value, entity):
+    assert (entity, value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["closed for Martin Luther King Day", "she studies at Simon Fraser University",
+                                  "flights from John Wayne Airport"])
+def test_a_name_before_an_eponym_noun_is_kept(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+def test_a_name_before_an_eponym_noun_is_still_masked_after_a_cue():
+    assert ("person", "Simon Fraser") in _found("cc Simon Fraser Day one")

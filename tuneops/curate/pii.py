@@ -96,6 +96,8 @@ DAY = r"\d{1,2}(?:st|nd|rd|th|\.)?"
 # Eight digits without separators ("19831124", "24111983", "11241983"): a plausible year, month and day in some order.
 _MM, _DD, _YYYY = r"(?:0[1-9]|1[0-2])", r"(?:0[1-9]|[12]\d|3[01])", r"(?:19|20)\d{2}"
 COMPACT_DATE = rf"(?:{_YYYY}{_MM}{_DD}|{_DD}{_MM}{_YYYY}|{_MM}{_DD}{_YYYY})(?!\d)"
+# "07MAR1996", "7Mar96": day, English month abbreviation and year run together (forms, mainframe exports).
+COMPACT_MONTH_DATE = r"\d{1,2}(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:\d{4}|\d{2})(?!\d)"
 # Month names and abbreviations in the seven languages, any case ("March", "Mar.", "MAR", "mai", "décembre").
 MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée]v(?:rier|ereiro)?|m[aä]r(?:ch|z|s|zo|ço)?"
          r"|apr(?:il|ile)?|avr(?:il)?|abr(?:il)?|ma[iy]o?|mei|jun[ei]?|juin|giugno|jul[iy]?|juillet|luglio|aug(?:ust|ustus)?"
@@ -461,10 +463,10 @@ def _detectors() -> list[Detector]:
         # digits, with high character entropy (a request id is masked too; prose never is).
         Detector("secret", re.compile(r"[A-Za-z0-9_+=/.-]{19,}[A-Za-z0-9_+=/-]"), validate=_random_token),
         # A password is shorter: 6 to 64 characters with letters and digits, symbols allowed
-        # ("Password: b0hkRh5G8o!"); a sentence's closing punctuation is not part of it, and a
+        # ("Password: b0hkRh5G8o!", '"password": "b0hkRh5G8o!"'); a sentence's closing punctuation is not part of it, and a
         # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
         Detector("secret", re.compile(
-            rf"(?i:(?<![A-Za-z0-9])(?:{PASSWORD_CUE})(?![A-Za-z0-9])(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)"
+            rf"(?i:(?<![A-Za-z0-9])(?:{PASSWORD_CUE})(?![A-Za-z0-9])[\"']?(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)"
             r"([^\s\"'`<>/]{5,63}[^\s\"'`<>/.,;:!?)])(?=[.,;:!?)]*(?:[\s\"'`]|$))"
         ), group=1, validate=_mixed_letters_and_digits,
             needs=("pass", "pwd", "kennwort", "mot de passe", "contrase", "senha", "wachtwoord", "parola")),
@@ -498,7 +500,7 @@ def _detectors() -> list[Detector]:
         Detector("date_of_birth", re.compile(
             rf"(?=[bdfgnBDFGN])(?i:(?<![A-Za-z0-9])(?:{BIRTH_CUE})(?:\s*\([^()]{{1,20}}\))?[\"']?(?:\s+(?:is|was|=))?(?:\s+on)?[:=\s-]+[\"']?)"
             rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+(?:of|de))?(?:\s+|-){MONTH},?(?:\s+de)?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
-            rf"|{MONTH}\s+{DAY},?\s+\d{{4}}|{COMPACT_DATE}|\d{{1,2}}\s\d{{1,2}}\s(?:19|20)\d{{2}}(?!\d))"
+            rf"|{MONTH}\s+{DAY},?\s+\d{{4}}|{COMPACT_DATE}|\d{{1,2}}\s\d{{1,2}}\s(?:19|20)\d{{2}}(?!\d)|{COMPACT_MONTH_DATE})"
         ), group=1),
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
@@ -720,7 +722,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
                     and names.surname(words[i + 2][2]) and not names.first_name(words[i + 2][2], everyday=True)):
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"; not "Ada Ebert Mark II"
-            spans.append((start, next_end))
+            if not _EPONYM_AFTER.match(text, next_end):  # "Martin Luther King Day", "Simon Fraser University"
+                spans.append((start, next_end))
             i += 2
         elif usable and _PARTICLES.fullmatch(between) and names.joined_by_particle(word, following, rare_words):
             spans.append((start, next_end))
@@ -734,6 +737,14 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             i += 1
     return sorted(spans + [span for span in _upper_case_names(text, names) if not any(
         span[0] < end and start < span[1] for start, end in spans)])
+
+
+# After a name without a cue, a word that makes it the name of a day, place, institution or prize
+# named after a person: the phrase is no mention of the person ("Martin Luther King Day").
+_EPONYM_AFTER = re.compile(
+    r" (?:Day|University|College|School|Academy|Institute|Hospital|Clinic|Airport|Station|Stadium|Arena|Center|Centre"
+    r"|Foundation|Trust|Award|Awards|Prize|Medal|Memorial|Museum|Library|Hall|Theatre|Theater|Park|Bridge|Tunnel"
+    r"|Building|Tower|Square|Lecture|Fellowship|Scholarship|Act|Law|Syndrome|Disease|Effect|Theorem|Equation)\b")
 
 
 # Two words in capitals ("MARIA LOPEZ", "LOPEZ, MARIA"), as in form fields and shouted signatures.
@@ -792,7 +803,8 @@ class _NameWords:
         return word in names or self._each_part(word, names)
 
     def not_a_last_name(self, word: str) -> bool:
-        """An everyday English word that is no surname ("Call", "Windows"; not "Lopez", "Page")."""
+        """An everyday English word that is no surname ("Call", "Windows"; not "Lopez", "Page", nor
+        "Vikram", a name common in wordfreq but outside the 10,000 commonest English words)."""
         return word in english_words() or (word.casefold() in self.core_english and not self.surname(word, everyday=True))
 
     def rare(self, word: str) -> bool:
