@@ -8,7 +8,7 @@ prices, error codes, ports). Per engine it reports:
 * look-alikes destroyed: the share of look-alikes that no longer appear verbatim;
 * records/s of analyse + anonymise.
 
-Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout18",
+Scores are reported per set: "dev" (the detector was tuned on it) and "holdout" to "holdout19",
 each written later with other names, contexts and formats; docs/benchmarks.md records each
 held-out set's first run and what, if anything, was changed because of it.
 
@@ -1522,6 +1522,85 @@ def lookalike_holdout18(rng: random.Random) -> tuple[str, str]:
     return value, rng.choice([f"ref {value}", f"{value}:", f"(re {value})"])
 
 
+HOLDOUT19_FIRST = ["Ama", "Björk", "Cosmo", "Desta", "Ekow", "Fiorella", "Gaspar", "Hafsa", "Ilari", "Jessamyn", "Kalinda",
+                   "Lachlan", "Marisol", "Nkosana", "Ondrej", "Pilar", "Reuben", "Sunniva", "Teodor", "Ugne", "Vasco",
+                   "Wendell", "Ximena", "Yannick", "Zuzana"]
+HOLDOUT19_LAST = ["Agbaje", "Bruun", "Cienfuegos", "Drozdov", "Ellingsen", "Fenwick", "Galeano", "Holmqvist", "Iyer",
+                  "Jelinek", "Kuznetsova", "Laporte", "Mutua", "Nakagawa", "Ostrowski", "Pulkkinen", "Ramírez-Ortega",
+                  "Steenkamp", "Tremblay", "Urbanek", "Vinterberg", "Wekesa", "Yildirim", "Zamora", "del Bosque"]
+
+
+def planted_holdout19(rng: random.Random) -> tuple[str, str, str]:
+    """One (entity type, value, sentence) of the nineteenth held-out set."""
+    first, last = rng.choice(HOLDOUT19_FIRST), rng.choice(HOLDOUT19_LAST)
+    kind = rng.choice(["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth",
+                       "street_address", "person", "person", "secret"])
+    digits = lambda k: "".join(rng.choice(string.digits) for _ in range(k))  # noqa: E731
+    alnum = lambda k: "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(k))  # noqa: E731
+    hexes = lambda k: "".join(rng.choice("0123456789abcdef") for _ in range(k))  # noqa: E731
+    f, l = _ascii(first).lower(), _ascii(last).lower().replace(" ", "").replace("-", "")
+    if kind == "email":
+        value = rng.choice([f"{f}.{l}@example.co.za", f"{l}{f[0]}{digits(2)}@mail.example.com", f"{f}_{digits(4)}@example.ie",
+                            f"{f[0]}.{l}@dept.example.gov"])
+        return kind, value, rng.choice([f"my email is {value}.", f"Reply to: {value}", f"[{value}]", f"user {value} locked"])
+    if kind == "phone":
+        value = rng.choice([f"+1 (800) 555-{digits(4)} ext. {digits(2)}", f"+44 7700 900 {digits(3)}", f"1-800-555-{digits(4)}",
+                            f"+33 1 {digits(2)} {digits(2)} {digits(2)} {digits(2)}", f"+7 (495) {digits(3)}-{digits(2)}-{digits(2)}",
+                            f"+86 138 {digits(4)} {digits(4)}", f"+55 21 9{digits(4)}-{digits(4)}"])
+        return kind, value, rng.choice([f"Phone: {value}", f"call {value}", f"my cell is {value}", f"contact no. {value}"])
+    if kind == "credit_card":
+        raw = rng.choice([luhn("4", 13, rng), luhn("4", 16, rng), luhn("51", 16, rng), luhn("34", 15, rng)])
+        value = rng.choice([raw, grouped(raw, sep="-")]) if len(raw) == 16 else raw
+        return kind, value, rng.choice([f"card {value}", f"CARD: {value}", f"the number on the card is {value}"])
+    if kind == "iban":
+        raw = rng.choice([iban_with_bank("GB", "BUKB", 14, rng), iban("SA", 24, rng), iban("AE", 23, rng),
+                          iban("TR", 26, rng)])
+        value = grouped(raw) if raw.startswith("GB") else rng.choice([raw, grouped(raw)])
+        return kind, value, rng.choice([f"IBAN: {value}", f"beneficiary account {value}", f"pay to {value} by Friday"])
+    if kind == "ssn":
+        a, b, c = rng.randint(100, 665), rng.randint(10, 99), rng.randint(1000, 9999)
+        return kind, *rng.choice([(f"{a}-{b}-{c}", f"SSN={a}-{b}-{c}"), (f"{a}-{b}-{c}", f"Social Security #: {a}-{b}-{c}"),
+                                  (f"{a}-{b}-{c}", f"SSN ({a}-{b}-{c})")])
+    if kind == "ip_address":
+        v4 = f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        real = f"203.0.113.{rng.randint(1, 254)}"
+        v6 = f"fd00::{rng.randint(1, 65535):x}:{rng.randint(1, 65535):x}"
+        return kind, *rng.choice([(v4, f"ip {v4}/24"), (real, f"X-Real-IP: {real}"), (v6, f"ip=[{v6}]"),
+                                  (v4, f"the VPN gave me {v4}")])
+    if kind == "date_of_birth":
+        y, m, d = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        month = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December"][m - 1]
+        mois = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                "novembre", "décembre"][m - 1]
+        return kind, *rng.choice([(f"{d}/{m}/{y}", f"DOB: {d}/{m}/{y}"), (f"{d:02d}-{month[:3]}-{str(y)[2:]}", f"Born: {d:02d}-{month[:3]}-{str(y)[2:]}"),
+                                  (f"{y}.{m:02d}.{d:02d}", f"dob {y}.{m:02d}.{d:02d}"), (f"{d} {mois} {y}", f"date de naissance : {d} {mois} {y}"),
+                                  (f"{y}-{m:02d}-{d:02d}", f"birthdate = '{y}-{m:02d}-{d:02d}'")])
+    if kind == "street_address":
+        n = rng.randint(1, 400)
+        value = rng.choice([f"{n} N. Main St.", f"{n} Avenue of the Americas", f"Calle 72 #{rng.randint(1, 30)}-{rng.randint(10, 99)}",
+                            f"{n}, rue Sainte-Catherine", f"Østergade {n}", f"{n} Elm St"])
+        return kind, value, rng.choice([f"Mailing address: {value}", f"ship it to {value} please", f"we're at {value}",
+                                        f"Return to: {value}"])
+    if kind == "person":
+        if rng.random() < 0.15:
+            value = f"{first.lower()} {last.lower()}"
+            return kind, value, f"ask {value} about it"
+        value = f"{first} {last}"
+        return kind, value, rng.choice([f"Owner: {value}", f"talk to {value} in billing", f"{value} from Procurement emailed",
+                                        f"CC {value}", f"{value} asked me to follow up"])
+    value = rng.choice(["sk-ant-api03-" + alnum(93), "ghr_" + alnum(36), "shpat_" + hexes(32),
+                        "AKIA" + "".join(rng.choice(string.ascii_uppercase + "234567") for _ in range(16)), "EAAC" + alnum(100)])
+    return kind, value, rng.choice([f"AWS_ACCESS_KEY_ID={value}", f"here is the token {value}", f"creds: {value}"])
+
+
+def lookalike_holdout19(rng: random.Random) -> tuple[str, str]:
+    value = rng.choice(["PR #4821", "ID 0042-1133", "Build 5.1.0+20250114", "Kubernetes 1.31", "Q3 FY25", "Room 4.12",
+                        "ext. 204", "Jenkins Pipeline", "Ford Transit", "Lincoln Navigator", "Dell XPS 13",
+                        "Docker Desktop 4.30"])
+    return value, rng.choice([f"about {value}", f"{value}!", f"see: {value}"])
+
+
 def lookalike(rng: random.Random) -> tuple[str, str]:
     value = rng.choice([f"ORD-{rng.randint(100000, 999999)}", f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
                         f"${rng.randint(5, 999)}.{rng.choice(['00', '49', '99'])}", f"E{rng.randint(1000, 9999)}",
@@ -1549,6 +1628,7 @@ SETS = {  # set name -> (planted PII, look-alikes, greetings)
     "holdout16": (planted_holdout16, lookalike_holdout16, ["Hi there team,", "Hello,", "", "Ciao,"]),
     "holdout17": (planted_holdout17, lookalike_holdout17, ["Good morning team,", "Hi,", "", "Hej hej,"]),
     "holdout18": (planted_holdout18, lookalike_holdout18, ["Hello again,", "Hi all,", "", "Olá,"]),
+    "holdout19": (planted_holdout19, lookalike_holdout19, ["Hi guys,", "Evening,", "", "Hallo allemaal,"]),
 }
 
 
@@ -1556,7 +1636,7 @@ def generate(n: int, seed: int) -> list[dict]:
     """``n`` messages of the first set ("dev") and ``n // 2`` of each held-out set."""
     rng = random.Random(seed)
     rows = []
-    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18")
+    plan = ["dev"] * n + [f"holdout{k}" for k in ("", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19")
                          for _ in range(n // 2)]
     for i, name in enumerate(plan):
         planted_in_set, lookalike_in_set, greetings = SETS[name]
