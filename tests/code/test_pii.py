@@ -896,3 +896,42 @@ def test_a_name_before_an_eponym_noun_is_kept(text):
 
 def test_a_name_before_an_eponym_noun_is_still_masked_after_a_cue():
     assert ("person", "Simon Fraser") in _found("cc Simon Fraser Day one")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("ship it to Calle 72 #8-17 please", "Calle 72 #8-17"),  # Colombian grid address
+    ("Carrera 7 No. 71-21, Bogotá", "Carrera 7 No. 71-21"),
+])
+def test_grid_addresses(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["see: ID 0042-1133", "account 5512-0098 is locked", "Room 4471-220"])
+def test_digits_after_an_id_or_account_label_are_no_phone(text):
+    assert [f for f in _found(text) if f[0] == "phone"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("ask reuben fenwick about it", "reuben fenwick"),  # known first name
+    ("thanks john smith", "john smith"),
+    ("talk to maria de la cruz", "maria de la cruz"),
+    ("ask kalinda ostrowski about it", "kalinda ostrowski"),  # two rare words after a strong cue
+    ("call john smith back", "john smith"),
+])
+def test_names_typed_in_lower_case_after_a_chat_cue(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["ask support team about it", "call john tomorrow", "thank you so much",
+                                  "ping me tomorrow", "Call enum constructors in both modes", "hi there friend"])
+def test_lower_case_words_after_a_chat_cue_that_are_no_name(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("cues, letters", [("LOWER_CASE_NAME_CUE", "LOWER_CASE_NAME_CUE_FIRST_LETTERS"),
+                                           ("LOWER_CASE_NAME_WEAK_CUE", "LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS")])
+def test_the_lower_case_cue_lookaheads_admit_every_cue(cues, letters):
+    from tuneops.curate import pii
+
+    for letter in _top_level_first_letters(f"(?:{getattr(pii, cues)})"):
+        assert letter.lower() in getattr(pii, letters) and letter.upper() in getattr(pii, letters), letter

@@ -146,7 +146,8 @@ ID_LABEL = re.compile(
     r"(?i:(?<![A-Za-z0-9])(?:order|invoice|ticket|case|ref|reference|part|sku|serial|model|po|tracking|batch|lot|build"
     r"|version|ver|release|firmware|fw|incident|confirmation|booking|reservation|transaction|txn|receipt|policy"
     r"|claim|contract|shipment|item|product|article|document|ean|gtin|isbn|upc|asin|imei|iccid|rma|job|pr|issue|bug"
-    r"|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|bestelling|factuur)"
+    r"|id|identifier|account|acct|customer|member|employee|student|asset|device|room|flight|seat|page|step|section"
+    r"|chapter|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|bestelling|factuur)"
     r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.-]{0,3})$"
 )
 ID_LABEL_REACH = 40  # characters before a value searched for an ID_LABEL
@@ -183,6 +184,15 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
                         r"|cannot|can't|can not|could not|couldn't|is unable|was unable|has been|is trying|tried|is locked"
                         # in brackets: "X (cc)", "X (she/her)"
                         r"|\((?:cc|cc'd|in cc|she/her|he/him|they/them|she/they|he/they)\)")
+# Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
+# and weaker ones that also come before things ("call enum constructors").
+LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
+                       r"|thx|hi|hey|hello|dear|loop in|looping in|assign(?:ed)? to|forward(?:ed)? to"
+                       r"|hand(?:ed)? (?:it |this )?over to|escalated? to")
+LOWER_CASE_NAME_WEAK_CUE = r"tell|contact|call|email(?:ed)?|message(?:d)?|remind"
+LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhlpstACDEFHLPST"  # of every LOWER_CASE_NAME_CUE alternative
+LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrTCEMR"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
+LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ][a-zß-öø-ÿ'’]+(?:-[a-zß-öø-ÿ]+)?"
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
@@ -525,6 +535,11 @@ def _detectors() -> list[Detector]:
             r"(?=[A-Z])\b(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Drive|Boulevard|Blvd\.?)"
             r"\s\d{1,3}[A-Za-z]?\b(?![.,]?\d)"
         ), needs=("street", "st", "road", "rd", "avenue", "ave", "lane", "drive", "boulevard", "blvd")),
+        # Colombian and other grid addresses: "Calle 72 #10-34", "Carrera 7 No. 71-21", "Cra. 15 # 93-47".
+        Detector("street_address", re.compile(
+            r"\b(?:Calle|Carrera|Cra\.?|Kra\.?|Cl\.?|Avenida|Av\.?|Diagonal|Dg\.?|Transversal|Tv\.?)\s\d{1,3}\s?[A-Z]?(?:\s?[Bb]is)?"
+            r"\s?(?:#|No\.?|N[º°o]\.?)\s?\d{1,3}\s?[A-Z]?\s?-\s?\d{1,3}\b"
+        ), needs=("#", "no", "nº", "n°")),
         Detector("street_address", re.compile(
             rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
         )),
@@ -586,6 +601,15 @@ def _detectors() -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
         ), group=(1, 2), validate=_name_in_context, needs=("with", "from"), rare_words=True),
+        # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
+        Detector("person", re.compile(
+            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE}))\s+({LOWER_CASE_NAME_WORD}\s(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})"
+            r"(?![\w'’-])"
+        ), group=1, validate=_lower_case_name, rare_words=True),
+        Detector("person", re.compile(
+            rf"(?=[{LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_WEAK_CUE}))\s+({LOWER_CASE_NAME_WORD}\s(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})"
+            r"(?![\w'’-])"
+        ), group=1, validate=_known_lower_case_name),
         # A name before a job title or a department: "- Qing Yamasaki, Product Manager", "X - Operations".
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:,|\s[-–—|])\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE}|{DEPARTMENT})\b"
@@ -604,6 +628,36 @@ def _cued_name(text: str) -> bool:
         return False
     names = _NameWords.load()
     return any(word.casefold() not in names.core_english for word in words) or words[0] in names.all_first_names
+
+
+def _title_case(word: str) -> str:
+    return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
+
+
+def _lower_case_name(text: str) -> bool:
+    """Whether two lower-case words after a chat cue are a name: a known first name before a surname
+    or a rare word, a known surname after a first name or a rare word, or two rare words ("ask
+    reuben fenwick", "ask kalinda ostrowski"; not "ask support team")."""
+    return _lower_case_name_of(text, rare_pair=True)
+
+
+def _known_lower_case_name(text: str) -> bool:
+    """As ``_lower_case_name``, but two rare words are not enough: after "call" or "contact" lower-case
+    technical terms follow too ("Call enum constructors")."""
+    return _lower_case_name_of(text, rare_pair=False)
+
+
+def _lower_case_name_of(text: str, rare_pair: bool) -> bool:
+    words = text.split()
+    first, last = _title_case(words[0]), _title_case(words[-1])
+    if any(word in NEVER_NAME_PARTS or word in english_words() for word in (first, last)):
+        return False
+    names = _NameWords.load()
+    if names.first_name(first) and (names.surname(last, everyday=True) or names.rare(last)):
+        return True
+    if names.surname(last) and (names.first_name(first, everyday=True) or names.rare(first)):
+        return True
+    return rare_pair and names.rare(first) and names.rare(last)
 
 
 def _greeted_name(text: str) -> bool:
@@ -973,8 +1027,8 @@ class PiiMasker:
                         words.pop()
                     if sum(word[0].isupper() for word in words) == 3 and _NameWords.load().not_a_last_name(words[-1]):
                         words.pop()  # "Regards, Maria Lopez Call me back", "Paavo Wirth Windows Server" (but "Thanks, Mary Page")
-                    while words and words[-1][0].islower():
-                        words.pop()  # a particle left behind: "Maria de" of "Maria de Call"
+                    while words and words[-1][0].islower() and words[0][0].isupper():
+                        words.pop()  # a particle left behind: "Maria de" of "Maria de Call" (not "ask maria lopez")
                     if not words:
                         continue
                     end = start + len(" ".join(words))
