@@ -15,8 +15,11 @@ sign-offs, honorifics), where a sentence puts a person ("talked to X", "X said",
 without a cue, as two or three capitalised words (or joined by
 particles such as "van der") whose first is a known first name or whose second
 is a known surname (``names.gazetteer``), or that are both rare words in seven
-languages ("Kwame Oyelaran"; ``names.common_words``); "Surname, Firstname" too.
-A name is then masked wherever it occurs in the record, including the assistant
+languages ("Kwame Oyelaran"; ``names.common_words``); "Surname, Firstname" too;
+names typed in lower case after chat cues ("ask reuben fenwick"). Without a cue,
+a given name that is an everyday word before a colour or an everyday word that is
+no surname is a thing ("Jade Green", "Ivy Bridge"), and so is a name before an
+eponym noun ("Martin Luther King Day"). A name is then masked wherever it occurs in the record, including the assistant
 turn, so masking is consistent.
 
 Two modes:
