@@ -19,8 +19,8 @@ languages ("Kwame Oyelaran"; ``names.common_words``); "Surname, Firstname" too;
 names typed in lower case after chat cues ("ask reuben fenwick"). Without a cue,
 a given name that is an everyday word before a colour or an everyday word that is
 no surname is a thing ("Jade Green", "Ivy Bridge"), and so is a name before an
-eponym noun ("Martin Luther King Day"). A name is then masked wherever it occurs in the record, including the assistant
-turn, so masking is consistent.
+eponym noun ("Martin Luther King Day"). A name is then masked wherever it occurs
+in the record, including the assistant turn, so masking is consistent.
 
 Two modes:
 
@@ -196,6 +196,8 @@ LOWER_CASE_NAME_WEAK_CUE = r"tell|contact|call|email(?:ed)?|message(?:d)?|remind
 LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhlpstACDEFHLPST"  # of every LOWER_CASE_NAME_CUE alternative
 LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrTCEMR"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
 LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ][a-zß-öø-ÿ'’]+(?:-[a-zß-öø-ÿ]+)?"
+# Two such words, perhaps joined by a particle ("maria de la cruz"), as group 1.
+LOWER_CASE_NAME = rf"\s+({LOWER_CASE_NAME_WORD}\s(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})(?![\w'’-])"
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
@@ -476,8 +478,9 @@ def _detectors() -> list[Detector]:
         # digits, with high character entropy (a request id is masked too; prose never is).
         Detector("secret", re.compile(r"[A-Za-z0-9_+=/.-]{19,}[A-Za-z0-9_+=/-]"), validate=_random_token),
         # A password is shorter: 6 to 64 characters with letters and digits, symbols allowed
-        # ("Password: b0hkRh5G8o!", '"password": "b0hkRh5G8o!"'); a sentence's closing punctuation is not part of it, and a
-        # value running into "/" or "<" is a URL or markup placeholder ("scheme://password:login/").
+        # ("Password: b0hkRh5G8o!", '"password": "b0hkRh5G8o!"'); a sentence's closing
+        # punctuation is not part of it, and a value running into "/" or "<" is a URL or markup
+        # placeholder ("scheme://password:login/").
         Detector("secret", re.compile(
             rf"(?i:(?<![A-Za-z0-9])(?:{PASSWORD_CUE})(?![A-Za-z0-9])[\"']?(?:\s+is)?(?:\s*[:=]\s*|\s+)[\"'`]?)"
             r"([^\s\"'`<>/]{5,63}[^\s\"'`<>/.,;:!?)])(?=[.,;:!?)]*(?:[\s\"'`]|$))"
@@ -521,8 +524,8 @@ def _detectors() -> list[Detector]:
             r"(?:(?:on|at)\s+)?)(\+?\d{7,15})(?![\w-])"
         ), group=1),
         # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4}: trunk 0 and a four-digit
-        # area or mobile code (UK 07700). A space-separated group
-        # followed by ".digit" starts the next value (an IP address, a version), not a phone group.
+        # area or mobile code (UK 07700). A space-separated group followed by ".digit" starts the
+        # next value (an IP address, a version), not a phone group.
         Detector("phone", re.compile(
             r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
             r"(?![\w-])"
@@ -606,12 +609,10 @@ def _detectors() -> list[Detector]:
         ), group=(1, 2), validate=_name_in_context, needs=("with", "from"), rare_words=True),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
-            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE}))\s+({LOWER_CASE_NAME_WORD}\s(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})"
-            r"(?![\w'’-])"
+            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
         ), group=1, validate=_lower_case_name, rare_words=True),
         Detector("person", re.compile(
-            rf"(?=[{LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_WEAK_CUE}))\s+({LOWER_CASE_NAME_WORD}\s(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})"
-            r"(?![\w'’-])"
+            rf"(?=[{LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_WEAK_CUE})){LOWER_CASE_NAME}"
         ), group=1, validate=_known_lower_case_name),
         # A name before a job title or a department: "- Qing Yamasaki, Product Manager", "X - Operations".
         Detector("person", re.compile(
