@@ -85,16 +85,23 @@ def common_words() -> frozenset[str]:
 
 
 CORE_ENGLISH_WORDS = 10_000  # the 10,000th English word occurs about 6 times per million words (Zipf 3.8)
+EVERYDAY_ENGLISH_WORDS = 20_000  # the 20,000th English word occurs about twice per million words (Zipf 3.3)
+
+
+@lru_cache(maxsize=1)
+def _english_by_frequency() -> tuple[str, ...]:
+    """The ``EVERYDAY_ENGLISH_WORDS`` most frequent English words, most frequent first (loaded once)."""
+    import wordfreq
+
+    words = tuple(wordfreq.top_n_list("en", max(CORE_ENGLISH_WORDS, EVERYDAY_ENGLISH_WORDS)))
+    wordfreq.top_n_list.cache_clear()
+    return words
 
 
 @lru_cache(maxsize=1)
 def core_english_words() -> frozenset[str]:
     """The ``CORE_ENGLISH_WORDS`` most frequent English words, lower-cased."""
-    import wordfreq
-
-    words = frozenset(wordfreq.top_n_list("en", CORE_ENGLISH_WORDS))
-    wordfreq.top_n_list.cache_clear()
-    return words
+    return frozenset(_english_by_frequency()[:CORE_ENGLISH_WORDS])
 
 
 # Given names that are also everyday English words: flowers and plants, gems and materials,
@@ -139,14 +146,7 @@ def english_surnames() -> frozenset[str]:
     return frozenset(surnames)
 
 
-EVERYDAY_ENGLISH_WORDS = 20_000  # the 20,000th English word occurs about twice per million words (Zipf 3.3)
-
-
 @lru_cache(maxsize=1)
 def everyday_english_words() -> frozenset[str]:
     """The ``EVERYDAY_ENGLISH_WORDS`` most frequent English words, lower-cased ("scanner", "bridge")."""
-    import wordfreq
-
-    words = frozenset(wordfreq.top_n_list("en", EVERYDAY_ENGLISH_WORDS))
-    wordfreq.top_n_list.cache_clear()
-    return words
+    return frozenset(_english_by_frequency()[:EVERYDAY_ENGLISH_WORDS])

@@ -543,7 +543,7 @@ def _detectors() -> list[Detector]:
         ), needs=("street", "st", "road", "rd", "avenue", "ave", "lane", "drive", "boulevard", "blvd")),
         # Colombian and other grid addresses: "Calle 72 #10-34", "Carrera 7 No. 71-21", "Cra. 15 # 93-47".
         Detector("street_address", re.compile(
-            r"\b(?:Calle|Carrera|Cra\.?|Kra\.?|Cl\.?|Avenida|Av\.?|Diagonal|Dg\.?|Transversal|Tv\.?)\s\d{1,3}\s?[A-Z]?(?:\s?[Bb]is)?"
+            r"(?=[ACDKT])\b(?:Calle|Carrera|Cra\.?|Kra\.?|Cl\.?|Avenida|Av\.?|Diagonal|Dg\.?|Transversal|Tv\.?)\s\d{1,3}\s?[A-Z]?(?:\s?[Bb]is)?"
             r"\s?(?:#|No\.?|N[º°o]\.?)\s?\d{1,3}\s?[A-Z]?\s?-\s?\d{1,3}\b"
         ), needs=("#", "no", "nº", "n°")),
         Detector("street_address", re.compile(
