@@ -104,7 +104,7 @@ def generate(records: int, seed: int) -> list[dict]:
 # ---------------------------------------------------------------- engines (child processes)
 
 def tuneops_engine():
-    """(mask, spans) of the configured masker."""
+    """(mask, spans) of the configured masker: the spans ``mask_record`` replaces."""
     sys.path.insert(0, str(REPO))
     from tuneops.config import load_params
     from tuneops.curate.pipeline import build_masker
@@ -114,7 +114,7 @@ def tuneops_engine():
     def mask(text: str) -> str:
         return masker.mask_record({"messages": [{"role": "user", "content": text}]})[0]["messages"][0]["content"]
 
-    return mask, lambda text: [(start, end) for start, end, _ in masker.find(text)]
+    return mask, lambda text: [(start, end) for start, end, _ in masker.spans_in_record([text])[0]]
 
 
 def presidio_engine():

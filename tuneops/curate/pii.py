@@ -117,8 +117,12 @@ PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot 
 # "Ó", "Ní", "Mac", "Nic" and the Māori "Te" written apart ("Siobhán Ní Bhriain", "Aroha Te Whiu").
 PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|del|della|di|da|das|dos|du|le|ter|ten"
             r"|bin|ibn|Ó|Ní|Uí|Mac|Nic|Te)")
+# A middle initial between given name and surname, with or without a full stop ("Maciej G. Borkowski",
+# "Pauline K Nielsen"; common in US forms and signatures).
+MIDDLE_INITIAL = rf"(?:\s[{CAPITAL}]\.?)?"
 # Initials may come first ("T. Wiśniewski", "J. R. Okafor").
-NAME = rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?)?"
+NAME = (rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
+        rf"(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?)?")
 # Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
 # "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
 # English words ("Hi All", "cc Legal") or of words that never start a name ("From Monday").
@@ -168,7 +172,8 @@ GREETING = (r"(?:[Bb]onjour|[Bb]onsoir|[Ss]alut|[Cc]h[èe]re?|[Hh]allo|[Hh]oi|[M
             r"|[Pp]rezad[oa]|[Gg]oedemorgen|[Gg]oedemiddag|[Gg]oedenavond|[Bb]este|[Gg]eachte|[Gg]ood (?:morning|afternoon|evening))")
 GREETING_FIRST_LETTERS = "BCEGHLMOPQSbceghlmopqs"  # of every GREETING alternative
 # Two or three words of a name ("Xanthe Zapatero", "Maria de la Cruz").
-NAME_PAIR = rf"{NAME_WORD}\s(?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?"
+NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
+             rf"(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?")
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
@@ -191,13 +196,14 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
                        r"|thx|hi|hey|hello|dear|loop in|looping in|assign(?:ed)? to|forward(?:ed)? to"
-                       r"|hand(?:ed)? (?:it |this )?over to|escalated? to")
+                       r"|hand(?:ed)? (?:it |this )?over to|escalated? to|my name is|name is|i am|i'm")
 LOWER_CASE_NAME_WEAK_CUE = r"tell|contact|call|email(?:ed)?|message(?:d)?|remind"
-LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhlpstACDEFHLPST"  # of every LOWER_CASE_NAME_CUE alternative
+LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhilmnpstACDEFHILMNPST"  # of every LOWER_CASE_NAME_CUE alternative
 LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrTCEMR"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
-LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ][a-zß-öø-ÿ'’]+(?:-[a-zß-öø-ÿ]+)?"
-# Two such words, perhaps joined by a particle ("maria de la cruz"), as group 1.
-LOWER_CASE_NAME = rf"\s+({LOWER_CASE_NAME_WORD}\s(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})(?![\w'’-])"
+LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ\u0100-\u024F][a-zß-öø-ÿ\u0100-\u024F'’]+(?:-[a-zß-öø-ÿ\u0100-\u024F]+)?"
+# Two such words, perhaps with a middle initial or joined by a particle ("maria de la cruz"), as group 1.
+LOWER_CASE_NAME = (rf"\s+({LOWER_CASE_NAME_WORD}\s(?:[a-z]\.?\s)?(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})"
+                   r"(?![\w'’-])")
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
@@ -783,6 +789,9 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             if not _EPONYM_AFTER.match(text, next_end):  # "Martin Luther King Day", "Simon Fraser University"
                 spans.append((start, next_end))
             i += 2
+        elif usable and _INITIAL_BETWEEN.fullmatch(between) and names.pair(word, following, rare_words, in_run):
+            spans.append((start, next_end))  # "Pauline K Nielsen", "Maciej G. Borkowski"
+            i += 2
         elif usable and _PARTICLES.fullmatch(between) and names.joined_by_particle(word, following, rare_words):
             spans.append((start, next_end))
             i += 2
@@ -823,6 +832,8 @@ def _upper_case_names(text: str, names: _NameWords) -> list[tuple[int, int]]:
 
 
 _PARTICLES = re.compile(rf" {PARTICLE} ")
+_PARTICLE_WORDS = frozenset(PARTICLE.strip("(?:)").replace(" ", "|").split("|"))
+_INITIAL_BETWEEN = re.compile(rf" [{CAPITAL}]\.? ")
 
 
 @dataclass(frozen=True)
@@ -973,6 +984,36 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
     return chosen
 
 
+# After a person's name: a generational suffix or a degree ("Philip Shaw MD", "Ana Ruiz, PhD", "Jo Ruiz Jr.").
+_NAME_SUFFIX = re.compile(r",? (?:Jr\.?|Sr\.?|MD|M\.D\.|PhD|Ph\.D\.|DDS|DVM|Esq\.?|II|III|IV)(?![\w.])")
+
+
+def _with_name_suffix(text: str, span: tuple[int, int, str]) -> tuple[int, int, str]:
+    start, end, entity = span
+    suffix = _NAME_SUFFIX.match(text, end) if entity == "person" else None
+    return (start, suffix.end(), entity) if suffix else span
+
+
+@lru_cache(maxsize=4096)
+def _name_parts(name: str) -> tuple[str, ...]:
+    """The words of a found name that are masked on their own elsewhere in the record: no initial,
+    particle, title or suffix, and no core English word unless it is a known name ("Barros", "Martin";
+    not "Firmware" of "Adaora Xhaka Firmware", nor "hill" of "fletcher hill")."""
+    names = _NameWords.load()
+    parts = []
+    for word in re.findall(r"[^\W\d_][\w'’-]+", name):
+        if word in NEVER_NAME_PARTS or word in english_words() or word in _PARTICLE_WORDS or _NAME_SUFFIX.fullmatch(f" {word}"):
+            continue
+        if word.casefold() in names.core_english and (word[0].islower() or not names.known(word)):
+            continue
+        parts.append(word)
+    return tuple(parts)
+
+
+# After a part of a name: the part starts a longer name or a thing's name ("Martin Luther King Day", "Grace Period").
+_NEXT_WORD_CAPITALISED_OR_NUMBER = re.compile(rf"[ \t]+[\d{CAPITAL}]")
+
+
 def _merge_spans(*span_lists: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Non-overlapping ``(start, end, value)`` from several lists, left to right, the longest first where they clash."""
     chosen, position = [], 0
@@ -1050,7 +1091,38 @@ class PiiMasker:
             for start, end in gazetteer_names(text, self.rare_word_names):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
-        return sorted(taken)
+        return sorted(_with_name_suffix(text, span) for span in taken)
+
+    def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
+        """The ``(start, end, value)`` spans ``mask_record`` replaces in each of a record's texts.
+
+        A value found in one text is masked wherever it occurs in any of them, and so is each part of
+        a person's name that stands alone ("directed by Igor Barros and starring Barros", "Hi Ana ...
+        Ana Ruiz"; but not "Grace" of "Grace Period" after "Grace Moloi").
+        """
+        own_spans, found = self._values_in_record(texts)
+        return [self._spans_of_values(text, own, found) for text, own in zip(texts, own_spans)]
+
+    def _values_in_record(self, texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], dict[str, str]]:
+        """Each text's own ``(start, end, value)`` spans, and every value found -> its entity type."""
+        found: dict[str, str] = {}
+        own_spans = []
+        for text in texts:
+            spans = self.find(text)
+            own_spans.append([(start, end, text[start:end]) for start, end, _ in spans])
+            for start, end, entity in spans:
+                found.setdefault(text[start:end], entity)
+        return own_spans, found
+
+    @staticmethod
+    def _spans_of_values(text: str, own: list[tuple[int, int, str]], found: dict[str, str]) -> list[tuple[int, int, str]]:
+        """``own`` spans, and wherever else a found value occurs as a whole word: a value the detectors
+        found inside a longer token ("1969-08-11" of "1969-08-11T00:00Z") is masked too."""
+        if not found:
+            return own
+        parts = {part for value, entity in found.items() if entity == "person" for part in _name_parts(value)} - set(found)
+        alone = [hit for hit in _occurrences(text, parts) if not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, hit[1])]
+        return _merge_spans(own, _occurrences(text, found), alone)
 
     def replacement(self, value: str, entity: str) -> str:
         """The masked form of one value."""
@@ -1071,14 +1143,8 @@ class PiiMasker:
         Returns:
             The masked record (a new dict) and counts of masked values per entity type.
         """
-        found: dict[str, str] = {}
-        spans_per_message = []
-        for message in record["messages"]:
-            text = message["content"]
-            spans = self.find(text)
-            spans_per_message.append([(start, end, text[start:end]) for start, end, _ in spans])
-            for start, end, entity in spans:
-                found.setdefault(text[start:end], entity)
+        texts = [message["content"] for message in record["messages"]]
+        spans_per_message, found = self._values_in_record(texts)
         counts: Counter = Counter()
         if not found:
             return record, counts
@@ -1086,11 +1152,10 @@ class PiiMasker:
         for message, own_spans in zip(record["messages"], spans_per_message):
             content = message["content"]
             pieces, position = [], 0
-            # Where a value was found, and wherever else it occurs as a whole word: a value the
-            # detectors found inside a longer token ("1969-08-11" of "1969-08-11T00:00Z") is masked too.
-            for start, end, value in _merge_spans(own_spans, _occurrences(content, found)):
-                pieces += [content[position:start], self.replacement(value, found[value])]
-                counts[found[value]] += 1
+            for start, end, value in self._spans_of_values(content, own_spans, found):
+                entity = found.get(value, "person")  # or a part of a name
+                pieces += [content[position:start], self.replacement(value, entity)]
+                counts[entity] += 1
                 position = end
             pieces.append(content[position:])
             messages.append({**message, "content": "".join(pieces)})
