@@ -150,7 +150,7 @@ def test_secrets_after_snake_case_names_and_bearer():
 
 
 def test_more_street_suffixes():
-    assert PiiMasker(ALL).find("Ship to 1 Infinite Loop, Cupertino") == [(8, 23, "street_address")]
+    assert PiiMasker(ALL).find("Ship to 1 Infinite Loop, Cupertino") == [(8, 34, "street_address")]  # with the city
 
 
 def test_street_name_particles_are_whole_words():
@@ -364,11 +364,11 @@ def test_eight_digits_that_are_no_date_are_kept(text):
 @pytest.mark.parametrize("text, value", [
     ("Street: Hauptstr. 16", "Hauptstr. 16"),
     ("moved to Bahnhofstr 3a last year", "Bahnhofstr 3a"),
-    ("Berliner Str. 5, Berlin", "Berliner Str. 5"),
+    ("Berliner Str. 5, Berlin", "Berliner Str. 5, Berlin"),
     ("Alte Gasse 12", "Alte Gasse 12"),
-    ("Storgt. 5, Oslo", "Storgt. 5"),
-    ("C/ Mayor 12, Madrid", "C/ Mayor 12"),
-    ("V.le Monza 40, Milano", "V.le Monza 40"),
+    ("Storgt. 5, Oslo", "Storgt. 5, Oslo"),
+    ("C/ Mayor 12, Madrid", "C/ Mayor 12, Madrid"),
+    ("V.le Monza 40, Milano", "V.le Monza 40, Milano"),
 ])
 def test_abbreviated_street_types(text, value):
     assert ("street_address", value) in _found(text)
@@ -481,7 +481,7 @@ def test_hashes_slugs_and_identifiers_are_no_random_secrets(text):
     ("geboren am 3. März 1979", "3. März 1979", "date_of_birth"),
     ("IBAN: de89370400440532013000", "de89370400440532013000", "iban"),
     ("Ph: +55 (11) 91234-5678", "+55 (11) 91234-5678", "phone"),
-    ("Av. Corrientes 1234, Buenos Aires", "Av. Corrientes 1234", "street_address"),
+    ("Av. Corrientes 1234, Buenos Aires", "Av. Corrientes 1234, Buenos Aires", "street_address"),
     ("Keizersgracht 123", "Keizersgracht 123", "street_address"),
 ])
 def test_dates_in_json_and_romance_languages_lowercase_ibans_and_more_street_forms(text, value, entity):
@@ -638,12 +638,12 @@ def test_templates_and_pinned_versions_are_no_secrets(text):
     ("ul. Nowy Świat 15", "ul. Nowy Świat 15"),
     ("Váci utca 10", "Váci utca 10"),
     ("Karl Johans gate 5", "Karl Johans gate 5"),
-    ("500 W 5th St Apt 2", "500 W 5th St"),
+    ("500 W 5th St Apt 2", "500 W 5th St Apt 2"),
     ("1234 N. Main Street", "1234 N. Main Street"),
     ("Jalan Sudirman No. 5", "Jalan Sudirman No. 5"),
     ("Rua Augusta, nº 274", "Rua Augusta, nº 274"),
     ("Oxford St 12", "Oxford St 12"),
-    ("Baker Street 221b, London", "Baker Street 221b"),
+    ("Baker Street 221b, London", "Baker Street 221b, London"),
     ("Überseering 5", "Überseering 5"),
 ])
 def test_more_street_forms(text, value):
@@ -767,7 +767,7 @@ def test_grouping_refuses_a_branch_it_cannot_key():
     ("I moved to Gran Vía 49.", "Gran Vía 49"),
     ("Address - Unter den Linden 57", "Unter den Linden 57"),
     ("Adresse: Unter den Linden 77", "Unter den Linden 77"),
-    ("address: 5 Gran Vía, Madrid", "5 Gran Vía"),
+    ("address: 5 Gran Vía, Madrid", "5 Gran Vía, Madrid"),
 ])
 def test_a_street_without_a_street_type_after_an_address_cue(text, value):
     assert ("street_address", value) in _found(text)
@@ -790,9 +790,9 @@ def test_without_rare_word_names_a_context_needs_a_known_name():
 
 @pytest.mark.parametrize("text, value", [
     ("our office is at 23 Kingsway now", "23 Kingsway"),  # a one-word street in "-way"
-    ("meet me at 1619 Broadway, New York", "1619 Broadway"),
+    ("meet me at 1619 Broadway, New York", "1619 Broadway, New York"),
     ("send the replacement to 5 Kingsway please", "5 Kingsway"),
-    ("return label from 13 Marylebone, London", "13 Marylebone"),  # one name word after a house number and a cue
+    ("return label from 13 Marylebone, London", "13 Marylebone, London"),  # one name word after a house number and a cue
     ("we are based at 4 Ridgeway", "4 Ridgeway"),
 ])
 def test_one_word_streets_after_a_house_number(text, value):
@@ -900,7 +900,7 @@ def test_a_name_before_an_eponym_noun_is_still_masked_after_a_cue():
 
 @pytest.mark.parametrize("text, value", [
     ("ship it to Calle 72 #8-17 please", "Calle 72 #8-17"),  # Colombian grid address
-    ("Carrera 7 No. 71-21, Bogotá", "Carrera 7 No. 71-21"),
+    ("Carrera 7 No. 71-21, Bogotá", "Carrera 7 No. 71-21, Bogotá"),
 ])
 def test_grid_addresses(text, value):
     assert ("street_address", value) in _found(text)
@@ -988,3 +988,34 @@ def test_spans_in_record_are_what_mask_record_replaces():
     assert [[value for _, _, value in per_text] for per_text in spans] == [["Igor Barros", "igor@example.com"], ["Barros"]]
     masked = masker.mask_record({"messages": [{"role": "user", "content": t} for t in texts]})[0]
     assert [m["content"] for m in masked["messages"]] == ["directed by <PERSON>, mail <EMAIL>", "starring <PERSON>"]
+
+
+@pytest.mark.parametrize("text, value", [
+    # A postal address in lines: house number, street, flat, city, country and postcode.
+    ("Andreas Østrem\n\n6815 Siikarannantie 59\n Apt. 884\n LIMINKA\n\n Finland 38197",
+     "6815 Siikarannantie 59\n Apt. 884\n LIMINKA\n\n Finland 38197"),
+    ("send it to 5060 67 Alexandras Avenue Suite 541\nToronto\n, ON\n 39421, and", "5060 67 Alexandras Avenue Suite 541\nToronto\n, ON\n 39421"),
+    ("Meet at 1235 Honeysuckle Lane Apt. 792, Öntésmajor, Hungary", "1235 Honeysuckle Lane Apt. 792, Öntésmajor, Hungary"),
+    # Before a flat or suite any street line counts, whatever its street type.
+    ("59871 Erhvervsvangen 91\n Apt. 421\n Havndal\n Denmark 55337", "59871 Erhvervsvangen 91\n Apt. 421\n Havndal\n Denmark 55337"),
+    ("his address: 52185 Metsa 49", "52185 Metsa 49"),  # the house number after the street
+    ("it is PSC 2731, Box 7784\nAPO AP 53202", "PSC 2731, Box 7784\nAPO AP 53202"),  # US military mail
+    ("I'll meet you at USCGC Árias\nFPO AE 28164 after", "USCGC Árias\nFPO AE 28164"),
+])
+def test_a_street_address_is_masked_with_the_rest_of_its_postal_address(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, street", [
+    ("Address: 12 Elm Road, London Firmware 2.0.7? ok", "12 Elm Road"),  # the sentence goes on: no city
+    ("Flat 2, 149 Abbey Road, London (see Jira Service Management) ok", "149 Abbey Road"),
+    ("Address: Piazza Navona 86, Springfield FYI Windows Server 2022.", "Piazza Navona 86"),
+    ("I live at 12 Baker Street, London, thanks!", "12 Baker Street, London"),
+])
+def test_the_rest_of_an_address_stops_where_the_sentence_goes_on(text, street):
+    assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", street)]
+
+
+@pytest.mark.parametrize("text", ["Office 2019 Suite 3", "Module 4 Unit 2 covers it"])
+def test_a_number_before_a_suite_in_a_product_name_is_no_street(text):
+    assert [f for f in _found(text) if f[0] == "street_address"] == []

@@ -83,6 +83,8 @@ HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 STREET_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
 CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
+# A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
+_UNIT_ANCHOR_WORD = (r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽΑ-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
@@ -577,6 +579,17 @@ def _detectors() -> list[Detector]:
         ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
+        # A street line right before a flat or suite, whatever its street type or language: the unit
+        # says that an address is written ("Erhvervsvangen 91\n Apt. 421", "2438 Nylundsveien 159 Suite 469").
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?\.?"
+            rf"(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
+        ), needs=("apt", "apartment", "suite", "ste", "flat")),
+        # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera" over "APO AP 53202".
+        Detector("street_address", re.compile(
+            r"(?=[PUC])\b(?:(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}|US(?:NS|NV|S|CGC)\s[A-ZÀ-Þ][\w'’. -]{1,30}?)\s*\n?\s*"
+            r"(?:APO|FPO|DPO)\s(?:AA|AE|AP)\s\d{5}\b"
+        ), needs=("apo ", "fpo ", "dpo ")),
         Detector("person", re.compile(
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
             rf"(?=[{CAPITAL}mtnrcsb-])(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
@@ -984,6 +997,45 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
     return chosen
 
 
+# The rest of a postal address after its street line: a flat or suite, then lines or comma-separated
+# parts of capitalised words and postcodes ("\n Apt. 884\n LIMINKA\n\n Finland 38197", ", Toronto, ON
+# 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
+# street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
+_UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat)\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"
+_POSTCODE = r"(?:\d{3,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"  # "38197", "12345-6789", "SW1A 1AA"
+# One to three words, perhaps with a particle, a bracketed name or a postcode ("Oliveira do Hospital",
+# "Aglantzia (Aglangia)", "Finland 38197").
+_PLACE = (rf"[{CAPITAL}][\w'’-]*(?:[ \t]+(?:[{CAPITAL}][\w'’-]*|\([{CAPITAL}][\w'’ -]*\)|de|do|da|du|la|le|am|an|der|sur|on|en|im)){{0,2}}"
+          rf"(?:[ \t]+{_POSTCODE})?")
+_ADDRESS_PART = re.compile(
+    rf"(?:(?=[ \t]*[,\n])[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}))({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
+    rf"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
+# A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
+_TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
+_ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
+# A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
+_HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
+
+
+def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+    """A street address widened to the whole postal address around it, where that runs into no other value."""
+    start, end, entity = span
+    if entity != "street_address":
+        return span
+    before = _HOUSE_NUMBER_BEFORE.search(text, max(0, start - 8), start)
+    new_start = before.start() if before else start
+    trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
+    new_end = trailing.end() if trailing else end
+    for _ in range(_ADDRESS_PARTS_MAX):
+        part = _ADDRESS_PART.match(text, new_end)
+        if not part:
+            break
+        new_end = part.end(1)
+    if any(other != span and other[0] < new_end and new_start < other[1] for other in taken):
+        return span
+    return new_start, new_end, entity
+
+
 # After a person's name: a generational suffix or a degree ("Philip Shaw MD", "Ana Ruiz, PhD", "Jo Ruiz Jr.").
 _NAME_SUFFIX = re.compile(r",? (?:Jr\.?|Sr\.?|MD|M\.D\.|PhD|Ph\.D\.|DDS|DVM|Esq\.?|II|III|IV)(?![\w.])")
 
@@ -1091,7 +1143,8 @@ class PiiMasker:
             for start, end in gazetteer_names(text, self.rare_word_names):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
-        return sorted(_with_name_suffix(text, span) for span in taken)
+        taken = [_with_name_suffix(text, span) for span in taken]
+        return sorted(_whole_address(text, span, taken) for span in taken)
 
     def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         """The ``(start, end, value)`` spans ``mask_record`` replaces in each of a record's texts.
