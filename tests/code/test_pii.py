@@ -1019,3 +1019,28 @@ def test_the_rest_of_an_address_stops_where_the_sentence_goes_on(text, street):
 @pytest.mark.parametrize("text", ["Office 2019 Suite 3", "Module 4 Unit 2 covers it"])
 def test_a_number_before_a_suite_in_a_product_name_is_no_street(text):
     assert [f for f in _found(text) if f[0] == "street_address"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("They're not answering at 25 880993", "25 880993"),  # short local numbers after a cue
+    ("You can call 66 65 76", "66 65 76"),
+    ("Phone:\n76 910 972\n\nE-mail:", "76 910 972"),
+    ("Desk: 757-317-1621x8873", "757-317-1621x8873"),  # an extension written onto the number
+    ("Fax: (378)522-2384x164", "(378)522-2384x164"),
+    ("Desk: (07700)886815", "(07700)886815"),  # a five-digit trunk code in brackets
+    ("Desk: 6582592094", "6582592094"),
+    ("Fax: 163-8937316", "163-8937316"),
+])
+def test_more_phone_forms(text, value):
+    assert ("phone", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Date: 2012-09-12 20:02:39.864751", "call me at 2 pm", "see: ext. 204 ok"])
+def test_timestamps_and_short_numbers_are_no_phone(text):
+    assert [f for f in _found(text) if f[0] == "phone"] == []
+
+
+def test_twelve_digit_maestro_cards_after_a_card_cue():
+    assert ("credit_card", "676268386403") in _found("I want to cancel my card 676268386403 because I lost it")
+    assert [f for f in _found("card 123456789012") if f[0] == "credit_card"] == []  # fails the Luhn check
+    assert [f for f in _found("order 676268386403") if f[0] == "credit_card"] == []  # no card cue

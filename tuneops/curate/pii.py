@@ -110,8 +110,10 @@ MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée
          r"|nov(?:ember|embre|iembre|embro)?|de[cz](?:ember|embre|embro)?|d[ée]c(?:embre)?|dic(?:iembre|embre)?"
          r"|enero|gen(?:naio)?|janeiro|januari|februari|maart|marzo|junio|junho|julio|julho|mayo|maggio|maio|juni|juli"
          r"|outubro|oktober|okt)\b\.?)")
-PHONE_CUE = r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|text me|whatsapp|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon"
-PHONE_CUE_FIRST_LETTERS = "cfhmprtwCFHMPRTW"  # of every PHONE_CUE alternative
+PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|text me|whatsapp|fax|ph|handy|portable|móvil|celular"
+             r"|telefono|telefone|telefoon|desk|direct line|direct|landline|reach me at|reach us at|reachable at|reachable on"
+             r"|answering at|answering on|number is")
+PHONE_CUE_FIRST_LETTERS = "acdfhlmnprtwACDFHLMNPRTW"  # of every PHONE_CUE alternative
 # Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot de passe|contraseña|contrasena"
                 r"|senha|wachtwoord|parola d'ordine")
@@ -372,8 +374,25 @@ def _no_placeholder(text: str) -> bool:
     return not (text.isalpha() or re.fullmatch(r"[*xX.]+|[<{$%\[].*", text))
 
 
+# An extension written onto a phone number ("757-317-1621x8873"). One written apart ("... ext. 204")
+# stays: on its own it reaches a desk, not a person.
+PHONE_EXTENSION = r"(?:x\d{1,5})?"
+_EXTENSION = re.compile(r"x\d{1,5}$")
+# A date and an hour run together ("2012-09-12 20:02:39"): a timestamp, no phone.
+_DATE_FIRST = re.compile(r"(?:(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
+                         r"|(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d)(?!\d)")
+CUED_PHONE_MIN_DIGITS = 6  # after "call", "Mobile:": local numbers of small countries ("66 28 45")
+
+
+def _cued_phone_valid(text: str) -> bool:
+    """A number after a phone cue: 6 to 15 digits, no date."""
+    text = _EXTENSION.sub("", text)
+    return not _DATE_FIRST.match(text) and CUED_PHONE_MIN_DIGITS <= len(re.sub(r"\D", "", text)) <= 15
+
+
 def _phone_valid(text: str) -> bool:
-    if _NOT_PHONE.fullmatch(text):
+    text = _EXTENSION.sub("", text)
+    if _NOT_PHONE.fullmatch(text) or _DATE_FIRST.match(text):
         return False
     digits = len(re.sub(r"\D", "", text))
     if re.fullmatch(r"[\d.]+", text):  # dotted: 415.555.2671 or 06.12.34.56.78, not a 2026.11.13 build
@@ -383,8 +402,9 @@ def _phone_valid(text: str) -> bool:
         # Without a country code, two groups are a phone when local (555-1234), after a trunk 0
         # (0171 2345678, 07700 900123) or 4+4 apart (9123 4567); "4471-220" and "2024-00917" are not.
         local = digits == 7 and len(groups[0]) == 3
+        area_and_local = digits == 10 and len(groups[0]) == 3  # "163-8937316"
         spaced_fours = len(groups[0]) == len(groups[1]) == 4 and " " in text
-        return (local or groups[0].startswith("0") or spaced_fours) and 7 <= digits <= 15
+        return (local or area_and_local or groups[0].startswith("0") or spaced_fours) and 7 <= digits <= 15
     return 7 <= digits <= 15
 
 
@@ -510,6 +530,10 @@ def _detectors() -> list[Detector]:
         Detector("credit_card", re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)"), validate=_card_valid,
                  grouped=True),
         Detector("credit_card", re.compile(r"(?<![\w+.-])\d{4}\.\d{4}\.\d{4}\.\d{1,7}(?![\w-]|\.\d)"), validate=_card_valid),
+        # Maestro cards may have 12 digits: Luhn-valid after a card cue ("my card 503871052869").
+        Detector("credit_card", re.compile(
+            r"(?=[cCmM])(?i:\b(?:card|cc|maestro)(?:\s+(?:number|no\.?|#))?\s*[:#]?\s*)(\d{12})(?![\w-]|\.\d)"
+        ), group=1, validate=luhn_valid, needs=("card", "cc", "maestro")),
         # After "SSN" or "social security number" the groups may be spaced or run together.
         Detector("ssn", re.compile(
             r"(?=[sS])(?i:\b(?:ssn|social security(?:\s+(?:number|no\.?|#))?)(?:\s+(?:is|was))?[\s:#-]*)(\d{3}([ -]?)\d{2}\2\d{4})(?![\w-])"
@@ -529,14 +553,14 @@ def _detectors() -> list[Detector]:
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
-            r"(?:(?:on|at)\s+)?)(\+?\d{7,15})(?![\w-])"
-        ), group=1),
+            rf"(?:(?:on|at)\s+)?)(\+?(?:\(\d{{1,5}}\)[\s.-]?)?\d{{1,15}}(?:[\s.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
+        ), group=1, validate=_cued_phone_valid, cut_before_next_value=True),
         # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4}: trunk 0 and a four-digit
         # area or mobile code (UK 07700). A space-separated group followed by ".digit" starts the
         # next value (an IP address, a version), not a phone group.
         Detector("phone", re.compile(
-            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
-            r"(?![\w-])"
+            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            rf"{PHONE_EXTENSION}(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True, not_after=ID_LABEL),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
