@@ -1044,3 +1044,21 @@ def test_twelve_digit_maestro_cards_after_a_card_cue():
     assert ("credit_card", "676268386403") in _found("I want to cancel my card 676268386403 because I lost it")
     assert [f for f in _found("card 123456789012") if f[0] == "credit_card"] == []  # fails the Luhn check
     assert [f for f in _found("order 676268386403") if f[0] == "credit_card"] == []  # no card cue
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Beau: What a wife.\nAngela: Remember me?", "Angela"),  # a speaker's label
+    ("Angela: Remember me, John? When I", "John"),  # a vocative
+    ("Arman, can I please speak to your boss?", "Arman"),
+    ("As promised, here's Christina's address", "Christina"),  # a possessive
+    ("Maria said she would call back", "Maria"),  # what people do
+    ("according to Heli, it works", "Heli"),  # a cue before a person
+])
+def test_a_known_first_name_alone_where_chat_puts_a_person(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Note: this is it", "Julia's syntax is terse", "Summer: dates below",
+                                  "Hence, there is no scanning", "emailed Ford Transit about it", "Python said no"])
+def test_a_single_word_that_names_a_thing_is_no_person(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []

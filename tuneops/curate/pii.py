@@ -650,6 +650,24 @@ def _detectors() -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
         ), group=(1, 2), validate=_name_in_context, needs=("with", "from"), rare_words=True),
+        # A first name on its own where chat puts a person: a speaker's label at the start of a
+        # line ("Angela: Remember me?"), a vocative ("Remember me, John?", "Arman, can I ..."), a
+        # possessive ("Christina's address"), what people do and the cues before a person ("Maria
+        # said", "ask Maria"). Only known first names count, and none that is an
+        # everyday word or names a place or software ("Summer:", "Paris's", "Julia's").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])(?:(?:(?<=\n)|^)[ \t]*({NAME_WORD}):[ \t](?=\S)|(?<=, )({NAME_WORD})(?=[?!])"
+            rf"|(?:(?<=[.!?] )|(?<=\n)|^)({NAME_WORD}),[ \t](?=[a-z])|\b({NAME_WORD})['’]s\b)"
+        ), group=(1, 2, 3, 4), validate=_single_first_name),
+        # ... and before what people do, after a conversation or role cue ("Maria said", "ask Maria").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_WORD})\s+(?:{PERSON_CONTEXT_AFTER})\b"
+        ), group=1, validate=_single_first_name, needs=PERSON_CONTEXT_AFTER_NEEDS,
+            not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server has been down"
+        Detector("person", re.compile(
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b{by_first_letter(PERSON_CONTEXT_BEFORE)}:?\s+({NAME_WORD}){NAME_END}"
+            rf"(?![ \t]+[{CAPITAL}\d])"  # "emailed Ford Transit": a first word of a longer name is no first name
+        ), group=1, validate=_single_first_name),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
@@ -705,6 +723,25 @@ def _lower_case_name_of(text: str, rare_pair: bool) -> bool:
     if names.surname(last) and (names.first_name(first, everyday=True) or names.rare(first)):
         return True
     return rare_pair and names.rare(first) and names.rare(last)
+
+
+# Known first names that name places, software or assistants more often in tickets than people.
+FIRST_NAMES_OF_THINGS = frozenset({
+    "Paris", "Florence", "Victoria", "Jordan", "India", "Georgia", "Sydney", "Austin", "Dallas", "Madison", "Phoenix",
+    "Chelsea", "Adelaide", "Houston", "Denver", "Orlando", "Lincoln", "Chester", "Devon", "Kent", "Sierra", "Savannah",
+    "Aurora", "Regina", "Alexandria", "Charlotte", "Augusta", "Helena", "Vienna", "Milan", "Lima", "Santiago",
+    "Julia", "Ruby", "Apollo", "Atlas", "Nova", "Siri", "Alexa", "Cortana", "Django", "Jenkins", "Ansible", "Hugo",
+    "Jasmine", "Luna", "Kafka", "Maven", "Sphinx", "Mercury", "Jupiter", "Venus", "Orion", "Juno", "Electra", "Zeus",
+    "Meta", "Hence",
+})
+
+
+def _single_first_name(text: str) -> bool:
+    """Whether one capitalised word alone is a person's first name: a known one (Faker's, without
+    common English words), no everyday-word name ("Amber", "Summer") and none of ``FIRST_NAMES_OF_THINGS``."""
+    word = text.strip()
+    return (word not in NEVER_NAME_PARTS and word not in WORD_NAMES and word not in FIRST_NAMES_OF_THINGS
+            and _NameWords.load().first_name(word))
 
 
 def _greeted_name(text: str) -> bool:
@@ -1197,9 +1234,12 @@ class PiiMasker:
         found inside a longer token ("1969-08-11" of "1969-08-11T00:00Z") is masked too."""
         if not found:
             return own
-        parts = {part for value, entity in found.items() if entity == "person" for part in _name_parts(value)} - set(found)
+        # A one-word name found once ("Martin said") and the parts of longer names count where they stand alone.
+        single_words = {value for value, entity in found.items() if entity == "person" and " " not in value}
+        parts = {part for value, entity in found.items() if entity == "person" for part in _name_parts(value)}
+        parts = (parts - set(found)) | single_words
         alone = [hit for hit in _occurrences(text, parts) if not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, hit[1])]
-        return _merge_spans(own, _occurrences(text, found), alone)
+        return _merge_spans(own, _occurrences(text, {v: e for v, e in found.items() if v not in single_words}), alone)
 
     def replacement(self, value: str, entity: str) -> str:
         """The masked form of one value."""
