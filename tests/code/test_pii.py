@@ -1062,3 +1062,8 @@ def test_a_known_first_name_alone_where_chat_puts_a_person(text, value):
                                   "Hence, there is no scanning", "emailed Ford Transit about it", "Python said no"])
 def test_a_single_word_that_names_a_thing_is_no_person(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+def test_a_place_inside_an_address_taken_for_a_name_is_part_of_the_address():
+    text = "send it to 19564 Grønvangen 4\n Apt. 292\n Vejers Strand\n Denmark? I am in town"
+    assert _found(text) == [("street_address", "19564 Grønvangen 4\n Apt. 292\n Vejers Strand\n Denmark")]

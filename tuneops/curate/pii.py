@@ -1079,10 +1079,9 @@ _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
 
 
 def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
-    """A street address widened to the whole postal address around it, where that runs into no other value."""
+    """A street address widened to the whole postal address around it, where that runs into no other
+    value (a place taken for a person's name inside it excepted)."""
     start, end, entity = span
-    if entity != "street_address":
-        return span
     before = _HOUSE_NUMBER_BEFORE.search(text, max(0, start - 8), start)
     new_start = before.start() if before else start
     trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
@@ -1092,8 +1091,11 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         if not part:
             break
         new_end = part.end(1)
-    if any(other != span and other[0] < new_end and new_start < other[1] for other in taken):
-        return span
+    for other in taken:
+        if other != span and other[0] < new_end and new_start < other[1]:
+            inside = new_start <= other[0] and other[1] <= new_end
+            if not (inside and other[2] == "person"):  # a place taken for a name is absorbed
+                return span
     return new_start, new_end, entity
 
 
@@ -1205,7 +1207,10 @@ class PiiMasker:
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
         taken = [_with_name_suffix(text, span) for span in taken]
-        return sorted(_whole_address(text, span, taken) for span in taken)
+        addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
+        # A place in an address taken for a name ("Vejers Strand") is part of the address.
+        return sorted(span for span in addresses if span[2] == "street_address" or not any(
+            other[2] == "street_address" and other[0] <= span[0] and span[1] <= other[1] for other in addresses))
 
     def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         """The ``(start, end, value)`` spans ``mask_record`` replaces in each of a record's texts.
