@@ -7,8 +7,11 @@ right after an identifier label ("Order", "lot", "version") are no phone numbers
 or IP addresses. Secrets are found by published key prefixes, after cue words
 and key names, in connection URIs, PEM blocks and webhook URLs, and as
 random-looking tokens (mixed case and digits, high character entropy). Streets
-are found by street types in many languages and, after an address cue, by name
-words and a house number. Person names are found after cues ("my name is",
+are found by street types in many languages, after an address cue by name words
+and a house number, and as any street line before a flat or suite; a street is
+masked with the rest of its postal address (house number, unit, city, region,
+postcode and country, each ending a line or clause). Person names, with middle
+initials and suffixes ("Maciej G. Borkowski", "Philip Shaw MD"), are found after cues ("my name is",
 greetings in seven languages, "cc", header and ticket-field labels and roles,
 sign-offs, honorifics), where a sentence puts a person ("talked to X", "X said",
 "X, Product Manager"), in capitals when both words are known names, and,
@@ -19,8 +22,11 @@ languages ("Kwame Oyelaran"; ``names.common_words``); "Surname, Firstname" too;
 names typed in lower case after chat cues ("ask reuben fenwick"). Without a cue,
 a given name that is an everyday word before a colour or an everyday word that is
 no surname is a thing ("Jade Green", "Ivy Bridge"), and so is a name before an
-eponym noun ("Martin Luther King Day"). A name is then masked wherever it occurs
-in the record, including the assistant turn, so masking is consistent.
+eponym noun ("Martin Luther King Day"). A known first name alone counts where chat
+puts a person: a speaker's label, a vocative, a possessive, before "said" or after
+"ask". A name is then masked wherever it occurs in the record, including the
+assistant turn, so masking is consistent, and so is each part of it where it
+stands alone ("Igor Barros ... starring Barros").
 
 Two modes:
 
