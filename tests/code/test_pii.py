@@ -1067,3 +1067,19 @@ def test_a_single_word_that_names_a_thing_is_no_person(text):
 def test_a_place_inside_an_address_taken_for_a_name_is_part_of_the_address():
     text = "send it to 19564 Grønvangen 4\n Apt. 292\n Vejers Strand\n Denmark? I am in town"
     assert _found(text) == [("street_address", "19564 Grønvangen 4\n Apt. 292\n Vejers Strand\n Denmark")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Maria lives in Leeds now", "Maria"),
+    ('"Fine," said Maria', "Maria"),
+    ("She named him Kyle", "Kyle"),
+    ("she is known as Maria here", "Maria"),
+    ("Kyle is a very sympathetic person.", "Kyle"),
+])
+def test_a_known_first_name_alone_in_more_sentences_about_people(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Windows Server lives on", "Python is so slow", "Julia is so fast"])
+def test_those_sentences_about_things_keep_them(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []

@@ -202,6 +202,12 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
                         r"|cannot|can't|can not|could not|couldn't|is unable|was unable|has been|is trying|tried|is locked"
                         # in brackets: "X (cc)", "X (she/her)"
                         r"|\((?:cc|cc'd|in cc|she/her|he/him|they/them|she/they|he/they)\)")
+# More of what people do, and words that name them, for one known first name alone ("Maria lives in
+# Leeds", "everyone calls me Djevad", '"Fine," said Maria'); after a capitalised word these would
+# be too loose ("Windows Server lives on").
+SINGLE_NAME_CONTEXT_AFTER = r"lives|lived|is from|was from|was born|had given|has given|spent|is a very|is so"
+SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was born", "given", "spent", "is a very", "is so")
+SINGLE_NAME_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
@@ -667,11 +673,12 @@ def _detectors() -> list[Detector]:
         ), group=(1, 2, 3, 4), validate=_single_first_name),
         # ... and before what people do, after a conversation or role cue ("Maria said", "ask Maria").
         Detector("person", re.compile(
-            rf"(?=[{CAPITAL}])\b({NAME_WORD})\s+(?:{PERSON_CONTEXT_AFTER})\b"
-        ), group=1, validate=_single_first_name, needs=PERSON_CONTEXT_AFTER_NEEDS,
+            rf"(?=[{CAPITAL}])\b({NAME_WORD})\s+(?:{PERSON_CONTEXT_AFTER}|{SINGLE_NAME_CONTEXT_AFTER})\b"
+        ), group=1, validate=_single_first_name, needs=PERSON_CONTEXT_AFTER_NEEDS + SINGLE_NAME_CONTEXT_AFTER_NEEDS,
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server has been down"
         Detector("person", re.compile(
-            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}])\b{by_first_letter(PERSON_CONTEXT_BEFORE)}:?\s+({NAME_WORD}){NAME_END}"
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}kK])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)}|{SINGLE_NAME_CONTEXT_BEFORE})"
+            rf":?\s+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+[{CAPITAL}\d])"  # "emailed Ford Transit": a first word of a longer name is no first name
         ), group=1, validate=_single_first_name),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
