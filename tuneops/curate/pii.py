@@ -350,11 +350,8 @@ def _ssn_valid(text: str) -> bool:
     return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
 
 
-# Dates ("2024-01-15", "15-01-2024") and amounts with spaced thousands ("12 345 678"): no phone numbers.
-_NOT_PHONE = re.compile(
-    r"(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d"
-    r"|\d{1,2}(?: \d{3})+"
-)
+# Amounts with spaced thousands ("12 345 678"): no phone numbers.
+_SPACED_THOUSANDS = re.compile(r"\d{1,2}(?: \d{3})+")
 
 
 def _bracketed(word: str) -> str:
@@ -388,9 +385,10 @@ def _no_placeholder(text: str) -> bool:
 
 # An extension written onto a phone number ("757-317-1621x8873"). One written apart ("... ext. 204")
 # stays: on its own it reaches a desk, not a person.
-PHONE_EXTENSION = r"(?:x\d{1,5})?"
-_EXTENSION = re.compile(r"x\d{1,5}$")
-# A date and an hour run together ("2012-09-12 20:02:39"): a timestamp, no phone.
+_EXTENSION_WRITTEN_ON = r"x\d{1,5}"
+PHONE_EXTENSION = rf"(?:{_EXTENSION_WRITTEN_ON})?"
+_EXTENSION = re.compile(rf"{_EXTENSION_WRITTEN_ON}$")
+# A date ("2024-01-15", "15-01-2024"), alone or with an hour run on ("2012-09-12 20:02:39"): no phone.
 _DATE_FIRST = re.compile(r"(?:(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
                          r"|(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d)(?!\d)")
 CUED_PHONE_MIN_DIGITS = 6  # after "call", "Mobile:": local numbers of small countries ("66 28 45")
@@ -404,7 +402,7 @@ def _cued_phone_valid(text: str) -> bool:
 
 def _phone_valid(text: str) -> bool:
     text = _EXTENSION.sub("", text)
-    if _NOT_PHONE.fullmatch(text) or _DATE_FIRST.match(text):
+    if _SPACED_THOUSANDS.fullmatch(text) or _DATE_FIRST.match(text):
         return False
     digits = len(re.sub(r"\D", "", text))
     if re.fullmatch(r"[\d.]+", text):  # dotted: 415.555.2671 or 06.12.34.56.78, not a 2026.11.13 build
