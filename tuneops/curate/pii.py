@@ -47,6 +47,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import NamedTuple
 
 from tuneops.curate.names import (
     COLOUR_WORD_NAMES,
@@ -1150,6 +1151,23 @@ def _merge_spans(*span_lists: list[tuple[int, int, str]]) -> list[tuple[int, int
     return chosen
 
 
+class _RecordValues(NamedTuple):
+    """What ``PiiMasker`` found in one record's texts."""
+
+    own_spans: list[list[tuple[int, int, str]]]  # per text, the ``(start, end, value)`` the detectors found there
+    found: dict[str, str]  # every value found -> its entity type
+    everywhere: dict[str, str]  # values masked wherever they occur as a whole word
+    alone: frozenset[str]  # one-word names and name parts, masked where they stand alone
+
+    def spans_in(self, text: str, own: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """``own`` spans, and wherever else a found value occurs as a whole word: a value the detectors
+        found inside a longer token ("1969-08-11" of "1969-08-11T00:00Z") is masked too."""
+        if not self.found:
+            return own
+        alone = [hit for hit in _occurrences(text, self.alone) if not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, hit[1])]
+        return _merge_spans(own, _occurrences(text, self.everywhere), alone)
+
+
 @dataclass
 class PiiMasker:
     """Finds and masks PII in records.
@@ -1230,11 +1248,11 @@ class PiiMasker:
         a person's name that stands alone ("directed by Igor Barros and starring Barros", "Hi Ana ...
         Ana Ruiz"; but not "Grace" of "Grace Period" after "Grace Moloi").
         """
-        own_spans, found = self._values_in_record(texts)
-        return [self._spans_of_values(text, own, found) for text, own in zip(texts, own_spans)]
+        values = self._values_in_record(texts)
+        return [values.spans_in(text, own) for text, own in zip(texts, values.own_spans)]
 
-    def _values_in_record(self, texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], dict[str, str]]:
-        """Each text's own ``(start, end, value)`` spans, and every value found -> its entity type."""
+    def _values_in_record(self, texts: list[str]) -> _RecordValues:
+        """Each text's own spans and the values found in any of them, sorted by where they are masked."""
         found: dict[str, str] = {}
         own_spans = []
         for text in texts:
@@ -1242,20 +1260,11 @@ class PiiMasker:
             own_spans.append([(start, end, text[start:end]) for start, end, _ in spans])
             for start, end, entity in spans:
                 found.setdefault(text[start:end], entity)
-        return own_spans, found
-
-    @staticmethod
-    def _spans_of_values(text: str, own: list[tuple[int, int, str]], found: dict[str, str]) -> list[tuple[int, int, str]]:
-        """``own`` spans, and wherever else a found value occurs as a whole word: a value the detectors
-        found inside a longer token ("1969-08-11" of "1969-08-11T00:00Z") is masked too."""
-        if not found:
-            return own
         # A one-word name found once ("Martin said") and the parts of longer names count where they stand alone.
         single_words = {value for value, entity in found.items() if entity == "person" and " " not in value}
         parts = {part for value, entity in found.items() if entity == "person" for part in _name_parts(value)}
-        parts = (parts - set(found)) | single_words
-        alone = [hit for hit in _occurrences(text, parts) if not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, hit[1])]
-        return _merge_spans(own, _occurrences(text, {v: e for v, e in found.items() if v not in single_words}), alone)
+        everywhere = {value: entity for value, entity in found.items() if value not in single_words}
+        return _RecordValues(own_spans, found, everywhere, frozenset((parts - set(found)) | single_words))
 
     def replacement(self, value: str, entity: str) -> str:
         """The masked form of one value."""
@@ -1276,17 +1285,16 @@ class PiiMasker:
         Returns:
             The masked record (a new dict) and counts of masked values per entity type.
         """
-        texts = [message["content"] for message in record["messages"]]
-        spans_per_message, found = self._values_in_record(texts)
+        values = self._values_in_record([message["content"] for message in record["messages"]])
         counts: Counter = Counter()
-        if not found:
+        if not values.found:
             return record, counts
         messages = []
-        for message, own_spans in zip(record["messages"], spans_per_message):
+        for message, own_spans in zip(record["messages"], values.own_spans):
             content = message["content"]
             pieces, position = [], 0
-            for start, end, value in self._spans_of_values(content, own_spans, found):
-                entity = found.get(value, "person")  # or a part of a name
+            for start, end, value in values.spans_in(content, own_spans):
+                entity = values.found.get(value, "person")  # or a part of a name
                 pieces += [content[position:start], self.replacement(value, entity)]
                 counts[entity] += 1
                 position = end
