@@ -1083,3 +1083,19 @@ def test_a_known_first_name_alone_in_more_sentences_about_people(text, value):
 @pytest.mark.parametrize("text", ["Windows Server lives on", "Python is so slow", "Julia is so fast"])
 def test_those_sentences_about_things_keep_them(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("For my take on Mrs. Moore, see below", "Moore"),  # a surname that is also a common word
+    ("Mrs. White said yes", "White"),
+    ("I'd like to join accounts with ms. Dana", "Dana"),  # an honorific typed in lower case
+    ("for my take on dr. potter, see below", "potter"),
+    ("Mr. van Dijk called", "van Dijk"),
+])
+def test_the_word_after_an_honorific_is_a_name_even_when_it_is_an_everyday_word(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Dr. Who is on tonight", "ms. excel is open", "Dr. Monday", "at 12 Oak Dr Suite 4"])
+def test_after_an_honorific_non_names_and_streets_stay(text):
+    assert [entity for entity, _ in _found(text)] in ([], ["street_address"])

@@ -636,6 +636,13 @@ def _detectors() -> list[Detector]:
         Detector("person", re.compile(
             rf"\b{by_first_letter(CLOSING)}\b[^\n]{{0,20}}\n\s*(?:[-–—~][ \t]*)?({NAME})[ \t]*(?:\n|\Z)"
         ), group=1, validate=_cued_name, needs=CLOSING_NEEDS),
+        # After an honorific comes a surname, or a first name, also one that is an everyday word
+        # ("Mrs. White", "Dr. Green", "Ms Dana"). Chat types honorifics in lower case too, then with
+        # their full stop ("ms. dana", "dr. potter"); "Oak Dr Suite 4" is a street.
+        Detector("person", re.compile(
+            rf"(?=[MmDdP])(?<![\w.])(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?|(?:mr|mrs|ms|mx|dr|prof)\.)[ \t]+"
+            rf"((?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD})?|{LOWER_CASE_NAME_WORD}){NAME_END}"
+        ), group=1, validate=_name_after_honorific, not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+Dr\.?[ \t]+$")),
         # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
@@ -705,6 +712,20 @@ def _cued_name(text: str) -> bool:
         return False
     names = _NameWords.load()
     return any(word.casefold() not in names.core_english for word in words) or words[0] in names.all_first_names
+
+
+def _name_after_honorific(text: str) -> bool:
+    """Whether the words after "Mr", "Mrs", "Dr"... are a name: none never starts one ("Dr. Monday"),
+    and the last is a known surname or first name, everyday words included ("Mrs. White"), or no
+    core English word ("Dr. Nkemelu"); typed in lower case, it must be a known name ("dr. potter")."""
+    words = text.split()
+    last = _title_case(words[-1])
+    if any(_title_case(word) in NEVER_NAME_PARTS for word in words):
+        return False
+    names = _NameWords.load()
+    if names.known(last):
+        return True
+    return words[-1][0].isupper() and last.casefold() not in names.core_english
 
 
 def _title_case(word: str) -> str:
