@@ -67,6 +67,19 @@ class PiiConfig(Section):
         "nor among the 30,000 commonest words of en/de/fr/es/it/pt/nl ('Kwame Oyelaran'). Turn off where rare "
         "capitalised product or place names abound and must survive.",
     )
+    birth_years: tuple[int, int] | None = Field(
+        (1900, 2010), description="A whole calendar date (day, month, four-digit year) in these years, first and last "
+        "included, is masked as a date of birth also without a birth cue ('12.04.1987 - Maria'): a date a person "
+        "of working age was born on. A date with a time of day is a timestamp and stays. null: only dates after "
+        "a cue ('born on', 'DOB:', 'geb.'). Order, incident and release dates of recent years stay either way.",
+    )
+
+    @field_validator("birth_years")
+    @classmethod
+    def _years_in_order(cls, years: tuple[int, int] | None) -> tuple[int, int] | None:
+        if years is not None and not 1000 <= years[0] <= years[1] <= 9999:
+            raise ValueError(f"birth_years must be two four-digit years, first <= last; got {list(years)}")
+        return years
 
 
 class DedupConfig(Section):

@@ -78,3 +78,12 @@ def test_dvc_yaml_reads_params_that_exist():
         for part in key.split("."):
             assert part in node, f"dvc.yaml param {key} not in params.yaml"
             node = node[part]
+
+
+def test_birth_years_default_is_the_maskers_and_bad_ranges_are_named():
+    from tuneops.curate.pii import DEFAULT_BIRTH_YEARS
+
+    assert parse_params({}).curate.pii.birth_years == DEFAULT_BIRTH_YEARS
+    assert parse_params({"curate": {"pii": {"birth_years": None}}}).curate.pii.birth_years is None
+    with pytest.raises(ConfigError, match="curate.pii.birth_years"):
+        parse_params({"curate": {"pii": {"birth_years": [2010, 1900]}}})

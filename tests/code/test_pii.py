@@ -1099,3 +1099,31 @@ def test_the_word_after_an_honorific_is_a_name_even_when_it_is_an_everyday_word(
 @pytest.mark.parametrize("text", ["Dr. Who is on tonight", "ms. excel is open", "Dr. Monday", "at 12 Oak Dr Suite 4"])
 def test_after_an_honorific_non_names_and_streets_stay(text):
     assert [entity for entity, _ in _found(text)] in ([], ["street_address"])
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Patient 12.04.1987 - Maria", "12.04.1987"),
+    ("Her records: 1978-04-19, blood type A", "1978-04-19"),
+    ("Geburtsdatum fehlt, aber 3. August 1979 steht im Formular", "3. August 1979"),
+    ("Card holder since March 2, 1954.", "March 2, 1954"),
+])
+def test_a_whole_date_in_the_birth_years_is_masked_without_a_cue(text, value):
+    assert _found(text) == [("date_of_birth", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "Ordered on 12/03/2024, still not here.",  # a recent date
+    "2002-10-27 01:30:00 EST happened twice",  # a timestamp
+    "Order 2002-10-27 shipped",  # an identifier
+    "on 31/31/1990",  # no such day and month
+    "Released in 1987, the model",  # a year alone
+])
+def test_recent_dates_timestamps_and_non_dates_stay(text):
+    assert _found(text) == []
+
+
+def test_birth_years_none_masks_dates_only_after_a_birth_cue():
+    cue_only = PiiMasker(ALL, birth_years=None)
+    assert cue_only.find("Patient 12.04.1987 - Maria") == []
+    assert cue_only.find("born on 12.04.1987") == [(8, 18, "date_of_birth")]
+    assert PiiMasker(ALL, birth_years=(1980, 1989)).find("on 12.04.1979") == []

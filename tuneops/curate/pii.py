@@ -13,7 +13,7 @@ masked with the rest of its postal address (house number, unit, city, region,
 postcode and country, each ending a line or clause). Person names, with middle
 initials and suffixes ("Maciej G. Borkowski", "Philip Shaw MD"), are found after cues ("my name is",
 greetings in seven languages, "cc", header and ticket-field labels and roles,
-sign-offs, honorifics), where a sentence puts a person ("talked to X", "X said",
+sign-offs, honorifics, after which an everyday-word surname counts too: "Mrs. White"), where a sentence puts a person ("talked to X", "X said",
 "X, Product Manager"), in capitals when both words are known names, and,
 without a cue, as two or three capitalised words (or joined by
 particles such as "van der") whose first is a known first name or whose second
@@ -26,7 +26,10 @@ eponym noun ("Martin Luther King Day"). A known first name alone counts where ch
 puts a person: a speaker's label, a vocative, a possessive, before "said" or after
 "ask". A name is then masked wherever it occurs in the record, including the
 assistant turn, so masking is consistent, and so is each part of it where it
-stands alone ("Igor Barros ... starring Barros").
+stands alone ("Igor Barros ... starring Barros"). Dates of birth are found after
+birth cues in seven languages, and any whole calendar date whose year is one a
+person of working age was born in (``DEFAULT_BIRTH_YEARS``; not a timestamp)
+counts as one without a cue.
 
 Two modes:
 
@@ -392,6 +395,33 @@ _EXTENSION = re.compile(rf"{_EXTENSION_WRITTEN_ON}$")
 # A date ("2024-01-15", "15-01-2024"), alone or with an hour run on ("2012-09-12 20:02:39"): no phone.
 _DATE_FIRST = re.compile(r"(?:(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
                          r"|(?:0?[1-9]|[12]\d|3[01])([-./])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d)(?!\d)")
+# A whole calendar date without a birth cue ("12.04.1987 - Maria", "Born: 4/12/1987" in a form the
+# cues miss): day, month and a four-digit year, in figures or with the month in words. One followed
+# by a time of day is a timestamp ("2002-10-27 01:30:00").
+_YEAR = r"(?:19|20)\d\d"
+UNCUED_DATE = re.compile(
+    rf"(?<![\w./-])(?:\d{{1,2}}([./-])\d{{1,2}}\1{_YEAR}|{_YEAR}([./-])\d{{1,2}}\2\d{{1,2}}"
+    rf"|{DAY}\s+(?:of\s+)?{MONTH},?\s+{_YEAR}|{MONTH}\s+{DAY},?\s+{_YEAR})(?![\w/-]|\.\d|[ T]\d{{1,2}}:\d\d)"
+)
+_DIGIT_GROUPS = re.compile(r"\d+")
+# Years a person of working age was born in, as of 2026; recent order, incident and release dates stay.
+DEFAULT_BIRTH_YEARS = (1900, 2010)
+
+
+def _date_in_years(first_year: int, last_year: int) -> Callable[[str], bool]:
+    """A validator of ``UNCUED_DATE`` matches: a real day and month, and a year from ``first_year`` to
+    ``last_year`` (both included)."""
+    def date_in_years(text: str) -> bool:
+        numbers = [int(group) for group in _DIGIT_GROUPS.findall(text)]
+        year = numbers.pop(0 if numbers[0] >= 1000 else -1)  # first in ISO dates, last otherwise
+        if not first_year <= year <= last_year:
+            return False
+        if len(numbers) == 1:  # the month in words
+            return 1 <= numbers[0] <= 31
+        return 1 <= min(numbers) <= 12 and max(numbers) <= 31
+    return date_in_years
+
+
 CUED_PHONE_MIN_DIGITS = 6  # after "call", "Mobile:": local numbers of small countries ("66 28 45")
 
 
@@ -463,9 +493,11 @@ class Detector:
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
 
 
-def _detectors() -> list[Detector]:
+def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
     # Order matters: earlier detectors claim their spans first (a card number
     # must not also be read as a phone number).
+    uncued_birth_dates = [] if birth_years is None else [
+        Detector("date_of_birth", UNCUED_DATE, validate=_date_in_years(*birth_years), not_after=ID_LABEL)]
     return [
         Detector("secret", re.compile(
             # Published prefixes of cloud and SaaS credentials (the formats secret scanners look for).
@@ -561,6 +593,7 @@ def _detectors() -> list[Detector]:
             rf"(\d{{1,4}}[./-]\d{{1,2}}[./-]\d{{1,4}}|(?:the\s+)?{DAY}(?:\s+(?:of|de))?(?:\s+|-){MONTH},?(?:\s+de)?(?:\s+|-)(?:\d{{4}}|\d{{2}})(?!\d)"
             rf"|{MONTH}\s+{DAY},?\s+\d{{4}}|{COMPACT_DATE}|\d{{1,2}}\s\d{{1,2}}\s(?:19|20)\d{{2}}(?!\d)|{COMPACT_MONTH_DATE})"
         ), group=1),
+        *uncued_birth_dates,
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
@@ -1202,6 +1235,8 @@ class PiiMasker:
             words ("Kwame Oyelaran"; see ``gazetteer_names``), and take rare words for a name where
             the sentence puts a person ("Xanthe Zapatero said"). Off, a known name must be among
             the words: the leak check of generated text, where a model invents words.
+        birth_years: ``(first, last)``: a whole date in these years is masked as a date of birth
+            also without a birth cue ("12.04.1987"); ``None``: only after a cue.
     """
 
     entities: Iterable[str]
@@ -1209,6 +1244,7 @@ class PiiMasker:
     key: bytes | None = field(default=None, repr=False)
     custom_patterns: dict[str, str] = field(default_factory=dict)
     rare_word_names: bool = True
+    birth_years: tuple[int, int] | None = DEFAULT_BIRTH_YEARS
 
     def __post_init__(self) -> None:
         if self.mode == "pseudonym" and not self.key:
@@ -1216,7 +1252,7 @@ class PiiMasker:
         wanted = set(self.entities)
         self._find_uncued_names = "person" in wanted
         custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
-        detectors = [d for d in _detectors() if d.entity in wanted]
+        detectors = [d for d in _detectors(self.birth_years) if d.entity in wanted]
         if not self.rare_word_names:  # a known name must be among the words ("Qorvex Blantu said" is none)
             detectors = [replace(d, validate=_with_a_known_name(d.validate)) if d.rare_words else d for d in detectors]
         self.detectors = custom + detectors

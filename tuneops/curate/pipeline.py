@@ -76,7 +76,8 @@ class CurationCounts:
 
 def build_masker(cfg: CurateConfig, key: bytes | None = None) -> PiiMasker:
     """The configured PII masker; ``key`` is required in pseudonym mode."""
-    return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names)
+    return PiiMasker(cfg.pii.entities, cfg.pii.mode, key, dict(cfg.pii.custom_patterns), cfg.pii.rare_word_names,
+                     cfg.pii.birth_years)
 
 
 def detection_masker(cfg: CurateConfig, rare_word_names: bool | None = None) -> PiiMasker:
@@ -84,7 +85,7 @@ def detection_masker(cfg: CurateConfig, rare_word_names: bool | None = None) -> 
     patterns, placeholder mode, so it needs no pseudonymisation key whatever ``pii.mode`` is.
     ``rare_word_names`` overrides ``pii.rare_word_names``."""
     rare = cfg.pii.rare_word_names if rare_word_names is None else rare_word_names
-    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), rare)
+    return PiiMasker(cfg.pii.entities, "placeholder", None, dict(cfg.pii.custom_patterns), rare, cfg.pii.birth_years)
 
 
 def leak_masker(cfg: CurateConfig) -> PiiMasker:
