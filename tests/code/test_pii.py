@@ -1127,3 +1127,27 @@ def test_birth_years_none_masks_dates_only_after_a_birth_cue():
     assert cue_only.find("Patient 12.04.1987 - Maria") == []
     assert cue_only.find("born on 12.04.1987") == [(8, 18, "date_of_birth")]
     assert PiiMasker(ALL, birth_years=(1980, 1989)).find("on 12.04.1979") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Don't go to town, Kristína!", "Kristína"),  # a known first name alone inside a sentence
+    ("I'm so jealous! said Nestor to Shannon", "Shannon"),
+    ("Tell Giulia when done.", "Giulia"),  # after an everyday word starting the sentence
+    ("the fix was reviewed by Petrov.", "Petrov"),  # a surname rare in all seven languages
+    ("founders: Mathiasen, Wilson and Williamson.", "Williamson"),  # a common surname listed after names
+])
+def test_a_known_name_alone_inside_a_sentence(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Apart from the Gregorian calendar",  # a noun after it: a thing named after a person
+    "The Bert tokenizer",
+    "Still broken on São Paulo (see 57 vCPU)",  # part of a longer capitalised name
+    "stayed at the Hilton.",  # after a determiner
+    "Write it in French, please.",  # a core English word
+    "we use Ninja to build",  # a word no person is followed by
+    "works with Wilson and",  # a common surname with no name before it
+])
+def test_lone_capitalised_words_that_are_not_people_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

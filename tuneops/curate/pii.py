@@ -24,7 +24,9 @@ a given name that is an everyday word before a colour or an everyday word that i
 no surname is a thing ("Jade Green", "Ivy Bridge"), and so is a name before an
 eponym noun ("Martin Luther King Day"). A known first name alone counts where chat
 puts a person: a speaker's label, a vocative, a possessive, before "said" or after
-"ask". A name is then masked wherever it occurs in the record, including the
+"ask"; and a known name alone inside a sentence, that is no core English word and
+is followed by punctuation or a word people are followed by ("go to town, Kristína!";
+not "the Gregorian calendar"). A name is then masked wherever it occurs in the record, including the
 assistant turn, so masking is consistent, and so is each part of it where it
 stands alone ("Igor Barros ... starring Barros"). Dates of birth are found after
 birth cues in seven languages, and any whole calendar date whose year is one a
@@ -798,7 +800,7 @@ FIRST_NAMES_OF_THINGS = frozenset({
     "Aurora", "Regina", "Alexandria", "Charlotte", "Augusta", "Helena", "Vienna", "Milan", "Lima", "Santiago",
     "Julia", "Ruby", "Apollo", "Atlas", "Nova", "Siri", "Alexa", "Cortana", "Django", "Jenkins", "Ansible", "Hugo",
     "Jasmine", "Luna", "Kafka", "Maven", "Sphinx", "Mercury", "Jupiter", "Venus", "Orion", "Juno", "Electra", "Zeus",
-    "Meta", "Hence",
+    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex",
 })
 
 
@@ -944,6 +946,55 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             i += 1
     return sorted(spans + [span for span in _upper_case_names(text, names) if not any(
         span[0] < end and start < span[1] for start, end in spans)])
+
+
+# A lone name inside a sentence: after a lower-case word or a comma, and not before another
+# capitalised word ("town, Austin!", "is Natsuhiko so", "Tran's song"; not "Server Error").
+# What comes after it is punctuation, the end, or a word that follows people as well as things
+# ("Austin!", "Tran's song", "Natsuhiko so impulsive", "to Shannon and"), and no noun it would
+# name a thing with ("Gregorian calendar", "Bert tokenizer").
+_AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can|could|should|did|does|do|said|says"
+                    r"|told|asked|to|from|in|at|on|for|with|who|whose|when|if|so|just|also|again|too|here|there|as"
+                    r"|about|because|yet|still|never|always|lives|lived|went|came|got|gave|made|took|wants|wanted")
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
+_LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(?=[.,;:!?)\]\"]|[ \t]*$|[ \t]*\n"
+                        rf"|[ \t]+(?:{_AFTER_LONE_NAME})\b))")
+
+
+_LIST_JOIN = re.compile(r",? (?:and|or|&) |, ")
+
+
+def lone_names(text: str, name_ends: Iterable[int] = ()) -> list[tuple[int, int]]:
+    """Spans of one known name alone inside a sentence, where no cue says it is a person.
+
+    A known first name or surname counts when it is no core English word (so "French", "Server"
+    and "Brown" do not), names no thing (``FIRST_NAMES_OF_THINGS``, ``WORD_NAMES``), and a
+    surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
+    is listed after a name (``name_ends``: where names found in ``text`` end): "Mathiasen,
+    Wilson and Williamson".
+    """
+    names = _NameWords.load()
+    ends = set(name_ends)
+    spans = []
+    for match in _LONE_NAME.finditer(text):
+        word = match.group(1)
+        if (word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or word in WORD_NAMES
+                or word.casefold() in names.core_english):
+            continue
+        before = text[max(0, match.start() - 40):match.start()].split()
+        if before and before[-1].lower() in _DETERMINERS:  # "stayed at the Hilton"
+            continue
+        # After a capitalised word the name may be part of a longer one ("São Paulo"), unless that
+        # word is an everyday word starting the sentence ("Tell Giulia when done").
+        if before and before[-1][0].isupper() and not before[-1].endswith((",", ";")) and not (
+                before[-1].casefold() in names.core_english
+                and (len(before) == 1 or before[-2].endswith((".", "!", "?", ":")))):
+            continue
+        listed = any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
+        if names.first_name(word) or (names.surname(word) and (names.rare(word) or listed)):
+            spans.append(match.span(1))
+            ends.add(match.end(1))
+    return spans
 
 
 # After a name without a cue, a word that makes it the name of a day, place, institution or prize
@@ -1290,6 +1341,9 @@ class PiiMasker:
                 taken.append((start, end, detector.entity))
         if self._find_uncued_names:
             for start, end in gazetteer_names(text, self.rare_word_names):
+                if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
+                    taken.append((start, end, "person"))
+            for start, end in lone_names(text, [t_end for _, t_end, entity in taken if entity == "person"]):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
         taken = [_with_name_suffix(text, span) for span in taken]
