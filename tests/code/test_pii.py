@@ -1001,6 +1001,8 @@ def test_spans_in_record_are_what_mask_record_replaces():
     ("his address: 52185 Metsa 49", "52185 Metsa 49"),  # the house number after the street
     ("it is PSC 2731, Box 7784\nAPO AP 53202", "PSC 2731, Box 7784\nAPO AP 53202"),  # US military mail
     ("I'll meet you at USCGC Árias\nFPO AE 28164 after", "USCGC Árias\nFPO AE 28164"),
+    # After a flat or suite, a place that ends the sentence, without a comma.
+    ("send a new one to 1707 Dunajska 113 Suite 364 Trbonje Slovenia? I am", "1707 Dunajska 113 Suite 364 Trbonje Slovenia"),
 ])
 def test_a_street_address_is_masked_with_the_rest_of_its_postal_address(text, value):
     assert ("street_address", value) in _found(text)
@@ -1008,6 +1010,8 @@ def test_a_street_address_is_masked_with_the_rest_of_its_postal_address(text, va
 
 @pytest.mark.parametrize("text, street", [
     ("Address: 12 Elm Road, London Firmware 2.0.7? ok", "12 Elm Road"),  # the sentence goes on: no city
+    ("ship to Piazza Navona 20 FYI Google Analytics.", "Piazza Navona 20"),  # no comma, no unit: no city
+    ("at 12 Elm Road Suite 4 Windows Server 2022 is down", "12 Elm Road"),
     ("Flat 2, 149 Abbey Road, London (see Jira Service Management) ok", "149 Abbey Road"),
     ("Address: Piazza Navona 86, Springfield FYI Windows Server 2022.", "Piazza Navona 86"),
     ("I live at 12 Baker Street, London, thanks!", "12 Baker Street, London"),

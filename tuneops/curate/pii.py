@@ -1185,9 +1185,14 @@ _POSTCODE = r"(?:\d{3,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"  # "381
 # "Aglantzia (Aglangia)", "Finland 38197").
 _PLACE = (rf"[{CAPITAL}][\w'’-]*(?:[ \t]+(?:[{CAPITAL}][\w'’-]*|\([{CAPITAL}][\w'’ -]*\)|de|do|da|du|la|le|am|an|der|sur|on|en|im)){{0,2}}"
           rf"(?:[ \t]+{_POSTCODE})?")
+_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
+# Each part follows a comma or a line break, or a space where a unit follows; a unit may also be
+# followed by a place that ends the clause ("Suite 364 Trbonje Slovenia?").
 _ADDRESS_PART = re.compile(
-    rf"(?:(?=[ \t]*[,\n])[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}))({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
-    rf"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
+    rf"(?:(?=[ \t]*[,\n])[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}))"
+    rf"(?:({_UNIT})(?=[ \t]+{_PLACE}{_CLAUSE_END})|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
+    rf"(?:{_CLAUSE_END}|(?=[ \t]+{_UNIT})))")
+_PLACE_AFTER_UNIT = re.compile(rf"[ \t]+({_PLACE}){_CLAUSE_END}")
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
 _TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
@@ -1207,7 +1212,9 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         part = _ADDRESS_PART.match(text, new_end)
         if not part:
             break
-        new_end = part.end(1)
+        new_end = part.end(part.lastindex)
+        if part.lastindex == 1:  # a unit before a place: "Suite 364 Trbonje Slovenia"
+            new_end = _PLACE_AFTER_UNIT.match(text, new_end).end(1)
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
