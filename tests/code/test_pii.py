@@ -1155,3 +1155,17 @@ def test_a_known_name_alone_inside_a_sentence(text, value):
 ])
 def test_lone_capitalised_words_that_are_not_people_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("value", [
+    "+39 3512830161", "+(371) 26018159", "(+358) 091390996", "+49(0)9139099603", "(020)74960083",
+    "(351) 911860913", "(+57) 310 308 24 62", "(02239) 09960 308", "0 346 091 390", "1 (926) 018-1590",
+    "8 (246) 281-9482",
+])
+def test_phones_with_a_country_or_bracketed_area_code_and_the_rest_run_together(value):
+    assert _found(f"It is {value}.") == [("phone", value)]
+
+
+@pytest.mark.parametrize("text", ["see (2024) 123456 ok", "Order (123) 4567890", "population 12 500 000 people"])
+def test_bracketed_years_identifiers_and_spaced_thousands_are_no_phone(text):
+    assert _found(text) == []

@@ -357,7 +357,7 @@ def _ssn_valid(text: str) -> bool:
 
 
 # Amounts with spaced thousands ("12 345 678"): no phone numbers.
-_SPACED_THOUSANDS = re.compile(r"\d{1,2}(?: \d{3})+")
+_SPACED_THOUSANDS = re.compile(r"[1-9]\d?(?: \d{3})+")  # "12 500 000"; "0 346 091 390" is a phone
 
 
 def _bracketed(word: str) -> str:
@@ -449,6 +449,12 @@ def _phone_valid(text: str) -> bool:
         spaced_fours = len(groups[0]) == len(groups[1]) == 4 and " " in text
         return (local or area_and_local or groups[0].startswith("0") or spaced_fours) and 7 <= digits <= 15
     return 7 <= digits <= 15
+
+
+def _compact_phone_valid(text: str) -> bool:
+    """8 to 15 digits in all, and no year in brackets ("(2024) 123456")."""
+    digits = len(re.sub(r"\D", "", text))
+    return 8 <= digits <= 15 and not re.match(r"\((?:19|20)\d\d\)", text)
 
 
 def _mixed_letters_and_digits(text: str) -> bool:
@@ -605,9 +611,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # area or mobile code (UK 07700). A space-separated group followed by ".digit" starts the
         # next value (an IP address, a version), not a phone group.
         Detector("phone", re.compile(
-            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?|\(\+\d{1,3}\)[ \t]?|[18][ \t](?=\())?(?:\(\d{1,5}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
             rf"{PHONE_EXTENSION}(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True, not_after=ID_LABEL),
+        # With a country code, or an area code in brackets, the rest may be written without
+        # separators ("+39 3512830161", "+(371) 26018159", "(+358) 091390996", "+49(0)9139099603",
+        # "(020)74960083", "(351) 911860913").
+        Detector("phone", re.compile(
+            r"(?<![\w+(])(?:(?:\+[ \t]?\(?\d{1,4}\)?|\(\+\d{1,4}\)|00\d{1,3})[ \t.-]?(?:\(0\)[ \t]?)?(?:\(\d{1,5}\)[ \t.-]?)?"
+            r"|(?<![\d.])\(\d{1,5}\)[ \t.-]?)\d{5,14}(?![\w-]|\.\d|[ \t.-]\d)"
+        ), validate=_compact_phone_valid, not_after=ID_LABEL),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
         Detector("street_address", re.compile(
