@@ -1169,3 +1169,19 @@ def test_phones_with_a_country_or_bracketed_area_code_and_the_rest_run_together(
 @pytest.mark.parametrize("text", ["see (2024) 123456 ok", "Order (123) 4567890", "population 12 500 000 people"])
 def test_bracketed_years_identifiers_and_spaced_thousands_are_no_phone(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("It was Adela Sandra Morales Contreras.", "Adela Sandra Morales Contreras"),  # two given names, two surnames
+    ("It was Humberto Luis Miguel Colón Toledo.", "Humberto Luis Miguel Colón Toledo"),
+    ("It was Szabó Balázs Olivér.", "Szabó Balázs Olivér"),  # family name first
+    ("It was Johan Van Damme.", "Johan Van Damme"),
+    ("It was Savak Şafak.", "Savak Şafak"),  # capitals of Latin Extended-A
+])
+def test_a_name_takes_in_the_known_given_names_and_surnames_around_it(text, value):
+    assert _found(text) == [("person", value)]
+
+
+def test_a_name_takes_in_no_word_of_a_longer_capitalised_run():
+    assert ("person", "Lincoln Navigator Dell") not in _found("about Lincoln Navigator Dell XPS 13!")
+    assert _found("Dear Maria Lopez Windows is down") == [("person", "Maria Lopez")]

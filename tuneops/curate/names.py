@@ -17,7 +17,9 @@ import pkgutil
 import re
 from functools import lru_cache
 
-_LATIN_NAME = re.compile(r"^[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][A-Za-z'’\-\u00C0-\u024F]+$")
+# Capitals of Latin-1 and Latin Extended-A and -B ("Ş", "Ő", "Ț"), as one regex character class body.
+LATIN_CAPITALS = "A-ZÀ-ÖØ-Þ" + "".join(c for c in map(chr, range(0x100, 0x250)) if c.isupper())
+_LATIN_NAME = re.compile(rf"^[{LATIN_CAPITALS}][A-Za-z'’\-\u00C0-\u024F]+$")
 _FIRST_ATTRIBUTES = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary",
                      "first_names_unisex", "first_romanized_names")
 _LAST_ATTRIBUTES = ("last_names", "last_romanized_names")

@@ -57,6 +57,7 @@ from typing import NamedTuple
 from tuneops.curate.names import (
     COLOUR_WORD_NAMES,
     COLOURS,
+    LATIN_CAPITALS,
     WORD_NAMES,
     common_words,
     core_english_words,
@@ -93,10 +94,10 @@ ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_C
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
-STREET_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
-CAPITAL = "A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽ"  # Latin capitals a name may start with
+STREET_NAME_WORD = rf"(?:[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
+CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
-_UNIT_ANCHOR_WORD = (r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹČŠŽΑ-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
+_UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
@@ -1246,6 +1247,42 @@ def _with_name_suffix(text: str, span: tuple[int, int, str]) -> tuple[int, int, 
     return (start, suffix.end(), entity) if suffix else span
 
 
+_NAME_WORD_BEFORE = re.compile(rf"(?:^|(?<=[\s(\"]))({NAME_WORD}) $")
+_NAME_WORD_AFTER = re.compile(rf" ({NAME_WORD}){NAME_END}")
+NAME_WORDS_MAX = 5  # "Humberto Luis Miguel Colón Toledo": two given names and two surnames, and one more
+
+
+def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+    """A person's name widened over the known given names and surnames right before and after it
+    ("Adela Sandra Morales Contreras", "Szabó Balázs Olivér", "Johan Van Damme"), up to
+    ``NAME_WORDS_MAX`` words; no core English word, thing's name or other value is taken in."""
+    start, end, entity = span
+    if entity != "person":
+        return span
+    names = _NameWords.load()
+
+    def name_word(word: str) -> bool:
+        return (word not in NEVER_NAME_PARTS and word not in WORD_NAMES and word not in FIRST_NAMES_OF_THINGS
+                and word.casefold() not in names.core_english and (names.first_name(word) or names.surname(word)))
+
+    def free(new_start: int, new_end: int) -> bool:
+        return not any(other != span and other[0] < new_end and new_start < other[1] for other in taken)
+
+    words = len(text[start:end].split())
+    while words < NAME_WORDS_MAX and (before := _NAME_WORD_BEFORE.search(text, max(0, start - 40), start)):
+        if not (name_word(before.group(1)) and free(before.start(1), start)):
+            break
+        start, words = before.start(1), words + 1
+    new_end = end
+    while words < NAME_WORDS_MAX and (after := _NAME_WORD_AFTER.match(text, new_end)):
+        if not (name_word(after.group(1)) and free(new_end, after.end(1))):
+            break
+        new_end, words = after.end(1), words + 1
+    if _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, new_end):  # a longer run: "Navigator Dell XPS 13"
+        new_end = end
+    return start, new_end, entity
+
+
 @lru_cache(maxsize=4096)
 def _name_parts(name: str) -> tuple[str, ...]:
     """The words of a found name that are masked on their own elsewhere in the record: no initial,
@@ -1366,7 +1403,7 @@ class PiiMasker:
             for start, end in lone_names(text, [t_end for _, t_end, entity in taken if entity == "person"]):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
-        taken = [_with_name_suffix(text, span) for span in taken]
+        taken = [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken)) for span in taken]
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
         # A place in an address taken for a name ("Vejers Strand") is part of the address.
         return sorted(span for span in addresses if span[2] == "street_address" or not any(
