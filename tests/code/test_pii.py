@@ -1185,3 +1185,8 @@ def test_a_name_takes_in_the_known_given_names_and_surnames_around_it(text, valu
 def test_a_name_takes_in_no_word_of_a_longer_capitalised_run():
     assert ("person", "Lincoln Navigator Dell") not in _found("about Lincoln Navigator Dell XPS 13!")
     assert _found("Dear Maria Lopez Windows is down") == [("person", "Maria Lopez")]
+
+
+@pytest.mark.parametrize("text, value", [("It was Azzouz Katia.", "Azzouz Katia"), ("I met Lackner Kristof there", "Lackner Kristof")])
+def test_a_known_surname_before_a_known_given_name_is_a_name(text, value):
+    assert _found(text) == [("person", value)]

@@ -1106,6 +1106,8 @@ class _NameWords:
             return self.rare(word) and not in_run
         if self.first_name(word):
             return self.surname(following, everyday=True) or following.casefold() not in self.core_english
+        if self.first_name(following) and self.surname(word) and word.casefold() not in self.core_english:
+            return True  # family name first, as in Hungarian, Maghrebi and Central Asian usage ("Azzouz Katia")
         return rare_words and self.rare(word) and self.rare(following)
 
     def thing_named_with_a_name(self, word: str, following: str) -> bool:
