@@ -1190,3 +1190,7 @@ def test_a_name_takes_in_no_word_of_a_longer_capitalised_run():
 @pytest.mark.parametrize("text, value", [("It was Azzouz Katia.", "Azzouz Katia"), ("I met Lackner Kristof there", "Lackner Kristof")])
 def test_a_known_surname_before_a_known_given_name_is_a_name(text, value):
     assert _found(text) == [("person", value)]
+
+
+def test_no_phone_runs_over_a_line_break():
+    assert "phone" not in [entity for entity, _ in _found("Pastierska 20\n890 99 Brhlovce")]

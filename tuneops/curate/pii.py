@@ -606,13 +606,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
-            rf"(?:(?:on|at)\s+)?)(\+?(?:\(\d{{1,5}}\)[\s.-]?)?\d{{1,15}}(?:[\s.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
+            rf"(?:(?:on|at)\s+)?)(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
         ), group=1, validate=_cued_phone_valid, cut_before_next_value=True),
         # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4}: trunk 0 and a four-digit
         # area or mobile code (UK 07700). A space-separated group followed by ".digit" starts the
-        # next value (an IP address, a version), not a phone group.
+        # next value (an IP address, a version), not a phone group. No phone runs over a line
+        # break ("Pastierska 20\n890 99 Brhlovce" is a street and a postcode).
         Detector("phone", re.compile(
-            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[\s.-]?|\(\+\d{1,3}\)[ \t]?|[18][ \t](?=\())?(?:\(\d{1,5}\)[\s.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|\s\d{2,8}(?!\.\d)){1,4}"
+            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[ \t.-]?|\(\+\d{1,3}\)[ \t]?|[18][ \t](?=\())?(?:\(\d{1,5}\)[ \t.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|[ \t]\d{2,8}(?!\.\d)){1,4}"
             rf"{PHONE_EXTENSION}(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True, not_after=ID_LABEL),
         # With a country code, or an area code in brackets, the rest may be written without
