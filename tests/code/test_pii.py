@@ -1194,3 +1194,13 @@ def test_a_known_surname_before_a_known_given_name_is_a_name(text, value):
 
 def test_no_phone_runs_over_a_line_break():
     assert "phone" not in [entity for entity, _ in _found("Pastierska 20\n890 99 Brhlovce")]
+
+
+@pytest.mark.parametrize("value", [
+    "Pastierska 20\n890 99 Brhlovce",  # a street line above a postcode and a town
+    "ulica Nałkowskiej 091\n29-646 Gorlice",
+    "Szabadság utca 57.\nH-1824 Mindszentkőrös",
+    "Bryanstraat 3\n1996OC\nWinneweer",
+])
+def test_a_street_line_above_a_postcode_and_town_is_an_address(value):
+    assert _found(f"Ship to {value}.") == [("street_address", value)]

@@ -98,6 +98,8 @@ STREET_NAME_WORD = rf"(?:[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
+# Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
+_STREET_WORD_IN_LOWER_CASE = r"(?:ulica|ul\.|utca|calle|rue|via|viale|rua|avenida|strada|ulice|sokak|cesta)"
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
@@ -670,6 +672,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?\.?"
             rf"(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
         ), needs=("apt", "apartment", "suite", "ste", "flat")),
+        # A street line right above a postcode and a town, as much of Europe writes an address
+        # ("Pastierska 20\n890 99 Brhlovce", "ulica Nałkowskiej 091\n29-646 Gorlice", "Sauerstraße 34/43\n94875 Hagenow").
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:(?:{_STREET_WORD_IN_LOWER_CASE}|{_UNIT_ANCHOR_WORD})[ \t]+)(?:{_UNIT_ANCHOR_WORD}[ \t]+){{0,3}}"
+            rf"(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?\.?(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"
+        )),
         # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera" over "APO AP 53202".
         Detector("street_address", re.compile(
             r"(?=[PUC])\b(?:(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}|US(?:NS|NV|S|CGC)\s[A-ZÀ-Þ][\w'’. -]{1,30}?)\s*\n?\s*"
@@ -1197,7 +1205,10 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
 _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat)\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"
-_POSTCODE = r"(?:\d{3,6}(?:-\d{3,4})?|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"  # "38197", "12345-6789", "SW1A 1AA"
+# "38197", "12345-6789", "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
+# "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
+_POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
+             r"|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d{2} [A-Z\d]{4})")
 # One to three words, perhaps with a particle, a bracketed name or a postcode ("Oliveira do Hospital",
 # "Aglantzia (Aglangia)", "Finland 38197").
 _PLACE = (rf"[{CAPITAL}][\w'’-]*(?:[ \t]+(?:[{CAPITAL}][\w'’-]*|\([{CAPITAL}][\w'’ -]*\)|de|do|da|du|la|le|am|an|der|sur|on|en|im)){{0,2}}"
@@ -1206,7 +1217,7 @@ _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit may also be
 # followed by a place that ends the clause ("Suite 364 Trbonje Slovenia?").
 _ADDRESS_PART = re.compile(
-    rf"(?:(?=[ \t]*[,\n])[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}))"
+    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}))"
     rf"(?:({_UNIT})(?=[ \t]+{_PLACE}{_CLAUSE_END})|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+{_UNIT})))")
 _PLACE_AFTER_UNIT = re.compile(rf"[ \t]+({_PLACE}){_CLAUSE_END}")
