@@ -1204,3 +1204,20 @@ def test_no_phone_runs_over_a_line_break():
 ])
 def test_a_street_line_above_a_postcode_and_town_is_an_address(value):
     assert _found(f"Ship to {value}.") == [("street_address", value)]
+
+
+@pytest.mark.parametrize("value", [
+    "4323 Autumn Pine Suite 574\nNorth Williamburgh, WV 45334",  # house number first, any street type, before a unit
+    "010 Amanda Lakes Apt. 139\nHernandezview, MI 79442",  # "Apt" is no word of the street's name
+    "Wilhelmplatz 8/4\n7563 Bruck an der Leitha",  # a second number; particles in the town
+    "3 Anne Street\nSt. Erin, VIC, 2947",  # "St." starts the town: a street name stays on its line
+    "2819 Castro Springs Apt. 199\nWest Connor, SK B9J 7V6",  # a Canadian postcode
+    "rue Rey\n7091 Wicht",  # the postcode on the next line is no house number
+])
+def test_more_postal_addresses_are_masked_whole(value):
+    assert _found(f"Ship to {value}.") == [("street_address", value)]
+
+
+def test_an_address_place_has_at_most_three_capitalised_words():
+    text = "Address: 9918 Sunset Blvd, Springfield FYI New Zealand. Thanks!"
+    assert _found(text) == [("street_address", "9918 Sunset Blvd")]

@@ -94,7 +94,7 @@ ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_C
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
-STREET_NAME_WORD = rf"(?:[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
+STREET_NAME_WORD = rf"(?:(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat)\b)[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
@@ -628,9 +628,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[A-Za-z]?,?\s(?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)\s){{0,3}}{STREET_SUFFIX}(?=\W|$)"
-            rf"|(?i:{STREET_PREFIX})(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
+            rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}{STREET_SUFFIX}(?=\W|$)"
+            rf"|(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
+        # (a street name stays on its line: "18 Anne Route\nSt. Erin" is a street and a town)
         # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
         Detector("street_address", re.compile(
             r"(?=[A-Z])\b(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Drive|Boulevard|Blvd\.?)"
@@ -642,7 +643,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"\s?(?:#|No\.?|N[º°o]\.?)\s?\d{1,3}\s?[A-Z]?\s?-\s?\d{1,3}\b"
         ), needs=("#", "no", "nº", "n°")),
         Detector("street_address", re.compile(
-            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:\s{STREET_NAME_WORD}){{1,4}},?\s{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
+            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
         )),
         Detector("street_address", re.compile(
             # The lookahead (a capital, and a house number within the next three words) skips most words fast.
@@ -671,12 +672,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?\.?"
             rf"(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
+            # or the house number first, as in North America ("4323 Autumn Pine Suite 574")
+            rf"|(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
         ), needs=("apt", "apartment", "suite", "ste", "flat")),
         # A street line right above a postcode and a town, as much of Europe writes an address
         # ("Pastierska 20\n890 99 Brhlovce", "ulica Nałkowskiej 091\n29-646 Gorlice", "Sauerstraße 34/43\n94875 Hagenow").
         Detector("street_address", re.compile(
             rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:(?:{_STREET_WORD_IN_LOWER_CASE}|{_UNIT_ANCHOR_WORD})[ \t]+)(?:{_UNIT_ANCHOR_WORD}[ \t]+){{0,3}}"
             rf"(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?\.?(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"
+            # or a street type and a name without a number ("rue Rey\n7091 Wicht")
+            rf"|\b(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"
         )),
         # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera" over "APO AP 53202".
         Detector("street_address", re.compile(
@@ -1209,9 +1214,11 @@ _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|ap
 # "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
 _POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
              r"|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d{2} [A-Z\d]{4})")
-# One to three words, perhaps with a particle, a bracketed name or a postcode ("Oliveira do Hospital",
-# "Aglantzia (Aglangia)", "Finland 38197").
-_PLACE = (rf"[{CAPITAL}][\w'’-]*(?:[ \t]+(?:[{CAPITAL}][\w'’-]*|\([{CAPITAL}][\w'’ -]*\)|de|do|da|du|la|le|am|an|der|sur|on|en|im)){{0,2}}"
+# One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
+# ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
+_PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na)){0,2}"
+_PLACE = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
+          rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?"
           rf"(?:[ \t]+{_POSTCODE})?")
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit may also be
@@ -1223,6 +1230,8 @@ _ADDRESS_PART = re.compile(
 _PLACE_AFTER_UNIT = re.compile(rf"[ \t]+({_PLACE}){_CLAUSE_END}")
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
 _TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
+# A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
+_SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
@@ -1234,6 +1243,7 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     start, end, entity = span
     before = _HOUSE_NUMBER_BEFORE.search(text, max(0, start - 8), start)
     new_start = before.start() if before else start
+    end = second.end() if (second := _SECOND_HOUSE_NUMBER.match(text, end)) else end
     trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
     new_end = trailing.end() if trailing else end
     for _ in range(_ADDRESS_PARTS_MAX):
