@@ -1221,3 +1221,17 @@ def test_more_postal_addresses_are_masked_whole(value):
 def test_an_address_place_has_at_most_three_capitalised_words():
     text = "Address: 9918 Sunset Blvd, Springfield FYI New Zealand. Thanks!"
     assert _found(text) == [("street_address", "9918 Sunset Blvd")]
+
+
+@pytest.mark.parametrize("value", [
+    "Flat 5\nWilliams Brook\nFryport\nE1U 1DL",  # the flat first, then a street line with no type or number
+    "Suite 282\n4 Kawakiwi Esplanade\nMcMillangate 5278",
+    "99 McCarville Street P82 A85E Constance Ville",  # a lettered postcode after a space (Eircode)
+])
+def test_units_before_the_street_and_lettered_postcodes_after_a_space(value):
+    assert _found(f"Ship to {value}.") == [("street_address", value)]
+
+
+def test_a_unit_after_a_street_line_stays_with_that_street():
+    value = "6815 Siikarannantie 59\n Apt. 884\n LIMINKA\n\n Finland 38197"
+    assert _found(f"Andreas Østrem\n\n{value}") == [("person", "Andreas Østrem"), ("street_address", value)]

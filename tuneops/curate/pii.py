@@ -675,6 +675,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # or the house number first, as in North America ("4323 Autumn Pine Suite 574")
             rf"|(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
         ), needs=("apt", "apartment", "suite", "ste", "flat")),
+        # A flat or suite on its own line or before a comma, then the street line, as in the UK and
+        # Oceania ("Flat 5\nWilliams Brook\nFryport", "Suite 282\n4 Kawakiwi Esplanade"): the unit says an
+        # address is written.
+        Detector("street_address", re.compile(
+            rf"\b(?:Flat|Suite|Unit|Apt|Apartment|Studio)\.?[ \t]?#?[ \t]?\d{{1,5}}[A-Za-z]?[ \t]*[\n,][ \t]*"
+            rf"(?:\d{{1,5}}[A-Za-z]?[ \t]+)?{_UNIT_ANCHOR_WORD}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*[\n,])"
+        ), needs=("flat", "suite", "unit", "apt", "apartment", "studio"),
+            not_after=re.compile(rf"(?:\d[A-Za-z]?|[{CAPITAL}][\w'’-]*\.?)[ \t]*,?[ \t]*\n?[ \t]*$")),  # a street line before it
         # A street line right above a postcode and a town, as much of Europe writes an address
         # ("Pastierska 20\n890 99 Brhlovce", "ulica Nałkowskiej 091\n29-646 Gorlice", "Sauerstraße 34/43\n94875 Hagenow").
         Detector("street_address", re.compile(
@@ -1213,7 +1221,10 @@ _UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|ap
 # "38197", "12345-6789", "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
 # "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
 _POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
-             r"|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d{2} [A-Z\d]{4})")
+             r"|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d[\dW] ?[A-Z\d]{4})")
+# Postcodes with letters, which no other number looks like, may follow a street after a space
+# ("99 McCarville Street P82 A85E Constance Ville"): UK, Canada, Ireland.
+_LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d[\dW] ?[A-Z\d]{4})"
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
 _PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na)){0,2}"
@@ -1224,9 +1235,9 @@ _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit may also be
 # followed by a place that ends the clause ("Suite 364 Trbonje Slovenia?").
 _ADDRESS_PART = re.compile(
-    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}))"
-    rf"(?:({_UNIT})(?=[ \t]+{_PLACE}{_CLAUSE_END})|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
-    rf"(?:{_CLAUSE_END}|(?=[ \t]+{_UNIT})))")
+    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
+    rf"(?:({_UNIT}|{_LETTERED_POSTCODE})(?=[ \t]+{_PLACE}{_CLAUSE_END})|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
+    rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b))))")
 _PLACE_AFTER_UNIT = re.compile(rf"[ \t]+({_PLACE}){_CLAUSE_END}")
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
 _TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
@@ -1251,7 +1262,7 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         if not part:
             break
         new_end = part.end(part.lastindex)
-        if part.lastindex == 1:  # a unit before a place: "Suite 364 Trbonje Slovenia"
+        if part.lastindex == 1:  # a unit or postcode before a place: "Suite 364 Trbonje Slovenia"
             new_end = _PLACE_AFTER_UNIT.match(text, new_end).end(1)
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
