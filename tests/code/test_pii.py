@@ -1235,3 +1235,17 @@ def test_units_before_the_street_and_lettered_postcodes_after_a_space(value):
 def test_a_unit_after_a_street_line_stays_with_that_street():
     value = "6815 Siikarannantie 59\n Apt. 884\n LIMINKA\n\n Finland 38197"
     assert _found(f"Andreas Østrem\n\n{value}") == [("person", "Andreas Østrem"), ("street_address", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I live at 90996 John Cape\nWest Jane, FL 71369 since May", "90996 John Cape\nWest Jane, FL 71369"),  # a state-and-ZIP line below
+    ("My address is 9 Williams Edge\nWest Keithberg, NSW, 5482", "9 Williams Edge\nWest Keithberg, NSW, 5482"),
+    ("I live at Ronda de Ernesto Carranza 348\nPalencia, 38434 since May",  # a postcode may end it inside a sentence
+     "Ronda de Ernesto Carranza 348\nPalencia, 38434"),
+])
+def test_addresses_above_a_state_and_postcode_line_and_ending_in_a_postcode(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+def test_a_unit_before_the_sentence_goes_on_is_no_postcode():
+    assert _found("Delivery address: 58 Willow Close Room 101 again") == [("street_address", "58 Willow Close")]

@@ -691,6 +691,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # or a street type and a name without a number ("rue Rey\n7091 Wicht")
             rf"|\b(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"
         )),
+        # A house number and a street line above a town, a state or province and a postcode, as in
+        # North America and Australia ("90996 John Cape\nWest Jane, FL 71369", "9 Williams Edge\nWest
+        # Keithberg, NSW, 5482"): the line below says an address is written, whatever the street type.
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,-])\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}"
+            rf"(?=[ \t]*,?[ \t]*\n[ \t]*{_PLACE_WORDS},?[ \t]+[A-Z]{{2,3}},?[ \t]+(?:\d{{4,5}}(?:-\d{{4}})?|[A-Z]\d[A-Z] ?\d[A-Z]\d)\b)"
+        )),
         # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera" over "APO AP 53202".
         Detector("street_address", re.compile(
             r"(?=[PUC])\b(?:(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}|US(?:NS|NV|S|CGC)\s[A-ZÀ-Þ][\w'’. -]{1,30}?)\s*\n?\s*"
@@ -1225,19 +1232,22 @@ _POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\
 # Postcodes with letters, which no other number looks like, may follow a street after a space
 # ("99 McCarville Street P82 A85E Constance Ville"): UK, Canada, Ireland.
 _LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d[\dW] ?[A-Z\d]{4})"
+# A postcode that may end an address inside a sentence: four or more digits, or letters and digits.
+_LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|{_LETTERED_POSTCODE})"
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
 _PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na)){0,2}"
-_PLACE = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
-          rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?"
-          rf"(?:[ \t]+{_POSTCODE})?")
+_PLACE_WORDS = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
+                rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?")
+_PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit may also be
 # followed by a place that ends the clause ("Suite 364 Trbonje Slovenia?").
 _ADDRESS_PART = re.compile(
     rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
     rf"(?:({_UNIT}|{_LETTERED_POSTCODE})(?=[ \t]+{_PLACE}{_CLAUSE_END})|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
-    rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b))))")
+    rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
+    rf"|(?!{_UNIT})({_LONG_POSTCODE}|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May"
 _PLACE_AFTER_UNIT = re.compile(rf"[ \t]+({_PLACE}){_CLAUSE_END}")
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
 _TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
