@@ -1249,3 +1249,12 @@ def test_addresses_above_a_state_and_postcode_line_and_ending_in_a_postcode(text
 
 def test_a_unit_before_the_sentence_goes_on_is_no_postcode():
     assert _found("Delivery address: 58 Willow Close Room 101 again") == [("street_address", "58 Willow Close")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Her maiden name is Kapanen", "Kapanen"),
+    ("His full name is Marek Nowak.", "Marek Nowak"),
+    ("the form was signed by Pauline Nielsen yesterday", "Pauline Nielsen"),
+])
+def test_more_phrases_that_introduce_a_name(text, value):
+    assert ("person", value) in _found(text)

@@ -706,7 +706,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), needs=("apo ", "fpo ", "dpo ")),
         Detector("person", re.compile(
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
-            rf"(?=[{CAPITAL}mtnrcsb-])(?:\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
+            rf"(?=[{CAPITAL}mtnrcsbhflg-])(?:\b(?:(?:[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Mm]aiden|[Ff]ull|[Ff]irst|[Ll]ast|[Ff]amily"
+            rf"|[Gg]iven|[Mm]iddle) name is|[Ss]urname is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
             rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you),?\s+|--\s*)({NAME}){NAME_END})",
             re.MULTILINE,
@@ -743,10 +744,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})(?:\b|(?<=\)))"
         ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS, rare_words=True),
-        # "with X", "from X", "X from Accounts": a product or place stands here as often as a person.
+        # "with X", "from X", "by X", "X from Accounts": a product or place stands here as often as a person.
         Detector("person", re.compile(
-            rf"(?=[wWfF{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
-        ), group=(1, 2), validate=_name_in_context, needs=("with", "from"), rare_words=True),
+            rf"(?=[wWfFbB{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom|[Bb]y)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
+        ), group=(1, 2), validate=_name_in_context, needs=("with", "from", "by"), rare_words=True),
         # A first name on its own where chat puts a person: a speaker's label at the start of a
         # line ("Angela: Remember me?"), a vocative ("Remember me, John?", "Arman, can I ..."), a
         # possessive ("Christina's address"), what people do and the cues before a person ("Maria
