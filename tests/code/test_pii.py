@@ -1258,3 +1258,14 @@ def test_a_unit_before_the_sentence_goes_on_is_no_postcode():
 ])
 def test_more_phrases_that_introduce_a_name(text, value):
     assert ("person", value) in _found(text)
+
+
+def test_names_in_a_list_and_a_name_called_before_a_question():
+    assert [v for e, v in _found("our 3 founders: Rozhkova, Contreras and Bush. The idea")] == ["Rozhkova", "Contreras", "Bush"]
+    assert _found("Macaire, can I please speak to your boss?") == [("person", "Macaire")]
+
+
+@pytest.mark.parametrize("text", ["Colours: Brown, Green and White.", "Offices in Lagos, Nairobi and Accra.",
+                                  "Supports Django, Flask and Pyramid.", "Python, can you parse this?"])
+def test_lists_of_things_and_questions_to_things_stay(text):
+    assert _found(text) == []

@@ -1007,6 +1007,38 @@ _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(
 
 
 _LIST_JOIN = re.compile(r",? (?:and|or|&) |, ")
+# Three or more names in a list ("our founders: Rozhkova, Contreras and Bush").
+_NAME_LIST = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?:, {NAME_WORD}){{1,5}},? (?:and|&) {NAME_WORD}(?![\w'’-])")
+# A name called at the start of a sentence, before a question ("Macaire, can I please speak to your boss?").
+_CALLED_NAME = re.compile(rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}), (?:can|could|would|will|please|do|did|are|have|shall|may)"
+                          r" (?:I|you|we)\b")
+# Of three or more listed words: how many must be known names, and how many no core English word
+# ("Rozhkova, Contreras and Bush" are people; "Brown, Green and White" colours, "Lagos, Nairobi and Accra" cities).
+LISTED_NAMES_MIN = 2
+
+
+def _listed_and_called_names(text: str, names: _NameWords) -> list[tuple[int, int]]:
+    """Spans of names in a list of three or more words that are known names or rare words, two of
+    them known and two no core English words, and of a known or rare word called at the start of a
+    sentence before a question."""
+    spans = []
+    if ", " in text and (" and " in text or " & " in text):
+        for match in _NAME_LIST.finditer(text):
+            words = list(_WORD_IN_LIST.finditer(match.group()))
+            if (all(w.group() not in NEVER_NAME_PARTS and (names.known(w.group()) or names.rare(w.group())) for w in words)
+                    and sum(names.known(w.group()) for w in words) >= LISTED_NAMES_MIN
+                    and sum(w.group().casefold() not in names.core_english for w in words) >= LISTED_NAMES_MIN):
+                spans += [(match.start() + w.start(), match.start() + w.end()) for w in words]
+    if ", " in text:
+        for match in _CALLED_NAME.finditer(text):
+            word = match.group(1)
+            if word not in NEVER_NAME_PARTS and word.casefold() not in names.core_english and (
+                    names.known(word) or names.rare(word)):
+                spans.append(match.span(1))
+    return spans
+
+
+_WORD_IN_LIST = re.compile(rf"{NAME_WORD}")
 
 
 def lone_names(text: str, name_ends: Iterable[int] = ()) -> list[tuple[int, int]]:
@@ -1016,11 +1048,12 @@ def lone_names(text: str, name_ends: Iterable[int] = ()) -> list[tuple[int, int]
     and "Brown" do not), names no thing (``FIRST_NAMES_OF_THINGS``, ``WORD_NAMES``), and a
     surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
     is listed after a name (``name_ends``: where names found in ``text`` end): "Mathiasen,
-    Wilson and Williamson".
+    Wilson and Williamson". Also names in a list and names called before a question
+    (``_listed_and_called_names``). Spans may overlap; the caller keeps the first.
     """
     names = _NameWords.load()
     ends = set(name_ends)
-    spans = []
+    spans = _listed_and_called_names(text, names)
     for match in _LONE_NAME.finditer(text):
         word = match.group(1)
         if (word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or word in WORD_NAMES
