@@ -1269,3 +1269,8 @@ def test_names_in_a_list_and_a_name_called_before_a_question():
                                   "Supports Django, Flask and Pyramid.", "Python, can you parse this?"])
 def test_lists_of_things_and_questions_to_things_stay(text):
     assert _found(text) == []
+
+
+def test_without_rare_word_names_a_called_name_must_be_a_known_one():
+    assert PiiMasker(ALL, rare_word_names=False).find("Macaire, can I please speak to your boss?") == []
+    assert PiiMasker(ALL, rare_word_names=False).find("Giulia, can I please speak to you?") == [(0, 6, "person")]

@@ -13,7 +13,8 @@ masked with the rest of its postal address (house number, unit, city, region,
 postcode and country, each ending a line or clause). Person names, with middle
 initials and suffixes ("Maciej G. Borkowski", "Philip Shaw MD"), are found after cues ("my name is",
 greetings in seven languages, "cc", header and ticket-field labels and roles,
-sign-offs, honorifics, after which an everyday-word surname counts too: "Mrs. White"), where a sentence puts a person ("talked to X", "X said",
+sign-offs, honorifics, after which an everyday-word surname counts too: "Mrs.
+White"), where a sentence puts a person ("talked to X", "X said",
 "X, Product Manager"), in capitals when both words are known names, and,
 without a cue, as two or three capitalised words (or joined by
 particles such as "van der") whose first is a known first name or whose second
@@ -26,7 +27,9 @@ eponym noun ("Martin Luther King Day"). A known first name alone counts where ch
 puts a person: a speaker's label, a vocative, a possessive, before "said" or after
 "ask"; and a known name alone inside a sentence, that is no core English word and
 is followed by punctuation or a word people are followed by ("go to town, Kristína!";
-not "the Gregorian calendar"). A name is then masked wherever it occurs in the record, including the
+not "the Gregorian calendar"), names in lists and names called before a question.
+A found name takes in the known names right around it ("Adela Sandra Morales
+Contreras"). A name is then masked wherever it occurs in the record, including the
 assistant turn, so masking is consistent, and so is each part of it where it
 stands alone ("Igor Barros ... starring Barros"). Dates of birth are found after
 birth cues in seven languages, and any whole calendar date whose year is one a
@@ -626,12 +629,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"|(?<![\d.])\(\d{1,5}\)[ \t.-]?)\d{5,14}(?![\w-]|\.\d|[ \t.-]\d)"
         ), validate=_compact_phone_valid, not_after=ID_LABEL),
         # Split by how the address starts, so that each pattern begins with something the regex
-        # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box".
+        # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box". A
+        # street's name stays on its line ("3 Anne Street\nSt. Erin": "St." starts the town).
         Detector("street_address", re.compile(
             rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}{STREET_SUFFIX}(?=\W|$)"
             rf"|(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
-        # (a street name stays on its line: "18 Anne Route\nSt. Erin" is a street and a town)
         # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
         Detector("street_address", re.compile(
             r"(?=[A-Z])\b(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Drive|Boulevard|Blvd\.?)"
@@ -993,11 +996,10 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         span[0] < end and start < span[1] for start, end in spans)])
 
 
-# A lone name inside a sentence: after a lower-case word or a comma, and not before another
-# capitalised word ("town, Austin!", "is Natsuhiko so", "Tran's song"; not "Server Error").
-# What comes after it is punctuation, the end, or a word that follows people as well as things
-# ("Austin!", "Tran's song", "Natsuhiko so impulsive", "to Shannon and"), and no noun it would
-# name a thing with ("Gregorian calendar", "Bert tokenizer").
+# A lone name inside a sentence: after a lower-case word or a comma ("town, Kristína!", "to
+# Shannon"), and followed by punctuation, the end, a possessive or a word that follows people as
+# well as things ("Tran's song", "Petrov was"), not by another capitalised word ("Server Error")
+# nor by a noun it would name a thing with ("Gregorian calendar", "Bert tokenizer").
 _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can|could|should|did|does|do|said|says"
                     r"|told|asked|to|from|in|at|on|for|with|who|whose|when|if|so|just|also|again|too|here|there|as"
                     r"|about|because|yet|still|never|always|lives|lived|went|came|got|gave|made|took|wants|wanted")
@@ -1009,6 +1011,7 @@ _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(
 _LIST_JOIN = re.compile(r",? (?:and|or|&) |, ")
 # Three or more names in a list ("our founders: Rozhkova, Contreras and Bush").
 _NAME_LIST = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?:, {NAME_WORD}){{1,5}},? (?:and|&) {NAME_WORD}(?![\w'’-])")
+_WORD_IN_LIST = re.compile(NAME_WORD)
 # A name called at the start of a sentence, before a question ("Macaire, can I please speak to your boss?").
 _CALLED_NAME = re.compile(rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}), (?:can|could|would|will|please|do|did|are|have|shall|may)"
                           r" (?:I|you|we)\b")
@@ -1017,10 +1020,10 @@ _CALLED_NAME = re.compile(rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}), (?:can|coul
 LISTED_NAMES_MIN = 2
 
 
-def _listed_and_called_names(text: str, names: _NameWords) -> list[tuple[int, int]]:
+def _listed_and_called_names(text: str, names: _NameWords, rare_words: bool) -> list[tuple[int, int]]:
     """Spans of names in a list of three or more words that are known names or rare words, two of
-    them known and two no core English words, and of a known or rare word called at the start of a
-    sentence before a question."""
+    them known and two no core English words, and of a known (or, with ``rare_words``, rare) word
+    called at the start of a sentence before a question."""
     spans = []
     if ", " in text and (" and " in text or " & " in text):
         for match in _NAME_LIST.finditer(text):
@@ -1033,15 +1036,13 @@ def _listed_and_called_names(text: str, names: _NameWords) -> list[tuple[int, in
         for match in _CALLED_NAME.finditer(text):
             word = match.group(1)
             if word not in NEVER_NAME_PARTS and word.casefold() not in names.core_english and (
-                    names.known(word) or names.rare(word)):
+                    names.known(word) or (rare_words and names.rare(word))):
                 spans.append(match.span(1))
     return spans
 
 
-_WORD_IN_LIST = re.compile(rf"{NAME_WORD}")
 
-
-def lone_names(text: str, name_ends: Iterable[int] = ()) -> list[tuple[int, int]]:
+def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True) -> list[tuple[int, int]]:
     """Spans of one known name alone inside a sentence, where no cue says it is a person.
 
     A known first name or surname counts when it is no core English word (so "French", "Server"
@@ -1049,11 +1050,12 @@ def lone_names(text: str, name_ends: Iterable[int] = ()) -> list[tuple[int, int]
     surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
     is listed after a name (``name_ends``: where names found in ``text`` end): "Mathiasen,
     Wilson and Williamson". Also names in a list and names called before a question
-    (``_listed_and_called_names``). Spans may overlap; the caller keeps the first.
+    (``_listed_and_called_names``; ``rare_words`` as in ``gazetteer_names``). Spans may overlap;
+    the caller keeps the first.
     """
     names = _NameWords.load()
     ends = set(name_ends)
-    spans = _listed_and_called_names(text, names)
+    spans = _listed_and_called_names(text, names, rare_words)
     for match in _LONE_NAME.finditer(text):
         word = match.group(1)
         if (word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or word in WORD_NAMES
@@ -1481,7 +1483,8 @@ class PiiMasker:
             for start, end in gazetteer_names(text, self.rare_word_names):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
-            for start, end in lone_names(text, [t_end for _, t_end, entity in taken if entity == "person"]):
+            name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
+            for start, end in lone_names(text, name_ends, self.rare_word_names):
                 if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
                     taken.append((start, end, "person"))
         taken = [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken)) for span in taken]
