@@ -1247,6 +1247,11 @@ def test_addresses_above_a_state_and_postcode_line_and_ending_in_a_postcode(text
     assert _found(text) == [("street_address", value)]
 
 
+def test_after_an_address_cue_one_name_word_and_a_number_before_a_postcode_and_town():
+    assert _found("Ship to Pedersentjernet 7, 3082 Jørgensen.") == [("street_address", "Pedersentjernet 7, 3082 Jørgensen")]
+    assert _found("Ship to Version 7, 3082 Users") == []
+
+
 def test_a_unit_before_the_sentence_goes_on_is_no_postcode():
     assert _found("Delivery address: 58 Willow Close Room 101 again") == [("street_address", "58 Willow Close")]
 

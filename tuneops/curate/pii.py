@@ -662,11 +662,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         )),
         # After an address cue any street name counts, also one without a street type ("Address -
         # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
-        # either order; after a house number one name word will do ("based at 23 Kingsway").
+        # either order; after a house number, or before a postcode and town, one name word will do
+        # ("based at 23 Kingsway").
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
             rf"((?:{STREET_NAME_WORD}\s){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
-            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
+            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
+            rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}]))"
         ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
