@@ -1281,14 +1281,13 @@ _PLACE_WORDS = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}][\w'’-]*{_PLACE_PAR
                 rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
-# Each part follows a comma or a line break, or a space where a unit follows; a unit may also be
-# followed by a place that ends the clause ("Suite 364 Trbonje Slovenia?").
+# Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
+# postcode and the place after it that ends the clause are one part ("Suite 364 Trbonje Slovenia?").
 _ADDRESS_PART = re.compile(
     rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
-    rf"(?:({_UNIT}|{_LETTERED_POSTCODE})(?=[ \t]+{_PLACE}{_CLAUSE_END})|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
+    rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}){_CLAUSE_END}|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May"
-_PLACE_AFTER_UNIT = re.compile(rf"[ \t]+({_PLACE}){_CLAUSE_END}")
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
 _TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
 # A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
@@ -1311,9 +1310,7 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         part = _ADDRESS_PART.match(text, new_end)
         if not part:
             break
-        new_end = part.end(part.lastindex)
-        if part.lastindex == 1:  # a unit or postcode before a place: "Suite 364 Trbonje Slovenia"
-            new_end = _PLACE_AFTER_UNIT.match(text, new_end).end(1)
+        new_end = part.end(part.lastindex)  # the one group of the alternative that matched
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
