@@ -694,9 +694,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             rf"(?=[\d{CAPITAL}abcdlpqrsuv])"  # the first characters of every start: skips other positions fast
             rf"(?:(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:(?:{_STREET_WORD_IN_LOWER_CASE}|{_UNIT_ANCHOR_WORD})[ \t]+)(?:{_UNIT_ANCHOR_WORD}[ \t]+){{0,3}}"
-            rf"(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?\.?(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"
+            rf"(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?(?:/\d{{1,4}})?\.?"
             # or a street type and a name without a number ("rue Rey\n7091 Wicht")
-            rf"|\b(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}]))"
+            rf"|\b(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
+            rf"(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"  # the postcode-and-town line below
         ), needs=("\n",)),
         # A house number and a street line above a town, a state or province and a postcode, as in
         # North America and Australia ("90996 John Cape\nWest Jane, FL 71369", "9 Williams Edge\nWest
@@ -1395,6 +1396,13 @@ def _merge_spans(*span_lists: list[tuple[int, int, str]]) -> list[tuple[int, int
     return chosen
 
 
+def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]]) -> None:
+    """Append each of ``spans`` as a person to ``taken``, in order, unless it overlaps a span already there."""
+    for start, end in spans:
+        if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
+            taken.append((start, end, "person"))
+
+
 class _RecordValues(NamedTuple):
     """What ``PiiMasker`` found in one record's texts."""
 
@@ -1480,13 +1488,9 @@ class PiiMasker:
                         continue
                 taken.append((start, end, detector.entity))
         if self._find_uncued_names:
-            for start, end in gazetteer_names(text, self.rare_word_names):
-                if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
-                    taken.append((start, end, "person"))
+            _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names))
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
-            for start, end in lone_names(text, name_ends, self.rare_word_names):
-                if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
-                    taken.append((start, end, "person"))
+            _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names))
         taken = [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken)) for span in taken]
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
         # A place in an address taken for a name ("Vejers Strand") is part of the address.
