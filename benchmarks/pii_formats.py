@@ -30,7 +30,6 @@ import json
 import random
 import re
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -93,28 +92,12 @@ def generate(records: int, seed: int) -> list[dict]:
     return rows
 
 
-def tuneops_engine():
-    from pii_external import tuneops_engine as engine
-
-    return engine()
-
-
-def presidio_engine():
-    from pii_external import presidio_engine as engine
-
-    return engine()
-
-
 def child(engine: str, data: Path) -> None:
-    mask, spans = (tuneops_engine if engine == "tuneops" else presidio_engine)()
-    rows = [json.loads(line) for line in data.read_text().splitlines()]
-    mask(rows[0]["text"])  # warm-up (lazy model loads)
-    start = time.perf_counter()
-    for row in rows:
-        mask(row["text"])
-    seconds = time.perf_counter() - start
-    result = {"records_per_s": round(len(rows) / seconds, 1)}
-    result.update(scores([(row, spans(row["text"])) for row in rows]))
+    from pii_external import timed_run
+
+    rows, found, records_per_s = timed_run(engine, data)
+    result = {"records_per_s": records_per_s}
+    result.update(scores(list(zip(rows, found))))
     print(json.dumps(result))
 
 
