@@ -3,7 +3,7 @@
 import pytest
 
 from tests.helpers import chat
-from tuneops.curate.pii import PiiMasker, iban_valid, luhn_valid
+from tuneops.curate.pii import PiiMasker, _NameWords, iban_valid, luhn_valid
 
 ALL = ["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth", "street_address", "person", "secret"]
 
@@ -1139,9 +1139,23 @@ def test_birth_years_none_masks_dates_only_after_a_birth_cue():
     ("Tell Giulia when done.", "Giulia"),  # after an everyday word starting the sentence
     ("the fix was reviewed by Petrov.", "Petrov"),  # a surname rare in all seven languages
     ("founders: Mathiasen, Wilson and Williamson.", "Williamson"),  # a common surname listed after names
+    # Among the 10,000 commonest English words only as names: no dictionary lists them in lower case.
+    ("Thanks to Edward for the patch.", "Edward"),
+    ("It was fixed by Gary and me.", "Gary"),
+    ("Moving beyond Kucera and Francis: a review", "Francis"),
 ])
 def test_a_known_name_alone_inside_a_sentence(text, value):
     assert ("person", value) in _found(text)
+
+
+def test_core_english_words_keep_dictionary_words_and_drop_words_frequent_only_as_names():
+    core = _NameWords.load().core_english
+    assert {"brown", "grace", "will", "parts", "english", "france"} <= core  # words, inflections, peoples, places
+    assert not {"edward", "lopez", "williams", "gary"} & core
+
+
+def test_names_joined_by_a_space_are_one_name():
+    assert _found("It was Humberto Luis Miguel Colón Toledo.") == [("person", "Humberto Luis Miguel Colón Toledo")]
 
 
 @pytest.mark.parametrize("text", [
@@ -1151,7 +1165,10 @@ def test_a_known_name_alone_inside_a_sentence(text, value):
     "stayed at the Hilton.",  # after a determiner
     "Write it in French, please.",  # a core English word
     "we use Ninja to build",  # a word no person is followed by
-    "works with Wilson and",  # a common surname with no name before it
+    "works with Brown and",  # a common surname that is an English word, with no name before it
+    "Improved support for French and Spanish dates.",  # frequent as names, but names of languages
+    "What is the capital of France?",  # and of countries
+    "v10.0.19045? Lake Louise? Nothing changed.",  # after a word that starts place names
 ])
 def test_lone_capitalised_words_that_are_not_people_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -6,8 +6,9 @@
   a capitalised "Can" starts questions far more often than it names a person.
 * Common words: the most frequent words of seven languages (wordfreq). Names outside the
   gazetteer ("Kwame Oyelaran") are recognised by being made of words that are not common.
-* Core English words: the 10,000 most frequent English words. A known first name followed by
-  one of them that is no surname is a product or phrase ("Okta Verify", "Grace Period").
+* Core English words: the 10,000 most frequent English words, less the names among them that no
+  dictionary lists as a word ("Edward", "Lopez"). A known first name followed by one of them that
+  is no surname is a product or phrase ("Okta Verify", "Grace Period").
 """
 
 from __future__ import annotations
@@ -101,9 +102,54 @@ def _english_by_frequency() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def dictionary_words() -> frozenset[str]:
+    """The words Webster's dictionary (``web2``) lists in lower case: "brown", "grace", "decker" (about 210,000).
+
+    wordfreq counts names with words, so its frequent English words hold "edward", "lopez" and
+    "williams" beside "brown"; only a dictionary that keeps the case tells them apart.
+    """
+    from english_words import get_english_words_set
+
+    return frozenset(word for word in get_english_words_set(["web2"], lower=False, alpha=True) if word.islower())
+
+
+@lru_cache(maxsize=1)
 def core_english_words() -> frozenset[str]:
-    """The ``CORE_ENGLISH_WORDS`` most frequent English words, lower-cased."""
-    return frozenset(_english_by_frequency()[:CORE_ENGLISH_WORDS])
+    """The ``CORE_ENGLISH_WORDS`` most frequent English words, lower-cased, without the known names
+    among them that are no dictionary word: "brown", "grace" and "will" are in, "edward", "lopez"
+    and "williams" are not (frequent only as names)."""
+    first, last = faker_names()
+    names = {name.casefold() for name in first | last} - _places_and_peoples()
+    return frozenset(word for word in _english_by_frequency()[:CORE_ENGLISH_WORDS]
+                     if word not in names or len(word) < 3 or in_dictionary(word))
+
+
+# Frequent words that Faker lists as names and Webster's only capitalised, but that name peoples,
+# languages, faiths, days or things more often than a person ("English", "French", "Roman").
+PEOPLES_AND_THINGS = frozenset({
+    "english", "french", "danish", "arab", "muslim", "roman", "baptist", "christ", "jesus", "nazi", "ninja", "indie",
+    "burger", "metro", "isis", "held", "santa", "sunday", "january", "april", "lanka", "kong", "grande", "rico",
+})
+
+
+@lru_cache(maxsize=1)
+def _places_and_peoples() -> frozenset[str]:
+    """Lower-cased one-word countries and US states, and ``PEOPLES_AND_THINGS``: frequent names of no person."""
+    from faker.providers.address.en_US import Provider as Addresses
+
+    places = {place.casefold() for place in (*Addresses.countries, *Addresses.states) if " " not in place}
+    return frozenset(places | PEOPLES_AND_THINGS)
+
+
+# Endings of inflected forms, which Webster's lists under their stem: (ending, what replaces it).
+_INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"))
+
+
+def in_dictionary(word: str) -> bool:
+    """Whether a lower-case word, or its stem ("parts", "held" is not, "lies"), is a dictionary word."""
+    dictionary = dictionary_words()
+    return word in dictionary or any(
+        word.endswith(ending) and word[:len(word) - len(ending)] + stem in dictionary for ending, stem in _INFLECTIONS)
 
 
 # Given names that are also everyday English words: flowers and plants, gems and materials,

@@ -980,7 +980,10 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
                     and names.surname(words[i + 2][2]) and not names.first_name(words[i + 2][2], everyday=True)):
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"; not "Ada Ebert Mark II"
-            if not _EPONYM_AFTER.match(text, next_end):  # "Martin Luther King Day", "Simon Fraser University"
+            if eponym := _EPONYM_AFTER.match(text, next_end):  # "Martin Luther King Day", "Simon Fraser University"
+                while i + 2 < len(words) and words[i + 2][1] <= eponym.end():
+                    i += 1  # none of the eponym's words starts a name ("King Day")
+            else:
                 spans.append((start, next_end))
             i += 2
         elif usable and _INITIAL_BETWEEN.fullmatch(between) and names.pair(word, following, rare_words, in_run):
@@ -1069,9 +1072,9 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         if before and before[-1].lower() in _DETERMINERS:  # "stayed at the Hilton"
             continue
         # After a capitalised word the name may be part of a longer one ("São Paulo"), unless that
-        # word is an everyday word starting the sentence ("Tell Giulia when done").
+        # word is an everyday word starting the sentence ("Tell Giulia when done"; but "Lake Louise").
         if before and before[-1][0].isupper() and not before[-1].endswith((",", ";")) and not (
-                before[-1].casefold() in names.core_english
+                before[-1].casefold() in names.core_english and before[-1] not in NEVER_NAME_PARTS
                 and (len(before) == 1 or before[-2].endswith((".", "!", "?", ":")))):
             continue
         listed = any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
@@ -1081,10 +1084,11 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     return spans
 
 
-# After a name without a cue, a word that makes it the name of a day, place, institution or prize
-# named after a person: the phrase is no mention of the person ("Martin Luther King Day").
+# After a name without a cue, up to two more capitalised words and then a word that makes it the
+# name of a day, place, institution or prize named after a person: the phrase is no mention of
+# the person ("Martin Luther King Day").
 _EPONYM_AFTER = re.compile(
-    r" (?:Day|University|College|School|Academy|Institute|Hospital|Clinic|Airport|Station|Stadium|Arena|Center|Centre"
+    r"(?: [A-Z][\w'’-]*){0,2} (?:Day|University|College|School|Academy|Institute|Hospital|Clinic|Airport|Station|Stadium|Arena|Center|Centre"
     r"|Foundation|Trust|Award|Awards|Prize|Medal|Memorial|Museum|Library|Hall|Theatre|Theater|Park|Bridge|Tunnel"
     r"|Building|Tower|Square|Lecture|Fellowship|Scholarship|Act|Law|Syndrome|Disease|Effect|Theorem|Equation)\b")
 
@@ -1366,6 +1370,17 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
     return start, new_end, entity
 
 
+def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``spans`` with names that only a space parts joined into one ("Humberto Luis" + "Miguel Colón Toledo")."""
+    joined: list[tuple[int, int, str]] = []
+    for span in sorted(spans):
+        if joined and span[2] == joined[-1][2] == "person" and text[joined[-1][1]:span[0]] == " ":
+            joined[-1] = (joined[-1][0], span[1], "person")
+        else:
+            joined.append(span)
+    return joined
+
+
 @lru_cache(maxsize=4096)
 def _name_parts(name: str) -> tuple[str, ...]:
     """The words of a found name that are masked on their own elsewhere in the record: no initial,
@@ -1491,7 +1506,8 @@ class PiiMasker:
             _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names))
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
             _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names))
-        taken = [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken)) for span in taken]
+        taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken))
+                                              for span in taken])
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
         # A place in an address taken for a name ("Vejers Strand") is part of the address.
         return sorted(span for span in addresses if span[2] == "street_address" or not any(
