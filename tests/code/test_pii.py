@@ -1296,3 +1296,29 @@ def test_lists_of_things_and_questions_to_things_stay(text):
 def test_without_rare_word_names_a_called_name_must_be_a_known_one():
     assert PiiMasker(ALL, rare_word_names=False).find("Macaire, can I please speak to your boss?") == []
     assert PiiMasker(ALL, rare_word_names=False).find("Giulia, can I please speak to you?") == [(0, 6, "person")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("(though Tran's song was actually about a boat!)", "Tran"),  # a known surname owning something
+    ("though Lopez's song was better", "Lopez"),
+    ("Mehrudin had given him his address", "Mehrudin"),  # a rare word where only a person stands
+    ("Padilla lives on the corner", "Padilla"),  # a known surname there
+    ("I'm so jealous! said Agust to Edward", "Agust"),
+    ("She named him Mashuu", "Mashuu"),
+    ("follow up with greta p rozhkova in a couple of months.", "greta p rozhkova"),  # lower case, after "with"
+    ("please change it to gordon cunningham", "gordon cunningham"),
+])
+def test_single_names_where_only_a_person_stands(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "we ate at McDonald's yesterday",  # a brand
+    "He sold it at Sotheby's auction.",
+    "Jenkins said the build failed",  # a thing's name
+    "to emit a deprecation warning",  # dictionary words, and "a" is no initial
+    "a way to mark mypy as optional",
+    "compatible with django rest framework",
+])
+def test_brands_things_and_lower_case_phrases_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -69,6 +69,7 @@ from tuneops.curate.names import (
     everyday_english_words,
     faker_names,
     gazetteer,
+    in_dictionary,
 )
 
 # USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
@@ -220,14 +221,22 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
 SINGLE_NAME_CONTEXT_AFTER = r"lives|lived|is from|was from|was born|had given|has given|spent|is a very|is so"
 SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was born", "given", "spent", "is a very", "is so")
 SINGLE_NAME_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
+# What only people do, right after one word: there a known surname or a word common in none of the
+# seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
+PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
+                             r"|was born|had given|has given|spent a year|is a very|married")
+PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
+                                   "from", "born", "given", "spent", "is a very", "married")
+PERSON_ONLY_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
                        r"|thx|hi|hey|hello|dear|loop in|looping in|assign(?:ed)? to|forward(?:ed)? to"
                        r"|hand(?:ed)? (?:it |this )?over to|escalated? to|my name is|name is|i am|i'm")
-LOWER_CASE_NAME_WEAK_CUE = r"tell|contact|call|email(?:ed)?|message(?:d)?|remind"
+LOWER_CASE_NAME_WEAK_CUE = (r"tell|contact|call|email(?:ed)?|message(?:d)?|remind|with|by|to|under|add|name|for|from"
+                            r"|assistant|commenter")
 LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhilmnpstACDEFHILMNPST"  # of every LOWER_CASE_NAME_CUE alternative
-LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrTCEMR"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
+LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrwbuanfTCEMRWBUANF"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
 LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ\u0100-\u024F][a-zß-öø-ÿ\u0100-\u024F'’]+(?:-[a-zß-öø-ÿ\u0100-\u024F]+)?"
 # Two such words, perhaps with a middle initial or joined by a particle ("maria de la cruz"), as group 1.
 LOWER_CASE_NAME = (rf"\s+({LOWER_CASE_NAME_WORD}\s(?:[a-z]\.?\s)?(?:(?:{PARTICLE.lower()})\s)?{LOWER_CASE_NAME_WORD})"
@@ -774,6 +783,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf":?\s+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+[{CAPITAL}\d])"  # "emailed Ford Transit": a first word of a longer name is no first name
         ), group=1, validate=_single_first_name),
+        # ... and a known surname or a rare word where only a person can stand ("Mehrudin had given", "said Agust").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:{PERSON_ONLY_CONTEXT_AFTER})\b"
+        ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
+            not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),
+        Detector("person", re.compile(
+            rf"(?=[NnCcMms])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
@@ -827,8 +844,12 @@ def _lower_case_name(text: str) -> bool:
 
 
 def _known_lower_case_name(text: str) -> bool:
-    """As ``_lower_case_name``, but two rare words are not enough: after "call" or "contact" lower-case
-    technical terms follow too ("Call enum constructors")."""
+    """As ``_lower_case_name``, but two rare words are not enough, the first word may be no dictionary
+    word and "a" is no initial: after "call", "with" or "to" lower-case technical terms and phrases
+    follow too ("Call enum constructors", "to mark mypy", "to emit a deprecation")."""
+    words = text.split()
+    if in_dictionary(words[0]) or (len(words) > 2 and words[1] == "a"):
+        return False
     return _lower_case_name_of(text, rare_pair=False)
 
 
@@ -862,6 +883,18 @@ def _single_first_name(text: str) -> bool:
     word = text.strip()
     return (word not in NEVER_NAME_PARTS and word not in WORD_NAMES and word not in FIRST_NAMES_OF_THINGS
             and _NameWords.load().first_name(word))
+
+
+def _single_surname_or_rare_word(text: str) -> bool:
+    """Whether one capitalised word where only a person stands is a name: a known first name (as
+    ``_single_first_name``), a known surname that is no core English word ("Padilla"), or a word
+    common in none of the seven languages ("Mehrudin"); never a thing's name ("Jenkins")."""
+    word = text.strip()
+    if _single_first_name(word):
+        return True
+    names = _NameWords.load()
+    return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and word not in WORD_NAMES
+            and word.casefold() not in names.core_english and (names.surname(word) or names.rare(word)))
 
 
 def _greeted_name(text: str) -> bool:
@@ -1015,6 +1048,13 @@ _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(
                         rf"|[ \t]+(?:{_AFTER_LONE_NAME})\b))")
 
 
+# Surnames whose possessive names a shop, brand or auction house more often than a person's thing.
+POSSESSIVE_BRANDS = frozenset({
+    "McDonald", "Macy", "Kellogg", "Sainsbury", "Lloyd", "Moody", "Dillard", "Kohl", "Hardee", "Campbell", "Hershey",
+    "Reese", "Sotheby", "Christie", "Levi", "Denny", "Arby", "Domino", "Applebee", "Nathan", "Tiffany", "Claire",
+    "Carl", "Church", "Lowe", "Wendy", "Friendly", "Morrison", "Harrod", "Boot", "Chili", "Dunkin", "Hellmann",
+    "Smucker", "Heinz", "Baskin", "Wegman", "Bojangle", "Zaxby", "Culver",
+})
 _LIST_JOIN = re.compile(r",? (?:and|or|&) |, ")
 # Three or more names in a list ("our founders: Rozhkova, Contreras and Bush").
 _NAME_LIST = re.compile(rf"(?<![\w'’-]){NAME_WORD}(?:, {NAME_WORD}){{1,5}},? (?:and|&) {NAME_WORD}(?![\w'’-])")
@@ -1056,7 +1096,7 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     and "Brown" do not), names no thing (``FIRST_NAMES_OF_THINGS``, ``WORD_NAMES``), and a
     surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
     is listed after a name (``name_ends``: where names found in ``text`` end): "Mathiasen,
-    Wilson and Williamson". Also names in a list and names called before a question
+    Wilson and Williamson", or owns something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also names in a list and names called before a question
     (``_listed_and_called_names``; ``rare_words`` as in ``gazetteer_names``). Spans may overlap;
     the caller keeps the first.
     """
@@ -1078,7 +1118,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
                 and (len(before) == 1 or before[-2].endswith((".", "!", "?", ":")))):
             continue
         listed = any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
-        if names.first_name(word) or (names.surname(word) and (names.rare(word) or listed)):
+        owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
+        if names.first_name(word) or (names.surname(word) and (names.rare(word) or listed or owner)):
             spans.append(match.span(1))
             ends.add(match.end(1))
     return spans
