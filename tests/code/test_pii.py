@@ -1322,3 +1322,20 @@ def test_single_names_where_only_a_person_stands(text, value):
 ])
 def test_brands_things_and_lower_case_phrases_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The restaurant is at 692 Koidu 26", "692 Koidu 26"),  # a house number on each side of a street name
+    ("The restaurant is at 632 Ctra. Bailén-Motril 84", "632 Ctra. Bailén-Motril 84"),
+    ("Meet at Lekoil Ltd, 4942 Ebbevegen 92, ÅLESUND", "4942 Ebbevegen 92, ÅLESUND"),
+    ("address:\n\n788 Industriestraat 133 Apt. 932\nLjubljana", "788 Industriestraat 133 Apt. 932\nLjubljana"),
+    ("it is 83601 Pargi 72 Suite 105 Suite 008, Widnau, Switzerland 62894",  # a unit found on its own is taken in
+     "83601 Pargi 72 Suite 105 Suite 008, Widnau, Switzerland 62894"),
+])
+def test_street_lines_between_house_numbers_and_before_units(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["I bought it at 3 Pixel 7.", "due on 1 March 2024", "is at 10 Main 4"])
+def test_numbers_around_everyday_words_are_no_street(text):
+    assert [value for entity, value in _found(text) if entity == "street_address"] == []

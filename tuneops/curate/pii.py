@@ -389,6 +389,16 @@ def _street_after_cue(text: str) -> bool:
         word in _CALENDAR_WORDS for word in words)
 
 
+def _street_between_numbers(text: str) -> bool:
+    """Whether the words between two house numbers are a street name: one of them is neither an
+    everyday English word nor in the dictionary, and none is a month or weekday ("692 Koidu 26";
+    not "3 Pixel 7", "1 March 2024")."""
+    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
+    everyday = _NameWords.load().everyday_english
+    return any(word.casefold() not in everyday and not in_dictionary(word.casefold()) for word in words) and not any(
+        word in _CALENDAR_WORDS for word in words)
+
+
 def _spelled_out_email(text: str) -> bool:
     """Whether an address written with "at"/"dot" words is one: a bracketed "(at)", or a plain
     " at " after a name with ".", "_" or a digit in it and before a dotted domain."""
@@ -680,6 +690,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
             rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}]))"
         ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
+        # A house number, a street name of any type and a second house number, where a place is
+        # named ("meet at 692 Koidu 26", "is at 632 Ctra. Bailén-Motril 84,"): two numbers around
+        # the name say an address. Not when every word is an everyday English word ("at 3 Pixel 7").
+        Detector("street_address", re.compile(
+            rf"(?:(?<=\bat )|(?<=\bto )|(?<=\bon )|(?<=\bin )|(?<=\bis )|(?<=: )|(?<=, )|(?<=\n)|^)"
+            rf"\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?"
+            rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
+        ), validate=_street_between_numbers),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
         # A street line right before a flat or suite, whatever its street type or language: the unit
@@ -1334,8 +1352,9 @@ _ADDRESS_PART = re.compile(
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}){_CLAUSE_END}|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May"
-# A house number after a street name the detectors stopped before ("address: 52185 Metsa 49").
-_TRAILING_HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))")
+# A house number after a street name the detectors stopped before ("address: 52185 Metsa 49",
+# "788 Industriestraat 133 Apt. 932").
+_TRAILING_HOUSE_NUMBER = re.compile(rf"[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
 # A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
 _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
@@ -1360,7 +1379,7 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
-            if not (inside and other[2] == "person"):  # a place taken for a name is absorbed
+            if not (inside and other[2] in ("person", "street_address")):  # a place taken for a name, a unit
                 return span
     return new_start, new_end, entity
 
@@ -1550,9 +1569,10 @@ class PiiMasker:
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken))
                                               for span in taken])
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
-        # A place in an address taken for a name ("Vejers Strand") is part of the address.
-        return sorted(span for span in addresses if span[2] == "street_address" or not any(
-            other[2] == "street_address" and other[0] <= span[0] and span[1] <= other[1] for other in addresses))
+        # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
+        return sorted({span for span in addresses if not any(
+            other != span and other[2] == "street_address" and other[0] <= span[0] and span[1] <= other[1]
+            for other in addresses)})
 
     def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         """The ``(start, end, value)`` spans ``mask_record`` replaces in each of a record's texts.
