@@ -1339,3 +1339,23 @@ def test_street_lines_between_house_numbers_and_before_units(text, value):
 @pytest.mark.parametrize("text", ["I bought it at 3 Pixel 7.", "due on 1 March 2024", "is at 10 Main 4"])
 def test_numbers_around_everyday_words_are_no_street(text):
     assert [value for entity, value in _found(text) if entity == "street_address"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Brian had given Anna his address", "Anna"),  # who receives what is given
+    ("I told Maren the news", "Maren"),
+    ("Why is Henry so impulsive?", "Henry"),  # asked about as people are
+    ("gabriel: what a wife.", "gabriel"),  # a lower-case speaker's label
+    ("remember me, whitney? when i killed", "whitney"),  # called in lower case
+    ("Amber is a very sympathetic person.", "Amber"),  # an everyday-word name where only a person stands
+])
+def test_first_names_alone_where_the_sentence_puts_a_person(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "note: this is it", "amber: the light is on", "I gave Google my data", "Why is Python so slow?",
+    "Amber is the colour of the light",
+])
+def test_labels_receivers_and_subjects_that_are_no_people_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -228,6 +228,14 @@ PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|co
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
                                    "from", "born", "given", "spent", "is a very", "married")
 PERSON_ONLY_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
+# A word between a verb of giving or telling and what is given is who receives it ("had given Anna
+# his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so impulsive?").
+GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sent|send|sends|showed|shown|show|handed"
+                   r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
+                   r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
+GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
+ASKED_ABOUT_PERSON_BEFORE = r"(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
+ASKED_ABOUT_PERSON_AFTER = r"(?:so|such|always|still|never|not|feeling|doing|going|coming)"
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
@@ -809,6 +817,17 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[NnCcMms])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
+        Detector("person", re.compile(
+            rf"(?=[a-z])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
+        Detector("person", re.compile(
+            rf"(?=[WwHh])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
+        ), group=1, validate=_single_first_name),
+        # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
+        # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:" stay).
+        Detector("person", re.compile(
+            rf"(?:(?<=\n)|^)[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)|(?<=, )({LOWER_CASE_NAME_WORD})(?=[?!])", re.MULTILINE
+        ), group=(1, 2), validate=_lower_case_first_name),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
@@ -905,14 +924,22 @@ def _single_first_name(text: str) -> bool:
 
 def _single_surname_or_rare_word(text: str) -> bool:
     """Whether one capitalised word where only a person stands is a name: a known first name (as
-    ``_single_first_name``), a known surname that is no core English word ("Padilla"), or a word
-    common in none of the seven languages ("Mehrudin"); never a thing's name ("Jenkins")."""
+    ``_single_first_name``, or one that is an everyday word: "Amber"), a known surname that is no
+    core English word ("Padilla"), or a word common in none of the seven languages ("Mehrudin");
+    never a thing's name ("Jenkins")."""
     word = text.strip()
     if _single_first_name(word):
         return True
     names = _NameWords.load()
-    return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and word not in WORD_NAMES
+    if word in WORD_NAMES:  # "Amber is a very sympathetic person", "said Angel to Angela"
+        return names.first_name(word, everyday=True)
+    return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS
             and word.casefold() not in names.core_english and (names.surname(word) or names.rare(word)))
+
+
+def _lower_case_first_name(text: str) -> bool:
+    """Whether one lower-case word is a known first name that is no dictionary word ("whitney", not "amber")."""
+    return not in_dictionary(text) and _single_first_name(_title_case(text))
 
 
 def _greeted_name(text: str) -> bool:
