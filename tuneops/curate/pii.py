@@ -702,10 +702,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # named ("meet at 692 Koidu 26", "is at 632 Ctra. Bailén-Motril 84,"): two numbers around
         # the name say an address. Not when every word is an everyday English word ("at 3 Pixel 7").
         Detector("street_address", re.compile(
-            rf"(?:(?<=\bat )|(?<=\bto )|(?<=\bon )|(?<=\bin )|(?<=\bis )|(?<=: )|(?<=, )|(?<=\n)|^)"
-            rf"\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?"
+            rf"(?:^|(?<![\w'’-])(?:at|to|on|in|is)[ ]|[:,][ ]|\n)"
+            rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
-        ), validate=_street_between_numbers),
+        ), group=1, validate=_street_between_numbers),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
         # A street line right before a flat or suite, whatever its street type or language: the unit
@@ -818,7 +818,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[NnCcMms])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
         Detector("person", re.compile(
-            rf"(?=[a-z])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"
+            rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"  # the verbs' first letters
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
         Detector("person", re.compile(
             rf"(?=[WwHh])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
