@@ -1359,3 +1359,24 @@ def test_first_names_alone_where_the_sentence_puts_a_person(text, value):
 ])
 def test_labels_receivers_and_subjects_that_are_no_people_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("It is 0492778794.", "0492778794"),  # a trunk 0 and nine more digits, without a cue
+    ("Please use 05769908541 for that", "05769908541"),
+    ("Please use 2385178057 for that", "2385178057"),  # a North American area code and exchange
+    ("It is 03147/89713311.", "03147/89713311"),  # an area code and a slash
+    ("It is 06-55/696 3279.", "06-55/696 3279"),
+    ("It is (28)/667-5347.", "(28)/667-5347"),
+    ("It is 708-538-6713 x006.", "708-538-6713 x006"),  # an extension after a space
+])
+def test_phones_in_national_shapes_without_a_cue(text, value):
+    assert ("phone", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "PO 0123456789", "Ticket 5123456789", "ts 2024011512", "see 1700000000 epoch", "id 2222222222",
+    "workspace_id='2345678901'", "released 2024/11/24", "see 10/2024 and 1/2",
+])
+def test_identifiers_dates_and_fractions_are_no_phones(text):
+    assert [value for entity, value in _found(text) if entity == "phone"] == []

@@ -178,7 +178,7 @@ ID_LABEL = re.compile(
     r"|claim|contract|shipment|item|product|article|document|ean|gtin|isbn|upc|asin|imei|iccid|rma|job|pr|issue|bug"
     r"|id|identifier|account|acct|customer|member|employee|student|asset|device|room|flight|seat|page|step|section"
     r"|chapter|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|bestelling|factuur)"
-    r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.-]{0,3})$"
+    r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.'\"-]{0,4})$"  # also quoted: workspace_id='2345678901'
 )
 ID_LABEL_REACH = 40  # characters before a value searched for an ID_LABEL
 PERSON_CUE_FIRST_LETTERS = "ABCDEFGHILMNOPRSTUVWabcdefghilmnoprstuvw"  # of every PERSON_CUE and PERSON_LABEL alternative
@@ -234,6 +234,9 @@ GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sen
                    r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
                    r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
 GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
+GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show", "hand", "offer", "owe", "paid", "pay",
+                         "lent", "lend", "promised", "wished", "ask", "bought", "buy", "brought", "bring", "taught",
+                         "teach", "thank", "texted", "email", "messaged")
 ASKED_ABOUT_PERSON_BEFORE = r"(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
 ASKED_ABOUT_PERSON_AFTER = r"(?:so|such|always|still|never|not|feeling|doing|going|coming)"
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
@@ -424,7 +427,7 @@ def _no_placeholder(text: str) -> bool:
 
 # An extension written onto a phone number ("757-317-1621x8873"). One written apart ("... ext. 204")
 # stays: on its own it reaches a desk, not a person.
-_EXTENSION_WRITTEN_ON = r"x\d{1,5}"
+_EXTENSION_WRITTEN_ON = r"[ \t]?x\d{1,5}"  # "x8873", and after a space: "708-538-6713 x006"
 PHONE_EXTENSION = rf"(?:{_EXTENSION_WRITTEN_ON})?"
 _EXTENSION = re.compile(rf"{_EXTENSION_WRITTEN_ON}$")
 # A date ("2024-01-15", "15-01-2024"), alone or with an hour run on ("2012-09-12 20:02:39"): no phone.
@@ -482,6 +485,14 @@ def _phone_valid(text: str) -> bool:
         spaced_fours = len(groups[0]) == len(groups[1]) == 4 and " " in text
         return (local or area_and_local or groups[0].startswith("0") or spaced_fours) and 7 <= digits <= 15
     return 7 <= digits <= 15
+
+
+_COMPACT_DATE_START = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
+def _compact_national_phone(text: str) -> bool:
+    """Not a run that starts with a date ("2024011512"), nor one digit repeated ("2222222222")."""
+    return not _COMPACT_DATE_START.match(text) and len(set(text)) > 2
 
 
 def _compact_phone_valid(text: str) -> bool:
@@ -640,6 +651,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
             rf"(?:(?:on|at)\s+)?)(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
         ), group=1, validate=_cued_phone_valid, cut_before_next_value=True),
+        # An area code after a trunk 0 and a slash, as in Germany, Austria and Hungary ("0732/77588814",
+        # "06-55/696 3279", "(28)/667-5347").
+        Detector("phone", re.compile(
+            r"(?<![\w.,/+-])(?:0\d{1,4}(?:-\d{1,2})?|\(\d{1,4}\))/[ \t]?\d{2,8}(?:[ \t-]\d{2,8})?(?![\w/-]|\.\d)"
+        ), validate=_compact_phone_valid, not_after=ID_LABEL, needs=("/",)),
         # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4}: trunk 0 and a four-digit
         # area or mobile code (UK 07700). A space-separated group followed by ".digit" starts the
         # next value (an IP address, a version), not a phone group. No phone runs over a line
@@ -655,6 +671,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"(?<![\w+(])(?:(?:\+[ \t]?\(?\d{1,4}\)?|\(\+\d{1,4}\)|00\d{1,3})[ \t.-]?(?:\(0\)[ \t]?)?(?:\(\d{1,5}\)[ \t.-]?)?"
             r"|(?<![\d.])\(\d{1,5}\)[ \t.-]?)\d{5,14}(?![\w-]|\.\d|[ \t.-]\d)"
         ), validate=_compact_phone_valid, not_after=ID_LABEL),
+        # A number written in one run is a phone without a cue only in the shapes national plans
+        # give it: a trunk 0 and 9 or 10 more digits ("0492778794", "05769908541"), or a North
+        # American area code and exchange ("2385178057"), and not after an identifier's label ("PO
+        # 0123456789") nor starting with a date ("2024011512").
+        Detector("phone", re.compile(
+            r"(?<![\w.,/+-])(?:0[1-9]\d{8,9}|[2-9](?!11)\d\d[2-9]\d{6})(?![\w,/-]|\.\d)"
+        ), validate=_compact_national_phone, not_after=ID_LABEL),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box". A
         # street's name stays on its line ("3 Anne Street\nSt. Erin": "St." starts the town).
@@ -702,7 +725,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # named ("meet at 692 Koidu 26", "is at 632 Ctra. Bailén-Motril 84,"): two numbers around
         # the name say an address. Not when every word is an everyday English word ("at 3 Pixel 7").
         Detector("street_address", re.compile(
-            rf"(?:^|(?<![\w'’-])(?:at|to|on|in|is)[ ]|[:,][ ]|\n)"
+            rf"(?:(?:at|to|on|in|is)(?<![\w'’-]..)[ ]|[:,][ ]|\n)"  # literals first: the engine skips to them fast
             rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
         ), group=1, validate=_street_between_numbers),
@@ -816,18 +839,21 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),
         Detector("person", re.compile(
             rf"(?=[NnCcMms])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
-        ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=("named", "call", "married", "said")),
         Detector("person", re.compile(
             rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"  # the verbs' first letters
-        ), group=1, validate=_single_surname_or_rare_word, rare_words=True),
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=GIVEN_TO_PERSON_NEEDS),
         Detector("person", re.compile(
             rf"(?=[WwHh])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
-        ), group=1, validate=_single_first_name),
+        ), group=1, validate=_single_first_name, needs=("why ", "how ", "when ", "where ")),
         # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
         # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:" stay).
+        # (Literal starts, and the text's start apart: the engine skips to them fast.)
         Detector("person", re.compile(
-            rf"(?:(?<=\n)|^)[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)|(?<=, )({LOWER_CASE_NAME_WORD})(?=[?!])", re.MULTILINE
+            rf"\n[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)|, ({LOWER_CASE_NAME_WORD})(?=[?!])"
         ), group=(1, 2), validate=_lower_case_first_name),
+        Detector("person", re.compile(rf"\A[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)"), group=1,
+                 validate=_lower_case_first_name),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
