@@ -1012,7 +1012,7 @@ def test_a_street_address_is_masked_with_the_rest_of_its_postal_address(text, va
     ("Address: 12 Elm Road, London Firmware 2.0.7? ok", "12 Elm Road"),  # the sentence goes on: no city
     ("ship to Piazza Navona 20 FYI Google Analytics.", "Piazza Navona 20"),  # no comma, no unit: no city
     ("at 12 Elm Road Suite 4 Windows Server 2022 is down", "12 Elm Road"),
-    ("Flat 2, 149 Abbey Road, London (see Jira Service Management) ok", "149 Abbey Road"),
+    ("Flat 2, 149 Abbey Road, London (see Jira Service Management) ok", "Flat 2, 149 Abbey Road"),
     ("Address: Piazza Navona 86, Springfield FYI Windows Server 2022.", "Piazza Navona 86"),
     ("I live at 12 Baker Street, London, thanks!", "12 Baker Street, London"),
 ])
@@ -1380,3 +1380,18 @@ def test_phones_in_national_shapes_without_a_cue(text, value):
 ])
 def test_identifiers_dates_and_fractions_are_no_phones(text):
     assert [value for entity, value in _found(text) if entity == "phone"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Ship to 94866 Abigail Flat\nSmithville, MS 10126.", "94866 Abigail Flat\nSmithville, MS 10126"),  # Flat: a street type
+    ("My address is 4 Henderson Knolls\nSouth Roy\nRG0W 6QX", "4 Henderson Knolls\nSouth Roy\nRG0W 6QX"),  # "address is"
+    ("My address is Lipahova ulica 8c\n6538 Ptuj", "Lipahova ulica 8c\n6538 Ptuj"),  # a street word in lower case
+    ("send a new one to 119 Heuvel St Larissa Stream\n Suite 676\n Edenburg\n South Africa 30598?",
+     "119 Heuvel St Larissa Stream\n Suite 676\n Edenburg\n South Africa 30598"),  # a longer street line wins
+])
+def test_street_lines_found_whole(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_longer_street_line_does_not_run_into_the_sentence():
+    assert _found("Address: 436 Maple Drive Affects Wi-Fi 6E.") == [("street_address", "436 Maple Drive")]

@@ -98,7 +98,10 @@ ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_C
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
-STREET_NAME_WORD = rf"(?:(?!(?:Apt|Apartment|Suite|Ste|Unit|Flat)\b)[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter)\b"
+# Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76"). "Flat"
+# before a number is a unit, otherwise a street type ("94866 Abigail Flat").
+STREET_NAME_WORD = (rf"(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
+                    r"|ulica|utca|út|ulice|cesta|sokak|calle|rue|rua|strada|gasse|gatan|vej|straße|strasse)\b")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
@@ -716,7 +719,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("based at 23 Kingsway").
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
-            rf"((?:{STREET_NAME_WORD}\s){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
+            rf"(?:(?:is|was)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
             rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
             rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}]))"
@@ -1483,6 +1486,21 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
     return start, new_end, entity
 
 
+_STREET_LINE_END = re.compile(rf"\.?(?:[ \t]*[\n,]|[ \t]+{_UNIT})")
+
+
+def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
+    """Whether ``start:end`` is a street line that holds every value it overlaps, each a shorter street
+    line on the same line, and ends the line, or goes on with a comma or a unit: then it replaces them
+    ("119 Heuvel St" of "119 Heuvel St Larissa Stream\n Suite 676"; not "58 Willow Close Room" of
+    "58 Willow Close Room 101")."""
+    inside = [(t_start, t_end) for t_start, t_end, entity in taken if start < t_end and t_start < end]
+    return (all(entity == "street_address" and start <= t_start and t_end <= end
+                for t_start, t_end, entity in taken if start < t_end and t_start < end)
+            and text.count("\n", start, end) == sum(text.count("\n", a, b) for a, b in inside)
+            and _STREET_LINE_END.match(text, end) is not None)
+
+
 def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """``spans`` with names that only a space parts joined into one ("Humberto Luis" + "Miguel Colón Toledo")."""
     joined: list[tuple[int, int, str]] = []
@@ -1606,6 +1624,9 @@ class PiiMasker:
                         continue
                     end = start + len(" ".join(words))
                 clashes = [t_start for t_start, t_end, _ in taken if start < t_end and t_start < end]
+                if clashes and detector.entity == "street_address" and _longer_street_line(text, start, end, taken):
+                    taken = [t for t in taken if not (start < t[1] and t[0] < end)]
+                    clashes = []
                 if clashes:
                     # A grouped value that ran into the next value ("+27 82 220 0279 10.3.2.1") keeps
                     # the groups before it when they are valid on their own.
