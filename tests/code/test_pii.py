@@ -1395,3 +1395,8 @@ def test_street_lines_found_whole(text, value):
 
 def test_a_longer_street_line_does_not_run_into_the_sentence():
     assert _found("Address: 436 Maple Drive Affects Wi-Fi 6E.") == [("street_address", "436 Maple Drive")]
+
+
+@pytest.mark.parametrize("value", ["25 470375", "036020 84 12"])
+def test_phones_with_a_short_area_code_or_a_long_trunk_code(value):
+    assert ("phone", value) in _found(f"Please use {value} for that")

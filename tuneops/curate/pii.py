@@ -482,11 +482,13 @@ def _phone_valid(text: str) -> bool:
     groups = re.findall(r"\d+", text)
     if len(groups) == 2 and not text.startswith(("+", "(")):
         # Without a country code, two groups are a phone when local (555-1234), after a trunk 0
-        # (0171 2345678, 07700 900123) or 4+4 apart (9123 4567); "4471-220" and "2024-00917" are not.
+        # (0171 2345678, 07700 900123), 4+4 apart (9123 4567) or a short area code before six or more
+        # digits (25 470375); "4471-220" and "2024-00917" are not.
         local = digits == 7 and len(groups[0]) == 3
         area_and_local = digits == 10 and len(groups[0]) == 3  # "163-8937316"
         spaced_fours = len(groups[0]) == len(groups[1]) == 4 and " " in text
-        return (local or area_and_local or groups[0].startswith("0") or spaced_fours) and 7 <= digits <= 15
+        area_before_six = 2 <= len(groups[0]) <= 4 and len(groups[1]) >= 6  # "25 470375" (Cyprus)
+        return (local or area_and_local or groups[0].startswith("0") or spaced_fours or area_before_six) and 7 <= digits <= 15
     return 7 <= digits <= 15
 
 
@@ -659,12 +661,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("phone", re.compile(
             r"(?<![\w.,/+-])(?:0\d{1,4}(?:-\d{1,2})?|\(\d{1,4}\))/[ \t]?\d{2,8}(?:[ \t-]\d{2,8})?(?![\w/-]|\.\d)"
         ), validate=_compact_phone_valid, not_after=ID_LABEL, needs=("/",)),
-        # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4}: trunk 0 and a four-digit
-        # area or mobile code (UK 07700). A space-separated group followed by ".digit" starts the
+        # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4,5}: trunk 0 and a four- or
+        # five-digit area or mobile code (UK 07700, Germany 036020). A space-separated group followed by ".digit" starts the
         # next value (an IP address, a version), not a phone group. No phone runs over a line
         # break ("Pastierska 20\n890 99 Brhlovce" is a street and a postcode).
         Detector("phone", re.compile(
-            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[ \t.-]?|\(\+\d{1,3}\)[ \t]?|[18][ \t](?=\())?(?:\(\d{1,5}\)[ \t.-]?)?(?:0\d{4}|\d{1,5})(?:[.-]\d{2,8}|[ \t]\d{2,8}(?!\.\d)){1,4}"
+            r"(?<![\w-])(?<!\d\.)(?:(?:\+|00)\d{1,3}[ \t.-]?|\(\+\d{1,3}\)[ \t]?|[18][ \t](?=\())?(?:\(\d{1,5}\)[ \t.-]?)?(?:0\d{4,5}|\d{1,5})(?:[.-]\d{2,8}|[ \t]\d{2,8}(?!\.\d)){1,4}"
             rf"{PHONE_EXTENSION}(?![\w-])"
         ), validate=_phone_valid, cut_before_next_value=True, not_after=ID_LABEL),
         # With a country code, or an area code in brackets, the rest may be written without
