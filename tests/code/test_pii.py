@@ -1400,3 +1400,23 @@ def test_a_longer_street_line_does_not_run_into_the_sentence():
 @pytest.mark.parametrize("value", ["25 470375", "036020 84 12"])
 def test_phones_with_a_short_area_code_or_a_long_trunk_code(value):
     assert ("phone", value) in _found(f"Please use {value} for that")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I talked to Peverell yesterday.", "Peverell"),  # a rare word where only a person stands
+    ("Ask Ormazd about it.", "Ormazd"),
+    ("Yuuka wrote to us", "Yuuka"),
+    ("Nelma and I went home.", "Nelma"),
+    ("It was Guy Migneault.", "Guy Migneault"),  # a given name that is also a word, before a rare word
+    ("It was Ivan Martin Bugarski.", "Ivan Martin Bugarski"),  # a rare word after a name
+])
+def test_names_outside_the_gazetteer_where_the_sentence_puts_a_person(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Ask DeepWiki about it", "you can ask PrettyTable to do its best", "Crash-safe wrote the file",
+    "Will Grafana show it?", "What Can Narwhals Do for You?", "Landing Page Caching",
+])
+def test_products_and_title_case_phrases_are_no_names(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -227,10 +227,12 @@ SINGLE_NAME_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled 
 # What only people do, right after one word: there a known surname or a word common in none of the
 # seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
-                             r"|was born|had given|has given|spent a year|is a very|married")
+                             r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
-                                   "from", "born", "given", "spent", "is a very", "married")
-PERSON_ONLY_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
+                                   "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me")
+PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
+                              r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
+                              r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited")
 # A word between a verb of giving or telling and what is given is who receives it ("had given Anna
 # his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so impulsive?").
 GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sent|send|sends|showed|shown|show|handed"
@@ -843,8 +845,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),
         Detector("person", re.compile(
-            rf"(?=[NnCcMms])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
-        ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=("named", "call", "married", "said")),
+            rf"(?=[NnCcMmsTtSsWwAaRrPpIi])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
+            needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "worked",
+                   "ask", "remind", "ping", "invited")),
         Detector("person", re.compile(
             rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"  # the verbs' first letters
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=GIVEN_TO_PERSON_NEEDS),
@@ -953,6 +957,11 @@ def _single_first_name(text: str) -> bool:
             and _NameWords.load().first_name(word))
 
 
+# A capital inside a word, or a lower-case part after a hyphen: how products are spelled, not names.
+_PRODUCT_SPELLING = re.compile(r"[a-z][A-Z]|-[a-z]")
+_NAME_WITH_AN_INNER_CAPITAL = re.compile(r"(?:Mc|Mac|O['’]|De|Di|Da|La|Le|Van|Von|Fitz)[A-Z][a-z\u00DF-\u024F'’]+")
+
+
 def _single_surname_or_rare_word(text: str) -> bool:
     """Whether one capitalised word where only a person stands is a name: a known first name (as
     ``_single_first_name``, or one that is an everyday word: "Amber"), a known surname that is no
@@ -964,6 +973,8 @@ def _single_surname_or_rare_word(text: str) -> bool:
     names = _NameWords.load()
     if word in WORD_NAMES:  # "Amber is a very sympathetic person", "said Angel to Angela"
         return names.first_name(word, everyday=True)
+    if _PRODUCT_SPELLING.search(word) and not _NAME_WITH_AN_INNER_CAPITAL.fullmatch(word):
+        return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
     return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS
             and word.casefold() not in names.core_english and (names.surname(word) or names.rare(word)))
 
@@ -1085,7 +1096,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         between = text[end:next_start]
         usable = word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
         in_run = i > 0 and words[i - 1][1] == start - 1 and text[start - 1] == " "  # "Adobe| Acrobat Reader"
-        if usable and between == " " and names.pair(word, following, rare_words, in_run):
+        mid_sentence = _MID_SENTENCE.search(text, max(0, start - 40), start) is not None
+        if usable and between == " " and names.pair(word, following, rare_words, in_run, mid_sentence):
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
                     and names.surname(words[i + 2][2]) and not names.first_name(words[i + 2][2], everyday=True)):
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"; not "Ada Ebert Mark II"
@@ -1111,6 +1123,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
     return sorted(spans + [span for span in _upper_case_names(text, names) if not any(
         span[0] < end and start < span[1] for start, end in spans)])
 
+
+_MID_SENTENCE = re.compile(r"(?<![\w'’-])[a-z\u00DF-\u024F][\w'’-]* $")  # before a word: a lower-case word
 
 # A lone name inside a sentence: after a lower-case word or a comma ("town, Kristína!", "to
 # Shannon"), and followed by punctuation, the end, a possessive or a word that follows people as
@@ -1279,10 +1293,11 @@ class _NameWords:
         """A known first name or surname, everyday English words included."""
         return self.first_name(word, everyday=True) or self.surname(word, everyday=True)
 
-    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False) -> bool:
+    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False, mid_sentence: bool = False) -> bool:
         """Whether "word following" is a name (the first three rules of ``gazetteer_names``).
 
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
+        ``mid_sentence``: a lower-case word comes right before it ("It was Guy ...").
         """
         if word in WORD_NAMES and self.thing_named_with_a_name(word, following):
             return False
@@ -1299,6 +1314,8 @@ class _NameWords:
             return self.surname(following, everyday=True) or following.casefold() not in self.core_english
         if self.first_name(following) and self.surname(word) and word.casefold() not in self.core_english:
             return True  # family name first, as in Hungarian, Maghrebi and Central Asian usage ("Azzouz Katia")
+        if mid_sentence and not in_run and rare_words and self.rare(following) and self.first_name(word, everyday=True):
+            return True  # a given name that is also a word, before a rare word ("It was Guy Migneault"; not "Will Grafana")
         return rare_words and self.rare(word) and self.rare(following)
 
     def thing_named_with_a_name(self, word: str, following: str) -> bool:
@@ -1457,10 +1474,12 @@ _NAME_WORD_AFTER = re.compile(rf" ({NAME_WORD}){NAME_END}")
 NAME_WORDS_MAX = 5  # "Humberto Luis Miguel Colón Toledo": two given names and two surnames, and one more
 
 
-def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]],
+                              rare_words: bool = True) -> tuple[int, int, str]:
     """A person's name widened over the known given names and surnames right before and after it
-    ("Adela Sandra Morales Contreras", "Szabó Balázs Olivér", "Johan Van Damme"), up to
-    ``NAME_WORDS_MAX`` words; no core English word, thing's name or other value is taken in."""
+    ("Adela Sandra Morales Contreras", "Szabó Balázs Olivér", "Johan Van Damme"), and with
+    ``rare_words`` over a rare word after it ("Ivan Martin Bugarski"), up to ``NAME_WORDS_MAX``
+    words; no core English word, thing's name or other value is taken in."""
     start, end, entity = span
     if entity != "person":
         return span
@@ -1478,9 +1497,13 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
         if not (name_word(before.group(1)) and free(before.start(1), start)):
             break
         start, words = before.start(1), words + 1
+    def name_word_after(word: str) -> bool:
+        return name_word(word) or (rare_words and names.rare(word) and word not in NEVER_NAME_PARTS
+                                   and word not in FIRST_NAMES_OF_THINGS and not _PRODUCT_SPELLING.search(word))
+
     new_end = end
     while words < NAME_WORDS_MAX and (after := _NAME_WORD_AFTER.match(text, new_end)):
-        if not (name_word(after.group(1)) and free(new_end, after.end(1))):
+        if not (name_word_after(after.group(1)) and free(new_end, after.end(1))):
             break
         new_end, words = after.end(1), words + 1
     if _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, new_end):  # a longer run: "Navigator Dell XPS 13"
@@ -1642,8 +1665,8 @@ class PiiMasker:
             _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names))
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
             _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names))
-        taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(text, span, taken))
-                                              for span in taken])
+        taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
+            text, span, taken, self.rare_word_names)) for span in taken])
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         return sorted({span for span in addresses if not any(
