@@ -1420,3 +1420,24 @@ def test_names_outside_the_gazetteer_where_the_sentence_puts_a_person(text, valu
 ])
 def test_products_and_title_case_phrases_are_no_names(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I live at Männi 12, Mustoja.", "Männi 12, Mustoja"),  # one street word after a cue that only introduces a place
+    ("I live at Karu põik 61, Pärnu.", "Karu põik 61, Pärnu"),
+    ("Meet me at Männi 12 tomorrow", "Männi 12"),
+    ("Meet me at 183 Epimenidou Street, Limassol tomorrow", "183 Epimenidou Street, Limassol"),  # a town before lower case
+])
+def test_short_street_lines_after_place_cues(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["we moved to Python 3.", "I live at Windows 11 now", "Address: Step 5"])
+def test_versions_and_steps_after_place_cues_stay(text):
+    assert [value for entity, value in _found(text) if entity == "street_address"] == []
+
+
+def test_a_town_before_lower_case_is_no_bracketed_note_or_sentence():
+    found = _found("address: 2 Chemin des Vignes Signed, Dagmara Pietikäinen (Room B-204) ref. Case")
+    assert ("street_address", "2 Chemin des Vignes Signed") in found
+    assert _found("Ship to 12 Elm Road, Please call") == [("street_address", "12 Elm Road")]

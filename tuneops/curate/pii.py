@@ -90,11 +90,20 @@ ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|th
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
                r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
+               r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
 ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
-                     "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay",
+                     "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
+                     "drop",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
 ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_CUE alternative
+# Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
+STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
+                      r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
+                      r"|morada|adres|meet (?:me|us|you) at|see you at")
+STRONG_ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
+                            "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at")
+STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdilmrsABDILMRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
@@ -736,6 +745,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
         ), group=1, validate=_street_between_numbers),
+        # After a cue that can only introduce a place ("address:", "live at", "ship to"), one street
+        # word and a house number will do, perhaps with a lower-case street word ("live at Männi 12,
+        # Mustoja", "Karu põik 61"), when the line or clause ends after it or the sentence goes on
+        # in lower case ("meet me at Männi 12 tomorrow").
+        Detector("street_address", re.compile(
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE})(?:\s*[:=-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
+            rf"({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
+            rf"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+[a-z])"
+        ), group=1, validate=_street_after_cue, needs=STRONG_ADDRESS_CUE_NEEDS),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
         # A street line right before a flat or suite, whatever its street type or language: the unit
@@ -1432,6 +1450,9 @@ _ADDRESS_PART = re.compile(
 _TRAILING_HOUSE_NUMBER = re.compile(rf"[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
 # A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
 _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
+# A town after the street's comma, before the sentence goes on in lower case.
+_TOWN_BEFORE_LOWER_CASE = re.compile(rf",[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
+_WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
@@ -1451,6 +1472,9 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         if not part:
             break
         new_end = part.end(part.lastindex)  # the one group of the alternative that matched
+    if (town := _TOWN_BEFORE_LOWER_CASE.match(text, new_end)) and _WORDS_ONLY.fullmatch(town.group(1)) and not any(
+            word.casefold() in _NameWords.load().core_english for word in town.group(1).split()):
+        new_end = town.end(1)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
