@@ -1441,3 +1441,15 @@ def test_a_town_before_lower_case_is_no_bracketed_note_or_sentence():
     found = _found("address: 2 Chemin des Vignes Signed, Dagmara Pietikäinen (Room B-204) ref. Case")
     assert ("street_address", "2 Chemin des Vignes Signed") in found
     assert _found("Ship to 12 Elm Road, Please call") == [("street_address", "12 Elm Road")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("As promised, here's Gabrjel's address:", "Gabrjel"), ("Desrosiers's phone number is", "Desrosiers"),
+])
+def test_owners_of_personal_things_are_names(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["McDonald's number is on the box", "Python's address space", "Apple's phone"])
+def test_brands_and_things_owning_things_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

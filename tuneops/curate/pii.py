@@ -248,6 +248,10 @@ GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sen
                    r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
                    r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
 GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
+# What only people have, after a possessive: their contact details and their family.
+PERSONAL_THING = (r"(?:home |postal |mailing |e-?mail |phone |mobile |cell |work )?(?:address|phone|number|e-?mail|mobile"
+                  r"|birthday|date of birth|passport|husband|wife|partner|mother|father|son|daughter|brother|sister|mom"
+                  r"|mum|dad|parents|children|kids|boss|manager|colleague|friend|girlfriend|boyfriend|family)")
 GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show", "hand", "offer", "owe", "paid", "pay",
                          "lent", "lend", "promised", "wished", "ask", "bought", "buy", "brought", "bring", "taught",
                          "teach", "thank", "texted", "email", "messaged")
@@ -875,6 +879,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_first_name, needs=("why ", "how ", "when ", "where ")),
         # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
         # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:" stay).
+        # A word owning what only people have is a name, in the gazetteer or not ("here's Gabrjel's
+        # address", "Desrosiers's phone number", "Yuuka's husband").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s?[ \t]+(?:{PERSONAL_THING})\b"
+        ), group=1, validate=_owner_of_a_personal_thing, rare_words=True, needs=("'s ", "’s ", "s' ", "s’ ")),
         # (Literal starts, and the text's start apart: the engine skips to them fast.)
         Detector("person", re.compile(
             rf"\n[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)|, ({LOWER_CASE_NAME_WORD})(?=[?!])"
@@ -1000,6 +1009,11 @@ def _single_surname_or_rare_word(text: str) -> bool:
 def _lower_case_first_name(text: str) -> bool:
     """Whether one lower-case word is a known first name that is no dictionary word ("whitney", not "amber")."""
     return not in_dictionary(text) and _single_first_name(_title_case(text))
+
+
+def _owner_of_a_personal_thing(text: str) -> bool:
+    """As ``_single_surname_or_rare_word``, but no brand ("McDonald's number")."""
+    return text not in POSSESSIVE_BRANDS and _single_surname_or_rare_word(text)
 
 
 def _greeted_name(text: str) -> bool:
