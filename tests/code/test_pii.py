@@ -1453,3 +1453,16 @@ def test_owners_of_personal_things_are_names(text, value):
 @pytest.mark.parametrize("text", ["McDonald's number is on the box", "Python's address space", "Apple's phone"])
 def test_brands_and_things_owning_things_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("i'm beaufort grandpré, originally from arsuk", "beaufort grandpré"),  # self-introduced, in lower case
+    ("we need to add hülya bouwmeester as guardian", "hülya bouwmeester"),  # a known first name and no word
+])
+def test_lower_case_names_outside_the_gazetteer(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["i'm very happy", "i'm using kubectl now", "i am sure that works", "i'm gonna try"])
+def test_lower_case_self_descriptions_are_no_names(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -890,6 +890,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=(1, 2), validate=_lower_case_first_name),
         Detector("person", re.compile(rf"\A[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)"), group=1,
                  validate=_lower_case_first_name),
+        # A name typed in lower case after a self-introduction: "i'm beaufort grandpré", "my name is bars sinko".
+        Detector("person", re.compile(
+            rf"(?=[mniwMNIW])(?i:\b(?:my name is|name is|name's|i am|i'm|what's your name\?)){LOWER_CASE_NAME}"
+        ), group=1, validate=_introduced_lower_case_name, rare_words=True, needs=("name", "i am", "i'm")),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
@@ -958,11 +962,29 @@ def _lower_case_name_of(text: str, rare_pair: bool) -> bool:
     if any(word in NEVER_NAME_PARTS or word in english_words() for word in (first, last)):
         return False
     names = _NameWords.load()
-    if names.first_name(first) and (names.surname(last, everyday=True) or names.rare(last)):
-        return True
+    if names.first_name(first) and (names.surname(last, everyday=True) or names.rare(last) or _no_word(words[-1])):
+        return True  # "hülya bouwmeester": a surname the gazetteer lacks, but no word either
     if names.surname(last) and (names.first_name(first, everyday=True) or names.rare(first)):
         return True
     return rare_pair and names.rare(first) and names.rare(last)
+
+
+def _no_word(word: str) -> bool:
+    """Whether a lower-case word is neither a dictionary word nor a core English word ("bouwmeester")."""
+    return not in_dictionary(word) and word not in _NameWords.load().core_english
+
+
+def _introduced_lower_case_name(text: str) -> bool:
+    """Whether two lower-case words after "my name is" or "i'm" are a name: as ``_lower_case_name``,
+    or a first word that is no word and a second that is a known name, a rare word or no word
+    either ("i'm beaufort grandpré"; not "i'm very happy", "i'm using kubectl")."""
+    words = text.split()
+    if _lower_case_name(text):
+        return True
+    first, last = words[0], words[-1]
+    names = _NameWords.load()
+    return (_no_word(first) and _title_case(first) not in NEVER_NAME_PARTS
+            and (names.known(_title_case(last)) or names.rare(last) or _no_word(last)))
 
 
 # Known first names that name places, software or assistants more often in tickets than people.
