@@ -1466,3 +1466,11 @@ def test_lower_case_names_outside_the_gazetteer(text, value):
 @pytest.mark.parametrize("text", ["i'm very happy", "i'm using kubectl now", "i am sure that works", "i'm gonna try"])
 def test_lower_case_self_descriptions_are_no_names(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("value", [
+    "Rua das Imbuias 855, Guarujá", "Via degli Aldobrandeschi 3, Jelsi", "Király u. 15., Gyopárosfürdô",
+    "Olaf Aakranns veg 112, ELVERUM",
+])
+def test_street_names_with_particles_and_lower_case_street_words(value):
+    assert ("street_address", value) in _found(f"I live at {value}.")

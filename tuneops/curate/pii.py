@@ -107,10 +107,13 @@ STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdilmrsABDILMRS"  # of every STRONG_ADDRESS
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
-# Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76"). "Flat"
+# Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76", "Olaf
+# Aakranns veg 112", "Király u. 15"), and more particles ("Rua das Imbuias"). "Flat"
 # before a number is a unit, otherwise a street type ("94866 Abigail Flat").
-STREET_NAME_WORD = (rf"(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
-                    r"|ulica|utca|út|ulice|cesta|sokak|calle|rue|rua|strada|gasse|gatan|vej|straße|strasse)\b")
+STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
+                    r"|das|degli|delle|dello|dei|los|las|el|y"
+                    r"|ulica|utca|útja|út|ulice|cesta|sokak|calle|rue|rua|strada|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse)\b"
+                    r"|(?:u|krt|ul|al|pl|str)\.)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
