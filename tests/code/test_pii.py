@@ -1474,3 +1474,16 @@ def test_lower_case_self_descriptions_are_no_names(text):
 ])
 def test_street_names_with_particles_and_lower_case_street_words(value):
     assert ("street_address", value) in _found(f"I live at {value}.")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Coach Padilla said no", "Padilla"), ("Senator Wiśniewski voted", "Wiśniewski"), ("Aunt Maren came", "Maren"),
+    ("Señora Gutiérrez llamó", "Gutiérrez"),
+])
+def test_names_after_titles(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["General Electric", "Captain Obvious", "Officer Down", "Father Christmas", "Seth M. Larson"])
+def test_titles_before_no_name_and_middle_initials_stay_as_they_were(text):
+    assert [value for entity, value in _found(text) if entity == "person"] in ([], ["Seth M. Larson"])

@@ -251,6 +251,13 @@ GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sen
                    r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
                    r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
 GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
+# Titles of address, office and family that stand before a person's name.
+TITLE = (r"Sir|Dame|Lord|Lady|Madam|Madame|Mme\.?|Mlle\.?|Monsieur|Herr|Frau|Señor|Señora|Señorita|Sr\.|Sra\.|Srta\."
+         r"|Signor|Signora|Dott\.|Ing\.|Professor|Coach|Senator|Judge|Justice|Officer|Detective|Inspector|Constable"
+         r"|Captain|Capt\.|Sergeant|Sgt\.|Lieutenant|Lt\.|Colonel|Col\.|Admiral|Rev\.|Reverend|Father|Pastor|Rabbi"
+         r"|Imam|Bishop|Governor|Mayor|President|Minister|Chancellor|Ambassador|Councillor|Councilman|Councilwoman"
+         r"|Uncle|Aunt|Auntie|Grandma|Grandpa|Granny|Nurse|Doctor")
+TITLE_FIRST_LETTERS = "SDLMHFIPCJODRUGANB"  # of every TITLE alternative
 # What only people have, after a possessive: their contact details and their family.
 PERSONAL_THING = (r"(?:home |postal |mailing |e-?mail |phone |mobile |cell |work )?(?:address|phone|number|e-?mail|mobile"
                   r"|birthday|date of birth|passport|husband|wife|partner|mother|father|son|daughter|brother|sister|mom"
@@ -820,6 +827,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[MmDdP])(?<![\w.])(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?|(?:mr|mrs|ms|mx|dr|prof)\.)[ \t]+"
             rf"((?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD})?|{LOWER_CASE_NAME_WORD}){NAME_END}"
         ), group=1, validate=_name_after_honorific, not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+Dr\.?[ \t]+$")),
+        # After a title of address, office or family, a surname or a first name ("Coach Padilla",
+        # "Senator Wiśniewski", "Aunt Maren", "Señora Gutiérrez"); "General Electric" and "Captain
+        # Obvious" stay (the word after the title is no name and an everyday word).
+        Detector("person", re.compile(
+            rf"(?=[{TITLE_FIRST_LETTERS}])\b(?:{TITLE})[ \t]+((?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD})?){NAME_END}"
+        ), group=1, validate=_name_after_honorific),
         # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
