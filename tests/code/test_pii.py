@@ -1487,3 +1487,9 @@ def test_names_after_titles(text, value):
 @pytest.mark.parametrize("text", ["General Electric", "Captain Obvious", "Officer Down", "Father Christmas", "Seth M. Larson"])
 def test_titles_before_no_name_and_middle_initials_stay_as_they_were(text):
     assert [value for entity, value in _found(text) if entity == "person"] in ([], ["Seth M. Larson"])
+
+
+def test_address_lines_may_start_with_a_bullet_or_a_lost_emoji():
+    text = "??? Mikolaj Walczak\n??? 6175 Markt 84\n??? Suite 420\n??? MÜLLNERN\n??? Austria 09406"
+    assert ("street_address", "6175 Markt 84\n??? Suite 420\n??? MÜLLNERN\n??? Austria 09406") in _found(text)
+    assert ("street_address", "12 Elm Road\n- London") in _found("- 12 Elm Road\n- London")

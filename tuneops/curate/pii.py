@@ -774,9 +774,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # says that an address is written ("Erhvervsvangen 91\n Apt. 421", "2438 Nylundsveien 159 Suite 469").
         Detector("street_address", re.compile(
             rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?\.?"
-            rf"(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
+            rf"(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
             # or the house number first, as in North America ("4323 Autumn Pine Suite 574")
-            rf"|(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*\n?[ \t]*,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
+            rf"|(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
         ), needs=("apt", "apartment", "suite", "ste", "flat")),
         # A flat or suite on its own line or before a comma, then the street line, as in the UK and
         # Oceania ("Flat 5\nWilliams Brook\nFryport", "Suite 282\n4 Kawakiwi Esplanade"): the unit says an
@@ -1492,8 +1492,10 @@ _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
 # postcode and the place after it that ends the clause are one part ("Suite 364 Trbonje Slovenia?").
+# What may start a line of an address before its text: a bullet, a quote mark, an emoji lost to "?" ("- ", "> ", "??? ").
+_LINE_MARKER = r"(?:[^\w\s,]{1,3}[ \t]+)?"
 _ADDRESS_PART = re.compile(
-    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*\n?[ \t]*,?[ \t]*(?:\n[ \t]*){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
+    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:\n[ \t]*{_LINE_MARKER}){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}){_CLAUSE_END}|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May"
