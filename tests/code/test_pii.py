@@ -1493,3 +1493,10 @@ def test_address_lines_may_start_with_a_bullet_or_a_lost_emoji():
     text = "??? Mikolaj Walczak\n??? 6175 Markt 84\n??? Suite 420\n??? MÜLLNERN\n??? Austria 09406"
     assert ("street_address", "6175 Markt 84\n??? Suite 420\n??? MÜLLNERN\n??? Austria 09406") in _found(text)
     assert ("street_address", "12 Elm Road\n- London") in _found("- 12 Elm Road\n- London")
+
+
+def test_a_name_line_heading_a_contact_block_is_a_name():
+    text = "Mozes Tury\nPhotographic processing machine operator\nHurricane Energy PLC\n03830 Glynitveien 218 Apt. 403"
+    assert ("person", "Mozes Tury") in _found(text)
+    assert [v for e, v in _found("Release Notes\nCall 0492778794 now") if e == "person"] == []  # everyday words
+    assert [v for e, v in _found("Mozes Tury\nno contact details below") if e == "person"] == []

@@ -1645,6 +1645,37 @@ def _merge_spans(*span_lists: list[tuple[int, int, str]]) -> list[tuple[int, int
     return chosen
 
 
+# A line of two or three name words alone, perhaps after a bullet ("Mozes Tury", "??? Marius Bang").
+_NAME_LINE = re.compile(rf"^[ \t]*{_LINE_MARKER}({NAME_WORD}(?:[ \t][{CAPITAL}]\.?)?(?:[ \t]{NAME_WORD}){{1,2}})[ \t]*$",
+                        re.MULTILINE)
+CONTACT_BLOCK_LINES = 4  # lines below a name line within which an address or phone makes it a contact block
+
+
+def names_heading_contact_blocks(text: str, taken: list[tuple[int, int, str]], rare_words: bool = True) -> list[tuple[int, int]]:
+    """Spans of name lines that head a contact block: a line of two or three name words, with a street
+    address, phone or email found within ``CONTACT_BLOCK_LINES`` lines below it, as in signatures and
+    address labels ("Mozes Tury\nMachine operator\nHurricane Energy PLC\n03830 Glynitveien 218").
+    The words must pass the strong-context name test (no core English words at both ends)."""
+    if "\n" not in text:
+        return []
+    contacts = [start for start, _, entity in taken if entity in ("street_address", "phone", "email")]
+    if not contacts:
+        return []
+    validate = _name_in_strong_context if rare_words else _with_a_known_name(_name_in_strong_context)
+    spans = []
+    for match in _NAME_LINE.finditer(text):
+        below = text.find("\n", match.end())
+        limit = match.end()
+        for _ in range(CONTACT_BLOCK_LINES):
+            if limit == -1:
+                break
+            limit = text.find("\n", limit + 1)
+        limit = len(text) if limit == -1 else limit
+        if below != -1 and any(below < start <= limit for start in contacts) and validate(match.group(1)):
+            spans.append(match.span(1))
+    return spans
+
+
 def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]]) -> None:
     """Append each of ``spans`` as a person to ``taken``, in order, unless it overlaps a span already there."""
     for start, end in spans:
@@ -1743,6 +1774,7 @@ class PiiMasker:
             _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names))
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
             _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names))
+            _add_persons_where_free(taken, names_heading_contact_blocks(text, taken, self.rare_word_names))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
