@@ -103,7 +103,7 @@ STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live a
                       r"|morada|adres|meet (?:me|us|you) at|see you at")
 STRONG_ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
                             "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at")
-STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdilmrsABDILMRS"  # of every STRONG_ADDRESS_CUE alternative
+STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdeilmrsABDEILMRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
@@ -251,6 +251,11 @@ GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sen
                    r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
                    r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
 GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
+GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show", "hand", "offer", "owe", "paid", "pay",
+                         "lent", "lend", "promised", "wished", "ask", "bought", "buy", "brought", "bring", "taught",
+                         "teach", "thank", "texted", "email", "messaged")
+ASKED_ABOUT_PERSON_BEFORE = r"(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
+ASKED_ABOUT_PERSON_AFTER = r"(?:so|such|always|still|never|not|feeling|doing|going|coming)"
 # Titles of address, office and family that stand before a person's name.
 TITLE = (r"Sir|Dame|Lord|Lady|Madam|Madame|Mme\.?|Mlle\.?|Monsieur|Herr|Frau|Señor|Señora|Señorita|Sr\.|Sra\.|Srta\."
          r"|Signor|Signora|Dott\.|Ing\.|Professor|Coach|Senator|Judge|Justice|Officer|Detective|Inspector|Constable"
@@ -262,11 +267,6 @@ TITLE_FIRST_LETTERS = "SDLMHFIPCJODRUGANB"  # of every TITLE alternative
 PERSONAL_THING = (r"(?:home |postal |mailing |e-?mail |phone |mobile |cell |work )?(?:address|phone|number|e-?mail|mobile"
                   r"|birthday|date of birth|passport|husband|wife|partner|mother|father|son|daughter|brother|sister|mom"
                   r"|mum|dad|parents|children|kids|boss|manager|colleague|friend|girlfriend|boyfriend|family)")
-GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show", "hand", "offer", "owe", "paid", "pay",
-                         "lent", "lend", "promised", "wished", "ask", "bought", "buy", "brought", "bring", "taught",
-                         "teach", "thank", "texted", "email", "messaged")
-ASKED_ABOUT_PERSON_BEFORE = r"(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
-ASKED_ABOUT_PERSON_AFTER = r"(?:so|such|always|still|never|not|feeling|doing|going|coming)"
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
@@ -883,7 +883,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),
         Detector("person", re.compile(
-            rf"(?=[NnCcMmsTtSsWwAaRrPpIi])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
+            rf"(?=[NnCcMmTtSsWwAaRrPpIi])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
             needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "worked",
                    "ask", "remind", "ping", "invited")),
