@@ -1500,3 +1500,13 @@ def test_a_name_line_heading_a_contact_block_is_a_name():
     assert ("person", "Mozes Tury") in _found(text)
     assert [v for e, v in _found("Release Notes\nCall 0492778794 now") if e == "person"] == []  # everyday words
     assert [v for e, v in _found("Mozes Tury\nno contact details below") if e == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [("Is Padilla coming?", "Padilla"), ("Ok. Is Desrosiers around today?", "Desrosiers")])
+def test_known_surnames_asked_about(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Is Redis ready?", "Is Kubernetes there?", "Is Jenkins back?", "Is English available?"])
+def test_things_asked_about_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -246,7 +246,8 @@ PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited")
 # A word between a verb of giving or telling and what is given is who receives it ("had given Anna
-# his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so impulsive?").
+# his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so
+# impulsive?", "Is Padilla coming?").
 GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sent|send|sends|showed|shown|show|handed"
                    r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
                    r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
@@ -254,8 +255,11 @@ GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
 GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show", "hand", "offer", "owe", "paid", "pay",
                          "lent", "lend", "promised", "wished", "ask", "bought", "buy", "brought", "bring", "taught",
                          "teach", "thank", "texted", "email", "messaged")
-ASKED_ABOUT_PERSON_BEFORE = r"(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
-ASKED_ABOUT_PERSON_AFTER = r"(?:so|such|always|still|never|not|feeling|doing|going|coming)"
+ASKED_ABOUT_PERSON_BEFORE = (r"(?:(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
+                             r"|(?:^|(?<=[.!?] )|(?<=\n))(?:Is|Was|Has|Did|Does|Will|Can|Could))")
+ASKED_ABOUT_PERSON_AFTER = (r"(?:so|such|always|still|never|not|feeling|doing|going|coming|joining|there|here|around"
+                            r"|available|back|free|busy|away|in today|off today|on leave|on holiday|on vacation|awake"
+                            r"|married|pregnant|sick|ill)")
 # Titles of address, office and family that stand before a person's name.
 TITLE = (r"Sir|Dame|Lord|Lady|Madam|Madame|Mme\.?|Mlle\.?|Monsieur|Herr|Frau|Señor|Señora|Señorita|Sr\.|Sra\.|Srta\."
          r"|Signor|Signora|Dott\.|Ing\.|Professor|Coach|Senator|Judge|Justice|Officer|Detective|Inspector|Constable"
@@ -891,8 +895,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"  # the verbs' first letters
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=GIVEN_TO_PERSON_NEEDS),
         Detector("person", re.compile(
-            rf"(?=[WwHh])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
-        ), group=1, validate=_single_first_name, needs=("why ", "how ", "when ", "where ")),
+            rf"(?=[WwHhIDC])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
+        ), group=1, validate=_known_single_name,
+            needs=("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")),
         # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
         # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:" stay).
         # A word owning what only people have is a name, in the gazetteer or not ("here's Gabrjel's
@@ -1042,6 +1047,17 @@ def _single_surname_or_rare_word(text: str) -> bool:
         return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
     return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS
             and word.casefold() not in names.core_english and (names.surname(word) or names.rare(word)))
+
+
+def _known_single_name(text: str) -> bool:
+    """Whether one capitalised word is a known first name (as ``_single_first_name``) or a known
+    surname that is no core English word and names no thing ("Padilla"; not "Jenkins", "Redis")."""
+    word = text.strip()
+    if _single_first_name(word):
+        return True
+    names = _NameWords.load()
+    return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and word not in WORD_NAMES
+            and word.casefold() not in names.core_english and names.surname(word))
 
 
 def _lower_case_first_name(text: str) -> bool:
