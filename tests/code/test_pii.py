@@ -1510,3 +1510,13 @@ def test_known_surnames_asked_about(text, value):
 @pytest.mark.parametrize("text", ["Is Redis ready?", "Is Kubernetes there?", "Is Jenkins back?", "Is English available?"])
 def test_things_asked_about_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("251 Charilaou Trikoupi Str. is where we are", "251 Charilaou Trikoupi Str."),  # "Str." as a street type
+    ("I live at Ηλίου 64, ΛΑΡΝΑΚΑ.", "Ηλίου 64"),  # Greek script
+    ("I live at Αγ. Ανδρέα 130, ΒΑΣΑ ΚΟΙΛΑΝΙΟΥ.", "Αγ. Ανδρέα 130"),  # an abbreviated word
+    ("I live at Gl. Sygehusvej 153, Narsaq.", "Gl. Sygehusvej 153, Narsaq"),
+])
+def test_abbreviated_and_greek_street_names(text, value):
+    assert ("street_address", value) in _found(text)

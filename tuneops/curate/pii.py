@@ -75,7 +75,7 @@ from tuneops.curate.names import (
 # USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
 # and "View" are left out), plus British ones ("Close", "Mews"), German and Nordic compounds
 # ("Hauptstrasse") and English one-word streets in "-way" ("Kingsway", "Broadway"; not "Gateway", "Railway").
-STREET_SUFFIX = (r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen)"
+STREET_SUFFIX = (r"(?:Street|Str\.|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen)"
                  r"|(?!(?:Gate|Rail|Sub|Run|Hall|Door|Half|Any|Nor|Mid|Air|Path|Walk|Drive|Motor|Water|Stair|Gang|Fair|Life|Hide|Get)way\b)[A-Z][a-z]+way)")
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
@@ -109,11 +109,12 @@ HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 # Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76", "Olaf
 # Aakranns veg 112", "Király u. 15"), and more particles ("Rua das Imbuias"). "Flat"
-# before a number is a unit, otherwise a street type ("94866 Abigail Flat").
-STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}][\w'’-]*[a-zß-ÿ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
+# before a number is a unit, otherwise a street type ("94866 Abigail Flat"). Greek script counts
+# too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
+STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
                     r"|ulica|utca|útja|út|ulice|cesta|sokak|calle|rue|rua|strada|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse)\b"
-                    r"|(?:u|krt|ul|al|pl|str)\.)")
+                    rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
