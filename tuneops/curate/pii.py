@@ -1503,7 +1503,7 @@ _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
 _PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na)){0,2}"
-_PLACE_WORDS = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
+_PLACE_WORDS = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
