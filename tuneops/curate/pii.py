@@ -899,20 +899,20 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[WwHhIDC])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
         ), group=1, validate=_known_single_name,
             needs=("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")),
-        # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
-        # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:" stay).
         # A word owning what only people have is a name, in the gazetteer or not ("here's Gabrjel's
         # address", "Desrosiers's phone number", "Yuuka's husband").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s?[ \t]+(?:{PERSONAL_THING})\b"
         ), group=1, validate=_owner_of_a_personal_thing, rare_words=True, needs=("'s ", "’s ", "s' ", "s’ ")),
-        # (Literal starts, and the text's start apart: the engine skips to them fast.)
+        # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
+        # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:"
+        # stay). Literal starts, and the text's start apart: the engine skips to them fast.
         Detector("person", re.compile(
             rf"\n[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)|, ({LOWER_CASE_NAME_WORD})(?=[?!])"
         ), group=(1, 2), validate=_lower_case_first_name),
         Detector("person", re.compile(rf"\A[ \t]*({LOWER_CASE_NAME_WORD}):[ \t](?=\S)"), group=1,
                  validate=_lower_case_first_name),
-        # A name typed in lower case after a self-introduction: "i'm beaufort grandpré", "my name is bars sinko".
+        # A name typed in lower case after a self-introduction: "i'm beaufort grandpré", "my name is djevad šušulić".
         Detector("person", re.compile(
             rf"(?=[mniwMNIW])(?i:\b(?:my name is|name is|name's|i am|i'm|what's your name\?)){LOWER_CASE_NAME}"
         ), group=1, validate=_introduced_lower_case_name, rare_words=True, needs=("name", "i am", "i'm")),
@@ -969,9 +969,9 @@ def _lower_case_name(text: str) -> bool:
 
 
 def _known_lower_case_name(text: str) -> bool:
-    """As ``_lower_case_name``, but two rare words are not enough, the first word may be no dictionary
-    word and "a" is no initial: after "call", "with" or "to" lower-case technical terms and phrases
-    follow too ("Call enum constructors", "to mark mypy", "to emit a deprecation")."""
+    """As ``_lower_case_name``, but two rare words are not enough, the first word must be no
+    dictionary word and "a" is no initial: after "call", "with" or "to" lower-case technical terms
+    and phrases follow too ("Call enum constructors", "to mark mypy", "to emit a deprecation")."""
     words = text.split()
     if in_dictionary(words[0]) or (len(words) > 2 and words[1] == "a"):
         return False
@@ -1273,9 +1273,9 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     and "Brown" do not), names no thing (``FIRST_NAMES_OF_THINGS``, ``WORD_NAMES``), and a
     surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
     is listed after a name (``name_ends``: where names found in ``text`` end): "Mathiasen,
-    Wilson and Williamson", or owns something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also names in a list and names called before a question
-    (``_listed_and_called_names``; ``rare_words`` as in ``gazetteer_names``). Spans may overlap;
-    the caller keeps the first.
+    Wilson and Williamson", or owns something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also
+    names in a list and names called before a question (``_listed_and_called_names``;
+    ``rare_words`` as in ``gazetteer_names``). Spans may overlap; the caller keeps the first.
     """
     names = _NameWords.load()
     ends = set(name_ends)
@@ -1584,6 +1584,10 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
         return (word not in NEVER_NAME_PARTS and word not in WORD_NAMES and word not in FIRST_NAMES_OF_THINGS
                 and word.casefold() not in names.core_english and (names.first_name(word) or names.surname(word)))
 
+    def name_word_after(word: str) -> bool:
+        return name_word(word) or (rare_words and names.rare(word) and word not in NEVER_NAME_PARTS
+                                   and word not in FIRST_NAMES_OF_THINGS and not _PRODUCT_SPELLING.search(word))
+
     def free(new_start: int, new_end: int) -> bool:
         return not any(other != span and other[0] < new_end and new_start < other[1] for other in taken)
 
@@ -1592,10 +1596,6 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
         if not (name_word(before.group(1)) and free(before.start(1), start)):
             break
         start, words = before.start(1), words + 1
-    def name_word_after(word: str) -> bool:
-        return name_word(word) or (rare_words and names.rare(word) and word not in NEVER_NAME_PARTS
-                                   and word not in FIRST_NAMES_OF_THINGS and not _PRODUCT_SPELLING.search(word))
-
     new_end = end
     while words < NAME_WORDS_MAX and (after := _NAME_WORD_AFTER.match(text, new_end)):
         if not (name_word_after(after.group(1)) and free(new_end, after.end(1))):
