@@ -1796,9 +1796,9 @@ class PiiMasker:
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
+        streets = [span for span in addresses if span[2] == "street_address"]
         return sorted({span for span in addresses if not any(
-            other != span and other[2] == "street_address" and other[0] <= span[0] and span[1] <= other[1]
-            for other in addresses)})
+            street != span and street[0] <= span[0] and span[1] <= street[1] for street in streets)})
 
     def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         """The ``(start, end, value)`` spans ``mask_record`` replaces in each of a record's texts.
