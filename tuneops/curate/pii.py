@@ -1183,8 +1183,9 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         between = text[end:next_start]
         usable = word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
         in_run = i > 0 and words[i - 1][1] == start - 1 and text[start - 1] == " "  # "Adobe| Acrobat Reader"
-        mid_sentence = _MID_SENTENCE.search(text, max(0, start - 40), start) is not None
-        if usable and between == " " and names.pair(word, following, rare_words, in_run, mid_sentence):
+        if usable and between == " " and (names.pair(word, following, rare_words, in_run) or (
+                rare_words and not in_run and names.word_name_before_rare_word(word, following)
+                and _MID_SENTENCE.search(text, max(0, start - 40), start))):  # "It was Guy Migneault"; not "Will Grafana"
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
                     and names.surname(words[i + 2][2]) and not names.first_name(words[i + 2][2], everyday=True)):
                 next_end, i = words[i + 2][1], i + 1  # "Maria Garcia Lopez"; not "Ada Ebert Mark II"
@@ -1380,11 +1381,10 @@ class _NameWords:
         """A known first name or surname, everyday English words included."""
         return self.first_name(word, everyday=True) or self.surname(word, everyday=True)
 
-    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False, mid_sentence: bool = False) -> bool:
+    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False) -> bool:
         """Whether "word following" is a name (the first three rules of ``gazetteer_names``).
 
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
-        ``mid_sentence``: a lower-case word comes right before it ("It was Guy ...").
         """
         if word in WORD_NAMES and self.thing_named_with_a_name(word, following):
             return False
@@ -1401,9 +1401,12 @@ class _NameWords:
             return self.surname(following, everyday=True) or following.casefold() not in self.core_english
         if self.first_name(following) and self.surname(word) and word.casefold() not in self.core_english:
             return True  # family name first, as in Hungarian, Maghrebi and Central Asian usage ("Azzouz Katia")
-        if mid_sentence and not in_run and rare_words and self.rare(following) and self.first_name(word, everyday=True):
-            return True  # a given name that is also a word, before a rare word ("It was Guy Migneault"; not "Will Grafana")
         return rare_words and self.rare(word) and self.rare(following)
+
+    def word_name_before_rare_word(self, word: str, following: str) -> bool:
+        """Whether a given name that is also an everyday word comes before a rare word ("Guy
+        Migneault"); a name when the sentence is under way, not at its start ("Will Grafana ...")."""
+        return self.rare(following) and self.first_name(word, everyday=True)
 
     def thing_named_with_a_name(self, word: str, following: str) -> bool:
         """Whether a given name that is an everyday word starts a thing's name: a colour ("Jade
