@@ -146,7 +146,8 @@ _INFLECTIONS = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("
 
 
 def in_dictionary(word: str) -> bool:
-    """Whether a lower-case word, or its stem ("parts", "held" is not, "lies"), is a dictionary word."""
+    """Whether a lower-case word, or its regular stem, is a dictionary word ("parts", "lies"; an
+    irregular form such as "held" is not found)."""
     dictionary = dictionary_words()
     return word in dictionary or any(
         word.endswith(ending) and word[:len(word) - len(ending)] + stem in dictionary for ending, stem in _INFLECTIONS)
