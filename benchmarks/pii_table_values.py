@@ -53,11 +53,11 @@ def table_path() -> Path:
 
 
 def masked_whole(text: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> bool:
-    """Whether every letter and digit of ``text[start:end]`` lies in a span."""
-    covered = [False] * len(text)
-    for span_start, span_end, _ in spans:
-        covered[span_start:span_end] = [True] * (span_end - span_start)
-    return all(covered[i] for i in range(start, end) if text[i].isalnum())
+    """Whether every letter and digit of ``text[start:end]`` lies in a span (as ``pii_external`` scores)."""
+    from pii_external import _alnum_positions, _covered
+
+    masked = _covered(text, [(span_start, span_end) for span_start, span_end, _ in spans])
+    return all(masked[i] for i in _alnum_positions(text, start, end))
 
 
 def scores(rows: list[dict]) -> dict:

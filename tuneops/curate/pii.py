@@ -106,6 +106,8 @@ STRONG_ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "live", "living", "locate
 STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdeilmrsABDEILMRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
+# Words for "street" written in lower case, in a street name and before it ("Lipahova ulica", "rua da Paz").
+_STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 # Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76", "Olaf
 # Aakranns veg 112", "Király u. 15"), and more particles ("Rua das Imbuias"). "Flat"
@@ -113,13 +115,13 @@ HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
-                    r"|ulica|utca|útja|út|ulice|cesta|sokak|calle|rue|rua|strada|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse)\b"
+                    rf"|{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse)\b"
                     rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
-_STREET_WORD_IN_LOWER_CASE = r"(?:ulica|ul\.|utca|calle|rue|via|viale|rua|avenida|strada|ulice|sokak|cesta)"
+_STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
@@ -427,17 +429,21 @@ def _bracketed(word: str) -> str:
 def _street_after_cue(text: str) -> bool:
     """Whether the words after an address cue are a street: not all of them everyday English
     words ("moved to Windows Server 2022", "ship to Customer Service 2" are kept)."""
-    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
+    words = _capitalised_words(text)
     core = _NameWords.load().core_english
     return bool(words) and any(word.casefold() not in core for word in words) and not any(
         word in _CALENDAR_WORDS for word in words)
+
+
+def _capitalised_words(text: str) -> list[str]:
+    return [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
 
 
 def _street_between_numbers(text: str) -> bool:
     """Whether the words between two house numbers are a street name: one of them is neither an
     everyday English word nor in the dictionary, and none is a month or weekday ("692 Koidu 26";
     not "3 Pixel 7", "1 March 2024")."""
-    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
+    words = _capitalised_words(text)
     everyday = _NameWords.load().everyday_english
     return any(word.casefold() not in everyday and not in_dictionary(word.casefold()) for word in words) and not any(
         word in _CALENDAR_WORDS for word in words)
@@ -1046,8 +1052,7 @@ def _single_surname_or_rare_word(text: str) -> bool:
         return names.first_name(word, everyday=True)
     if _PRODUCT_SPELLING.search(word) and not _NAME_WITH_AN_INNER_CAPITAL.fullmatch(word):
         return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
-    return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS
-            and word.casefold() not in names.core_english and (names.surname(word) or names.rare(word)))
+    return _no_thing_nor_core_word(word, names) and (names.surname(word) or names.rare(word))
 
 
 def _known_single_name(text: str) -> bool:
@@ -1057,8 +1062,12 @@ def _known_single_name(text: str) -> bool:
     if _single_first_name(word):
         return True
     names = _NameWords.load()
-    return (word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and word not in WORD_NAMES
-            and word.casefold() not in names.core_english and names.surname(word))
+    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and names.surname(word)
+
+
+def _no_thing_nor_core_word(word: str, names: _NameWords) -> bool:
+    """Neither a word that never starts a name, nor a thing's name, nor a core English word."""
+    return word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and word.casefold() not in names.core_english
 
 
 def _lower_case_first_name(text: str) -> bool:
@@ -1617,10 +1626,9 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
     line on the same line, and ends the line, or goes on with a comma or a unit: then it replaces them
     ("119 Heuvel St" of "119 Heuvel St Larissa Stream\n Suite 676"; not "58 Willow Close Room" of
     "58 Willow Close Room 101")."""
-    inside = [(t_start, t_end) for t_start, t_end, entity in taken if start < t_end and t_start < end]
-    return (all(entity == "street_address" and start <= t_start and t_end <= end
-                for t_start, t_end, entity in taken if start < t_end and t_start < end)
-            and text.count("\n", start, end) == sum(text.count("\n", a, b) for a, b in inside)
+    overlapped = [(t_start, t_end, entity) for t_start, t_end, entity in taken if start < t_end and t_start < end]
+    return (all(entity == "street_address" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped)
+            and text.count("\n", start, end) == sum(text.count("\n", t_start, t_end) for t_start, t_end, _ in overlapped)
             and _STREET_LINE_END.match(text, end) is not None)
 
 
