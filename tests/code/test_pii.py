@@ -1008,6 +1008,52 @@ def test_a_street_address_is_masked_with_the_rest_of_its_postal_address(text, va
     assert ("street_address", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    # Two units in a row; "Apt" before its number is no town.
+    ("It's in 56663 Noordstraat 86 Suite 322 Apt. 886, Mäeküla, Estonia 33920",
+     "56663 Noordstraat 86 Suite 322 Apt. 886, Mäeküla, Estonia 33920"),
+    # Parts a table export left empty ("nan") belong to the address.
+    ("here's the address:\n\n788 Industriestraat 133 Apt. 932\nLjubljana\n, nan\n Slovenia 06908",
+     "788 Industriestraat 133 Apt. 932\nLjubljana\n, nan\n Slovenia 06908"),
+    ("It's in 2438 Nylundsveien 159 Suite 469 LAKSEVÅG nan", "2438 Nylundsveien 159 Suite 469 LAKSEVÅG nan"),
+    ("2030 ul. Narewska 94\nLüchingen, nan 17733", "2030 ul. Narewska 94\nLüchingen, nan 17733"),
+    # After a unit, a town and country before the sentence goes on in lower case.
+    ("I'll meet you at 458 Sludevej 65 Suite 003 København K SJ after the concert.", "458 Sludevej 65 Suite 003 København K SJ"),
+    ("update it with 7060 ul. Cicha 86 Apt. 696 Kędzierzyn-Koźle Poland for this card", "7060 ul. Cicha 86 Apt. 696 Kędzierzyn-Koźle Poland"),
+    ("I'll meet you at 9610 Μεγάλη Άμμος 107 Apt. 019 ΠΑΦΟΣ Cyprus (Greek) after the concert.",
+     "9610 Μεγάλη Άμμος 107 Apt. 019 ΠΑΦΟΣ Cyprus (Greek)"),
+])
+def test_units_towns_and_empty_parts_after_a_street_line(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Ship to 12 Elm Road Apt. 5 Please call first", "12 Elm Road Apt. 5"),  # "Please" names no town
+    ("Meet at 12 Elm Road Tallaght tomorrow", "12 Elm Road"),  # no comma, no unit: the sentence may go on
+    ("address: 2 Chemin des Vignes Signed, Dagmara Pietikäinen (Room B-204) ref. 7", "2 Chemin des Vignes Signed"),
+])
+def test_a_town_after_a_unit_is_no_everyday_word_nor_a_person_with_a_room(text, value):
+    assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    # Two detectors found two parts of one street: the street name, and the number with its type.
+    ("The bus drops you off at 404 Paul-Nevermann-Platz 77 St.", "404 Paul-Nevermann-Platz 77 St."),
+    ("Pedestrians must enter on Hauptstrasse 7 St. the first months", "Hauptstrasse 7 St."),
+    # Two house numbers a phone detector took, the second starting the street.
+    ("The bus drops you off at 480 4376 Port Washington Road St.", "480 4376 Port Washington Road St."),
+    ("Arnaude L'Heureux\n\n9036 1896 Maple Street\n Apt. 454\n Rancho Santa Margarita\n\n United States 56969",
+     "9036 1896 Maple Street\n Apt. 454\n Rancho Santa Margarita\n\n United States 56969"),
+])
+def test_parts_of_one_street_found_by_two_detectors_are_joined(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_street_found_first_is_not_lengthened_into_the_sentence():
+    text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
+    assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]
+
+
 @pytest.mark.parametrize("text, street", [
     ("Address: 12 Elm Road, London Firmware 2.0.7? ok", "12 Elm Road"),  # the sentence goes on: no city
     ("ship to Piazza Navona 20 FYI Google Analytics.", "Piazza Navona 20"),  # no comma, no unit: no city

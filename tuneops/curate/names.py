@@ -133,12 +133,17 @@ PEOPLES_AND_THINGS = frozenset({
 
 
 @lru_cache(maxsize=1)
-def _places_and_peoples() -> frozenset[str]:
-    """Lower-cased one-word countries and US states, and ``PEOPLES_AND_THINGS``: frequent names of no person."""
+def countries_and_states() -> frozenset[str]:
+    """Lower-cased one-word countries and US states ("poland", "texas")."""
     from faker.providers.address.en_US import Provider as Addresses
 
-    places = {place.casefold() for place in (*Addresses.countries, *Addresses.states) if " " not in place}
-    return frozenset(places | PEOPLES_AND_THINGS)
+    return frozenset(place.casefold() for place in (*Addresses.countries, *Addresses.states) if " " not in place)
+
+
+@lru_cache(maxsize=1)
+def _places_and_peoples() -> frozenset[str]:
+    """Lower-cased one-word countries and US states, and ``PEOPLES_AND_THINGS``: frequent names of no person."""
+    return countries_and_states() | PEOPLES_AND_THINGS
 
 
 # Endings of inflected forms, which Webster's lists under their stem: (ending, what replaces it).

@@ -64,6 +64,7 @@ from tuneops.curate.names import (
     WORD_NAMES,
     common_words,
     core_english_words,
+    countries_and_states,
     english_surnames,
     english_words,
     everyday_english_words,
@@ -1502,7 +1503,10 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # parts of capitalised words and postcodes ("\n Apt. 884\n LIMINKA\n\n Finland 38197", ", Toronto, ON
 # 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
-_UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat)\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"
+_UNIT_WORD = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat)"
+_UNIT = rf"{_UNIT_WORD}\.?\s?#?\s?\d{{1,5}}[A-Za-z]?\b"
+# A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
+_MISSING_PART = r"(?:nan|NaN|None|null|N/A)"
 # "38197", "12345-6789", "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
 # "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
 _POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
@@ -1515,7 +1519,7 @@ _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
 _PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na)){0,2}"
-_PLACE_WORDS = (rf"(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
+_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
@@ -1525,7 +1529,8 @@ _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
 _LINE_MARKER = r"(?:[^\w\s,]{1,3}[ \t]+)?"
 _ADDRESS_PART = re.compile(
     rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:\n[ \t]*{_LINE_MARKER}){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
-    rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}){_CLAUSE_END}|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE})"
+    rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}(?:[ \t]+{_MISSING_PART})?){_CLAUSE_END}"
+    rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May"
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49",
@@ -1533,12 +1538,29 @@ _ADDRESS_PART = re.compile(
 _TRAILING_HOUSE_NUMBER = re.compile(rf"[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
 # A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
 _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
-# A town after the street's comma, before the sentence goes on in lower case.
+# A town after the street's comma, or after a unit, before the sentence goes on in lower case
+# ("183 Epimenidou Street, Limassol tomorrow", "458 Sludevej 65 Suite 003 København K SJ after").
 _TOWN_BEFORE_LOWER_CASE = re.compile(rf",[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
+_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS})(?=[ \t]+[a-z])")
+_ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
+
+
+_BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
+
+
+def _town_words(words: str) -> bool:
+    """Whether ``words`` may name a town and its region or country: words only, none of them a core
+    English word other than a country or state, or a letter ("Kędzierzyn-Koźle Poland", "København K SJ";
+    not "Please", "Call Me")."""
+    core = _NameWords.load().core_english
+    words = _BRACKETED_PLACE.sub("", words)  # "Cyprus (Greek)"
+    return _WORDS_ONLY.fullmatch(words) is not None and not any(
+        word.casefold() in core and word.casefold() not in countries_and_states() and not (len(word) == 1 and word.isupper())
+        for word in words.split())
 
 
 def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
@@ -1555,9 +1577,14 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         if not part:
             break
         new_end = part.end(part.lastindex)  # the one group of the alternative that matched
-    if (town := _TOWN_BEFORE_LOWER_CASE.match(text, new_end)) and _WORDS_ONLY.fullmatch(town.group(1)) and not any(
-            word.casefold() in _NameWords.load().core_english for word in town.group(1).split()):
-        new_end = town.end(1)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
+    town = _TOWN_BEFORE_LOWER_CASE.match(text, new_end)
+    if not town and (town := _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end)):
+        if not (town.group(1) or _ENDS_WITH_UNIT.search(text, new_start, new_end)):
+            town = None  # a town after the street line alone may be the sentence going on
+    if town and _town_words(town.group(town.lastindex)):
+        new_end = town.end(town.lastindex)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
+    elif town and town.re is _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE and town.group(1):
+        new_end = town.end(1)  # the unit alone: "12 Elm Road Apt. 5 Please call"
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
@@ -1630,6 +1657,27 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
     return (all(entity == "street_address" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped)
             and text.count("\n", start, end) == sum(text.count("\n", t_start, t_end) for t_start, t_end, _ in overlapped)
             and _STREET_LINE_END.match(text, end) is not None)
+
+
+# Two numbers a phone detector may take where a house number follows another ("9036 1896 Maple Street").
+_TWO_NUMBERS = re.compile(r"\d{1,6}[ \t]\d{1,6}")
+
+
+def _street_union(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> tuple[int, int] | None:
+    """The union of street line ``start:end`` with the values it overlaps, where each is a street line on
+    the same line that starts and ends after it, or two numbers whose second is its house number: the
+    parts of one street that two detectors found ("Paul-Nevermann-Platz 77" and "77 St.", "9036 1896"
+    and "1896 Maple Street"); otherwise None. A street line found first is never lengthened at its end,
+    where a looser detector runs on into the sentence ("992 Maple Drive Affects Adobe")."""
+    overlapped = [(t_start, t_end, entity) for t_start, t_end, entity in taken if start < t_end and t_start < end]
+    for t_start, t_end, entity in overlapped:
+        street_after = entity == "street_address" and start < t_start and end <= t_end
+        numbers_before = (entity == "phone" and t_start < start and _TWO_NUMBERS.fullmatch(text, t_start, t_end)
+                          and text[start:t_end].isdigit())
+        if not (street_after or numbers_before):
+            return None
+    union = min(start, *(t[0] for t in overlapped)), max(end, *(t[1] for t in overlapped))
+    return union if "\n" not in text[union[0]:union[1]] else None
 
 
 def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -1786,9 +1834,13 @@ class PiiMasker:
                         continue
                     end = start + len(" ".join(words))
                 clashes = [t_start for t_start, t_end, _ in taken if start < t_end and t_start < end]
-                if clashes and detector.entity == "street_address" and _longer_street_line(text, start, end, taken):
-                    taken = [t for t in taken if not (start < t[1] and t[0] < end)]
-                    clashes = []
+                if clashes and detector.entity == "street_address":
+                    # A street line that holds or joins the shorter ones found before it replaces them.
+                    union = (start, end) if _longer_street_line(text, start, end, taken) else _street_union(text, start, end, taken)
+                    if union:
+                        start, end = union
+                        taken = [t for t in taken if not (start < t[1] and t[0] < end)]
+                        clashes = []
                 if clashes:
                     # A grouped value that ran into the next value ("+27 82 220 0279 10.3.2.1") keeps
                     # the groups before it when they are valid on their own.
