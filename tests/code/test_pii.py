@@ -1049,6 +1049,29 @@ def test_parts_of_one_street_found_by_two_detectors_are_joined(text, value):
     assert ("street_address", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("I'll meet you at the corner of Avenida Noruega 42 and Egede Stravenue after the concert.",
+     "the corner of Avenida Noruega 42 and Egede Stravenue"),
+    ("User: the corner of Trg revolucije 12 and Ahtisaari Stream", "the corner of Trg revolucije 12 and Ahtisaari Stream"),
+    ("user: the corner of ysitie 30 and elżbieta inlet", "the corner of ysitie 30 and elżbieta inlet"),
+    # A cross street named by a word alone, after "to" or a label.
+    ("I'd like to call a taxi to Kasey and Ilichova 26. Please call me.", "Kasey and Ilichova 26"),
+    ("here's Serdar's address:\n\nMatias and 25 Woodlands Avenue", "Matias and 25 Woodlands Avenue"),
+    ("i'd like to call a taxi to chiyuri and tømmeråsen 87. please call me", "chiyuri and tømmeråsen 87"),
+    # US military mail in lower case, and a label line after it that is no town.
+    ("update the billing address with unit 6973 box 1648\ndpo ap 13527 for this card", "unit 6973 box 1648\ndpo ap 13527"),
+    ("Jan Kristiansen\nGuaranty Bancorp\nUSCGC Čerkez\nFPO AE 03986\nMobile: 083 399 9784", "USCGC Čerkez\nFPO AE 03986"),
+])
+def test_street_corners_cross_streets_and_military_mail(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["I saw it from the corner of my eye and the door. Then 5 more", "I went to Paris and 3 others.",
+                                  "go to work and school 5.", "It is Python and Java 8."])
+def test_corners_and_pairs_of_everyday_words_are_no_street(text):
+    assert [f for f in _found(text) if f[0] == "street_address"] == []
+
+
 def test_a_street_found_first_is_not_lengthened_into_the_sentence():
     text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]

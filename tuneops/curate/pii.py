@@ -436,6 +436,24 @@ def _street_after_cue(text: str) -> bool:
         word in _CALENDAR_WORDS for word in words)
 
 
+def _corner_of_streets(text: str) -> bool:
+    """Whether a street corner names streets: a house number, or a capitalised word that is no core
+    English word ("the corner of Merlijnstraat and Angelique Wells"; not "the corner of my eye and the door")."""
+    core = _NameWords.load().core_english
+    return any(char.isdigit() for char in text) or any(word.casefold() not in core for word in _capitalised_words(text))
+
+
+def _cross_street(text: str) -> bool:
+    """Whether "Word and street" names a cross street: the word is no core English word, and either no
+    dictionary word or the street has a word that is no core English word ("Kasey and Ilichova 26",
+    "Matias and 25 Woodlands Avenue"; not "work and school 5", "Python and Java 8")."""
+    core = _NameWords.load().core_english
+    cross, street = re.split(r"[ \t]+and[ \t]+", text, maxsplit=1)
+    street_words = re.findall(r"[^\W\d_][\w'’-]*", street)
+    return cross.casefold() not in core and (
+        not in_dictionary(cross.casefold()) or any(word.casefold() not in core for word in street_words))
+
+
 def _capitalised_words(text: str) -> list[str]:
     return [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
 
@@ -587,6 +605,11 @@ class Detector:
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
 
 
+# One street of a corner: capitalised street words with house numbers, or any three words.
+_CORNER_STREET = rf"(?:\d{{1,6}}[ \t]+)?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?"
+_ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}(?:[ \t]+\d{1,5}[A-Za-z]?)?"
+
+
 def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
     # Order matters: earlier detectors claim their spans first (a card number
     # must not also be read as a phone number).
@@ -720,6 +743,22 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("phone", re.compile(
             r"(?<![\w.,/+-])(?:0[1-9]\d{8,9}|[2-9](?!11)\d\d[2-9]\d{6})(?![\w,/-]|\.\d)"
         ), validate=_compact_national_phone, not_after=ID_LABEL),
+        # A street corner: "the corner of Avenida Noruega 42 and Egede Stravenue", "the corner of Trg
+        # revolucije 12 and Ahtisaari Stream", "the corner of ysitie 30 and elżbieta inlet". The cue
+        # is masked with the streets, so the text reads "meet me at <ADDRESS>". Lower-case words
+        # count where a house number is written and the clause ends after the second street.
+        Detector("street_address", re.compile(
+            rf"(?=[Tt])\b(?i:the corner of)[ \t]+(?:{_CORNER_STREET}[ \t]+and[ \t]+{_CORNER_STREET}"
+            rf"|(?:{_ANY_CORNER_STREET})[ \t]+and[ \t]+(?:{_ANY_CORNER_STREET}){_CLAUSE_END})"
+        ), validate=_corner_of_streets, needs=("corner of",)),
+        # A cross street named by a word alone, after "to", "at", "is" or a colon, with a house number
+        # on the street and the clause ending after it ("a taxi to Kasey and Ilichova 26.", "Address:\n
+        # Vilmundína and 14 Spencer Street."). The word must be no core English word ("to Paris and 3 others").
+        Detector("street_address", re.compile(
+            rf"(?:\b(?:to|at|is)[ \t]+|:[ \t]*(?:\n[ \t]*){{0,2}})((?:{NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+and[ \t]+"
+            rf"(?:(?:\d{{1,6}}[ \t]+)?(?:(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+){{1,3}}\d{{1,5}}[A-Za-z]?"
+            rf"|\d{{1,6}}(?:[ \t]+(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})){{1,3}})){_CLAUSE_END}"
+        ), group=1, validate=_cross_street, needs=(" and ",)),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box". A
         # street's name stays on its line ("3 Anne Street\nSt. Erin": "St." starts the town).
@@ -815,10 +854,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?<![\w.,-])\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}"
             rf"(?=[ \t]*,?[ \t]*\n[ \t]*{_PLACE_WORDS},?[ \t]+[A-Z]{{2,3}},?[ \t]+(?:\d{{4,5}}(?:-\d{{4}})?|[A-Z]\d[A-Z] ?\d[A-Z]\d)\b)"
         ), needs=("\n",)),
-        # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera" over "APO AP 53202".
+        # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera", "USNV de Launay"
+        # over "APO AP 53202"; chat writes it in lower case too ("unit 6973 box 1648\ndpo ap 13527").
         Detector("street_address", re.compile(
-            r"(?=[PUC])\b(?:(?:PSC|Unit|CMR)\s\d{1,5},?\sBox\s\d{1,5}|US(?:NS|NV|S|CGC)\s[A-ZÀ-Þ][\w'’. -]{1,30}?)\s*\n?\s*"
-            r"(?:APO|FPO|DPO)\s(?:AA|AE|AP)\s\d{5}\b"
+            rf"(?=[PUCpuc])\b(?i:(?:PSC|Unit|CMR)\s\d{{1,5}},?\sBox\s\d{{1,5}}|US(?:NS|NV|S|CGC)\s[{CAPITAL}a-z][\w'’. -]{{1,30}}?)\s*\n?\s*"
+            r"(?i:(?:APO|FPO|DPO)\s(?:AA|AE|AP))\s\d{5}\b"
         ), needs=("apo ", "fpo ", "dpo ")),
         Detector("person", re.compile(
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
@@ -1522,7 +1562,8 @@ _PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den
 _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
-_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$))"
+# Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784").
+_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
 # postcode and the place after it that ends the clause are one part ("Suite 364 Trbonje Slovenia?").
 # What may start a line of an address before its text: a bullet, a quote mark, an emoji lost to "?" ("- ", "> ", "??? ").
