@@ -1072,6 +1072,33 @@ def test_corners_and_pairs_of_everyday_words_are_no_street(text):
     assert [f for f in _found(text) if f[0] == "street_address"] == []
 
 
+@pytest.mark.parametrize("text, value", [
+    # A street name in its own language and its house number, then an English street type.
+    ("Pedestrians must enter on Brisas 6802 St. the first three months", "Brisas 6802 St."),
+    ("ciset lives on rua mina 50 street.", "rua mina 50 street"),
+    ("Philip lives on R Palmeira 59 street.", "R Palmeira 59 street"),
+    ("The bus drops you off at 876 Király u. 23. St.", "876 Király u. 23. St."),
+    # One side of a street.
+    ("He lives on the north side of Ctra. de Fuentenueva 98.", "Ctra. de Fuentenueva 98"),
+    ("He lives on the north side of Komenského 605.", "Komenského 605"),
+    # After "address:", a street written in lower case.
+    ("joel had given kimiko his address: 1138 92 vasileos pavlou str", "1138 92 vasileos pavlou str"),
+    ("bradley had given pauline his address: 52717 nánási út 72.", "52717 nánási út 72."),
+])
+def test_streets_found_by_a_house_number_and_the_words_around_it(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["I live on page 5 street", "the north side of March 3.", "the north side of the building 2."])
+def test_everyday_words_before_a_number_and_a_street_type_are_no_street(text):
+    assert [f for f in _found(text) if f[0] == "street_address"] == []
+
+
+def test_after_address_a_capitalised_sentence_is_not_taken_for_a_lower_case_street():
+    text = "Address: 436 Maple Drive Affects Wi-Fi 6E. Tested with macOS Sonoma"
+    assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "436 Maple Drive")]
+
+
 def test_a_street_found_first_is_not_lengthened_into_the_sentence():
     text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]

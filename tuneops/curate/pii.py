@@ -454,6 +454,15 @@ def _cross_street(text: str) -> bool:
         not in_dictionary(cross.casefold()) or any(word.casefold() not in core for word in street_words))
 
 
+def _street_words(text: str) -> bool:
+    """Whether the words of a street found by its house number and cue are not all core English
+    words nor a date ("Brisas 6802 St.", "rua mina 50 street"; not "on page 5 street", "of March 3")."""
+    core = _NameWords.load().core_english
+    words = re.findall(r"[^\W\d_][\w'’-]*", text)
+    return any(word.casefold() not in core for word in words if word.casefold() not in ("st", "str", "street")) and not any(
+        word in _CALENDAR_WORDS for word in words)
+
+
 def _capitalised_words(text: str) -> list[str]:
     return [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
 
@@ -605,6 +614,8 @@ class Detector:
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
 
 
+# A word of a street name in any case, or abbreviated ("Brisas", "rua", "u.", "Λ.", "Ctra.", "R Palmeira").
+_ANY_STREET_WORD = rf"(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD}\.?|[{LATIN_CAPITALS}][a-z]{{0,4}}\.|[A-Z](?=[ \t]))"
 # One street of a corner: capitalised street words with house numbers, or any three words.
 _CORNER_STREET = rf"(?:\d{{1,6}}[ \t]+)?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?"
 _ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}(?:[ \t]+\d{1,5}[A-Za-z]?)?"
@@ -759,6 +770,24 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?:(?:\d{{1,6}}[ \t]+)?(?:(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+){{1,3}}\d{{1,5}}[A-Za-z]?"
             rf"|\d{{1,6}}(?:[ \t]+(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})){{1,3}})){_CLAUSE_END}"
         ), group=1, validate=_cross_street, needs=(" and ",)),
+        # A street name in its own language with its house number, then an English street type a
+        # writer added, after a preposition ("enter on Brisas 6802 St.", "lives on rua mina 50 street",
+        # "refers to Masina 49 street in", "off at 876 Király u. 23. St.").
+        Detector("street_address", re.compile(
+            rf"\b(?:on|at|to|of|in|is)[ \t]+((?:\d{{1,6}}[ \t]+)?(?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?"
+            rf"[ \t]+(?:[Ss]treet|[Ss]t\.)(?![\w-]))"
+        ), group=1, validate=_street_words, needs=("street", "st.")),
+        # A street and house number on one side of it ("He lives on the north side of Karlsängen 49.").
+        Detector("street_address", re.compile(
+            rf"\b(?i:north|south|east|west)(?:ern)?[ \t]+side[ \t]+of[ \t]+((?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?)"
+            rf"(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
+        ), group=1, validate=_street_words, needs=("side of",)),
+        # After "address:" a house number starts a street written in lower case ("his address: 1138 92
+        # vasileos pavlou str", "address: 52717 nánási út 72.") that ends the clause.
+        Detector("street_address", re.compile(
+            rf"(?=[Aa])(?i:address)[ \t]*:[ \t]*(\d{{1,6}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?(?:[ \t]+{LOWER_CASE_NAME_WORD}\.?){{1,4}}(?:[ \t]+\d{{1,5}}[A-Za-z]?\.?)?)"
+            rf"{_CLAUSE_END}"
+        ), group=1, validate=_street_words, needs=("address",)),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box". A
         # street's name stays on its line ("3 Anne Street\nSt. Erin": "St." starts the town).
