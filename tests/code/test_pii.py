@@ -1099,6 +1099,21 @@ def test_after_address_a_capitalised_sentence_is_not_taken_for_a_lower_case_stre
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "436 Maple Drive")]
 
 
+@pytest.mark.parametrize("text, value", [
+    ("you can tell markus was a huge markus kunze fan.", "markus kunze"),
+    ("stratasys ltd. songwriter marta lundgren employs corporate lingo", "marta lundgren"),
+    ("tennis player kathy rasmussen over visa disputes.", "kathy rasmussen"),
+])
+def test_lower_case_names_without_a_cue(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["parse('Hace una semana')", "elif isinstance(val, str):", "you can tell tom was a huge tom leonard fan",
+                                  "pip install django celery and flask babel", "will smith said so"])
+def test_lower_case_words_that_are_words_or_code_are_no_uncued_name(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
 def test_a_street_found_first_is_not_lengthened_into_the_sentence():
     text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]

@@ -1382,6 +1382,33 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     return spans
 
 
+# A lower-case word, and what may stand between two words of a name: a space, or an initial
+# ("marta lundgren", "florence a. noorman").
+_LOWER_CASE_WORD = re.compile(r"(?<![\w'’.@/:#=_-])[a-zß-öø-ÿ\u0100-\u024F]+(?:['’-][a-zß-öø-ÿ\u0100-\u024F]+)*(?![\w'’@/=_(-]|\.\w)")
+_BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
+
+
+def lower_case_names(text: str) -> list[tuple[int, int]]:
+    """Spans of names written in lower case without a cue, as chat writes them ("a huge markus kunze
+    fan"): a known surname or a word rare in all seven languages after a known first name, or a
+    known surname after a rare word; each neither a dictionary word nor a core English word (so not
+    "tom leonard", "will smith", "django celery", "una semana"), and no function call ("elif
+    isinstance("). Spans may overlap; the caller keeps the first."""
+    names = _NameWords.load()
+    words = [(m.start(), m.end(), m.group()) for m in _LOWER_CASE_WORD.finditer(text)]
+    spans = []
+    for (start, end, first), (next_start, next_end, last) in zip(words, words[1:]):
+        if last in names.core_english or first in names.core_english or not _BETWEEN_LOWER_CASE_NAME_WORDS.fullmatch(
+                text, end, next_start):
+            continue  # most pairs fail here, on set lookups
+        first_title, last_title = _title_case(first), _title_case(last)
+        if (_no_word(first) and _no_word(last) and first_title not in NEVER_NAME_PARTS and last_title not in NEVER_NAME_PARTS
+                and ((names.first_name(first_title) and (names.surname(last_title, everyday=True) or names.rare(last)))
+                     or (names.surname(last_title) and names.rare(first)))):
+            spans.append((start, next_end))
+    return spans
+
+
 # After a name without a cue, up to two more capitalised words and then a word that makes it the
 # name of a day, place, institution or prize named after a person: the phrase is no mention of
 # the person ("Martin Luther King Day").
@@ -1925,6 +1952,7 @@ class PiiMasker:
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
             _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names))
             _add_persons_where_free(taken, names_heading_contact_blocks(text, taken, self.rare_word_names))
+            _add_persons_where_free(taken, lower_case_names(text))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
