@@ -1114,6 +1114,29 @@ def test_lower_case_words_that_are_words_or_code_are_no_uncued_name(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
 
 
+def test_the_gazetteer_takes_every_list_of_names_a_locale_keeps():
+    from tuneops.curate.names import faker_names
+
+    first, last = faker_names()
+    assert {"Kaczmarek", "Walczak", "Dvořák"} <= last  # Polish and Czech lists by gender ("last_names_male")
+    assert "Vasco" in first  # Basque in Spanish, but a given name
+    assert "Czech" not in last and "Refs" not in last  # a language named in English; an Icelandic stem
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I met Kaczmarek yesterday.", "Kaczmarek"),  # a known name rare in all seven languages, before any lower-case word
+    ("The report from Walczak arrived.", "Walczak"),
+])
+def test_a_rare_known_name_alone_before_any_lower_case_word(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["speed up calculating Fibonacci numbers with dynamic programming", "We use Kalman filter here",
+                                  "Expand Czech date translations"])
+def test_a_scientist_naming_a_thing_or_a_language_is_no_person(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
 def test_a_street_found_first_is_not_lengthened_into_the_sentence():
     text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]

@@ -21,14 +21,20 @@ from functools import lru_cache
 # Capitals of Latin-1 and Latin Extended-A and -B ("Ş", "Ő", "Ț"), as one regex character class body.
 LATIN_CAPITALS = "A-ZÀ-ÖØ-Þ" + "".join(c for c in map(chr, range(0x100, 0x250)) if c.isupper())
 _LATIN_NAME = re.compile(rf"^[{LATIN_CAPITALS}][A-Za-z'’\-\u00C0-\u024F]+$")
-_FIRST_ATTRIBUTES = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary",
-                     "first_names_unisex", "first_romanized_names")
-_LAST_ATTRIBUTES = ("last_names", "last_romanized_names")
+# A person provider's lists of given names and of surnames, whatever the locale calls them:
+# "first_names_female", "first_romanized_names", "middle_names"; "last_names_male" (Polish,
+# Czech, Russian), "last_names_est", "last_names_islamic", "unisex_last_names". Pairs (Japanese
+# kanji with kana) and kana are not Latin script; Icelandic stems without their suffix ("Refs")
+# are no names.
+_FIRST_ATTRIBUTE = re.compile(r"^(?:first|middle)_(?:romanized_)?names?(?:_\w+)?$")
+_LAST_ATTRIBUTE = re.compile(r"^(?:\w+_)?last_(?:romanized_)?names(?:_\w+)?$")
 
 
-def _collect(provider: type, attributes: tuple[str, ...]) -> set[str]:
+def _collect(provider: type, attribute_name: re.Pattern) -> set[str]:
     names: set[str] = set()
-    for attribute in attributes:
+    for attribute in dir(provider):
+        if not attribute_name.match(attribute) or any(part in attribute for part in ("pairs", "kana", "without_suffix")):
+            continue
         values = getattr(provider, attribute, None)
         if isinstance(values, (list, tuple, dict, set)):  # some providers weight names in a dict
             names.update(n for n in values if isinstance(n, str) and _LATIN_NAME.match(n))
@@ -50,12 +56,17 @@ def faker_names() -> tuple[frozenset[str], frozenset[str]]:
 
     first: set[str] = set()
     last: set[str] = set()
+    languages: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):
         provider = getattr(importlib.import_module(f"{person.__name__}.{module.name}"), "Provider", None)
         if provider is not None:
-            first |= _collect(provider, _FIRST_ATTRIBUTES)
-            last |= _collect(provider, _LAST_ATTRIBUTES)
-    return frozenset(first), frozenset(last)
+            first |= _collect(provider, _FIRST_ATTRIBUTE)
+            last |= _collect(provider, _LAST_ATTRIBUTE)
+            if module.name in ENGLISH_SPEAKING_LOCALES:
+                languages |= set(getattr(provider, "language_names", ()))
+    # A language named in English is no name, though a list may hold one as a surname ("Expand
+    # Czech date translations"); "Vasco" (Basque in Spanish) stays a given name.
+    return frozenset(first - languages), frozenset(last - languages)
 
 
 @lru_cache(maxsize=1)
@@ -196,7 +207,7 @@ def english_surnames() -> frozenset[str]:
     surnames: set[str] = set()
     for locale in ENGLISH_SPEAKING_LOCALES:
         provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
-        surnames |= _collect(provider, _LAST_ATTRIBUTES)
+        surnames |= _collect(provider, _LAST_ATTRIBUTE)
     return frozenset(surnames)
 
 

@@ -1301,8 +1301,17 @@ _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can
                     r"|told|asked|to|from|in|at|on|for|with|who|whose|when|if|so|just|also|again|too|here|there|as"
                     r"|about|because|yet|still|never|always|lives|lived|went|came|got|gave|made|took|wants|wanted")
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
+# Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
+_EPONYM_NOUNS = frozenset({
+    "number", "numbers", "sequence", "series", "filter", "filters", "coding", "code", "codes", "space", "spaces",
+    "transform", "distribution", "algorithm", "theorem", "equation", "equations", "test", "function", "functions",
+    "curve", "curves", "process", "model", "method", "edge", "index", "score", "matrix", "chain", "law", "effect",
+    "principle", "constant", "criterion", "distance", "integral", "polynomial", "polynomials", "notation", "problem",
+    "conjecture", "lemma", "bound", "tree", "trees", "graph", "graphs", "set", "sets", "operator", "formula", "rule",
+    "kernel", "metric", "similarity", "diagram", "plot", "triangle", "noise", "heap", "sort", "search", "hash",
+})
 _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(?=[.,;:!?)\]\"]|[ \t]*$|[ \t]*\n"
-                        rf"|[ \t]+(?:{_AFTER_LONE_NAME})\b))")
+                        rf"|[ \t]+(?:{_AFTER_LONE_NAME})\b)|(?=[ \t]+([a-z][a-z'’-]*)\b))")
 
 
 # Surnames whose possessive names a shop, brand or auction house more often than a person's thing.
@@ -1376,7 +1385,11 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
             continue
         listed = any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
-        if names.first_name(word) or (names.surname(word) and (names.rare(word) or listed or owner)):
+        if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
+            if names.rare(word) and (names.first_name(word) or names.surname(word)) and match.group(2) not in _EPONYM_NOUNS:
+                spans.append(match.span(1))
+                ends.add(match.end(1))
+        elif names.first_name(word) or (names.surname(word) and (names.rare(word) or listed or owner)):
             spans.append(match.span(1))
             ends.add(match.end(1))
     return spans
