@@ -1092,7 +1092,7 @@ FIRST_NAMES_OF_THINGS = frozenset({
     "Aurora", "Regina", "Alexandria", "Charlotte", "Augusta", "Helena", "Vienna", "Milan", "Lima", "Santiago",
     "Julia", "Ruby", "Apollo", "Atlas", "Nova", "Siri", "Alexa", "Cortana", "Django", "Jenkins", "Ansible", "Hugo",
     "Jasmine", "Luna", "Kafka", "Maven", "Sphinx", "Mercury", "Jupiter", "Venus", "Orion", "Juno", "Electra", "Zeus",
-    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex",
+    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex", "Mako",
 })
 
 
@@ -1126,13 +1126,14 @@ def _single_surname_or_rare_word(text: str) -> bool:
 
 
 def _known_single_name(text: str) -> bool:
-    """Whether one capitalised word is a known first name (as ``_single_first_name``) or a known
-    surname that is no core English word and names no thing ("Padilla"; not "Jenkins", "Redis")."""
+    """Whether one capitalised word is a known first name (as ``_single_first_name``) or a known or
+    surname-shaped surname that is no core English word and names no thing ("Padilla", "Umkhayev";
+    not "Jenkins", "Redis")."""
     word = text.strip()
     if _single_first_name(word):
         return True
     names = _NameWords.load()
-    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and names.surname(word)
+    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and (names.surname(word) or names.surname_shaped(word))
 
 
 def _no_thing_nor_core_word(word: str, names: _NameWords) -> bool:
@@ -1300,6 +1301,10 @@ _MID_SENTENCE = re.compile(r"(?<![\w'’-])[a-z\u00DF-\u024F][\w'’-]* $")  # b
 _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can|could|should|did|does|do|said|says"
                     r"|told|asked|to|from|in|at|on|for|with|who|whose|when|if|so|just|also|again|too|here|there|as"
                     r"|about|because|yet|still|never|always|lives|lived|went|came|got|gave|made|took|wants|wanted")
+# A name starting a sentence before what people do ("Kaczmarek was here yesterday", "Olena said no").
+_SENTENCE_START_NAME = re.compile(
+    rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}) (?:is|was|has|had|said|says|told|asked|wrote|writes|lives|lived|works|worked"
+    r"|went|came|called|wants|wanted|thinks|thought|knows|knew|will|would|can|could|should|did|does|isn't|wasn't)\b", re.MULTILINE)
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
 _EPONYM_NOUNS = frozenset({
@@ -1369,6 +1374,11 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     names = _NameWords.load()
     ends = set(name_ends)
     spans = _listed_and_called_names(text, names, rare_words)
+    for match in _SENTENCE_START_NAME.finditer(text):  # "Kaczmarek was here yesterday."
+        word = match.group(1)
+        if (_no_thing_nor_core_word(word, names) and word not in WORD_NAMES
+                and (names.first_name(word) or (names.rare(word) and (names.surname(word) or names.surname_shaped(word))))):
+            spans.append(match.span(1))
     for match in _LONE_NAME.finditer(text):
         word = match.group(1)
         if (word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or word in WORD_NAMES
@@ -1386,10 +1396,12 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         listed = any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
         if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
-            if names.rare(word) and (names.first_name(word) or names.surname(word)) and match.group(2) not in _EPONYM_NOUNS:
+            known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
+            if names.rare(word) and known and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
-        elif names.first_name(word) or (names.surname(word) and (names.rare(word) or listed or owner)):
+        elif names.first_name(word) or names.surname_shaped(word) or (
+                names.surname(word) and (names.rare(word) or listed or owner)):
             spans.append(match.span(1))
             ends.add(match.end(1))
     return spans
@@ -1496,6 +1508,12 @@ class _NameWords:
     def rare(self, word: str) -> bool:
         return word.casefold() not in self.common
 
+    def surname_shaped(self, word: str) -> bool:
+        """A surname no list knows, by an ending only surnames have ("Rushisvili", "Umkhayev",
+        "Kowalczyk", "Horvatinčić", "Papadopoulos"), rare in all seven languages and no dictionary word."""
+        return (_SURNAME_ENDING.fullmatch(word) is not None and word not in _SURNAME_SHAPED_THINGS and self.rare(word)
+                and word.casefold() not in self.core_english and not in_dictionary(word.casefold()))
+
     def known(self, word: str) -> bool:
         """A known first name or surname, everyday English words included."""
         return self.first_name(word, everyday=True) or self.surname(word, everyday=True)
@@ -1550,6 +1568,14 @@ class _NameWords:
         # A rare given name needs a surname that is no everyday word ("Tran, Abimbola", not "English, Marathi").
         return (self.surname(word, everyday=True) and word.casefold() not in self.core_english
                 and rare_words and self.rare(following))
+
+
+# Endings of Slavic, Caucasian, Nordic, Baltic, Greek, Romanian and Armenian surnames, after at
+# least two more letters ("Ivanov", "Kuznetsova", "Kowalczyk", "Jovanović", "Beridze", "Hansen").
+_SURNAME_ENDING = re.compile(
+    r"[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{2,}(?:ov|ova|ev|eva|yev|yeva|aev|ayev|iyev|enko|sky|ski|ska|skaya|wicz|czyk|czak|ović|ovic|ić|sen|sson"
+    r"|dóttir|dottir|poulos|idis|akis|escu|yan|vili|dze|oglu|oğlu|ová|ková|ský|ská|nen)")
+_SURNAME_SHAPED_THINGS = frozenset({"Codecov", "Bluesky", "Vilanova", "Casanova", "Kalashnikov", "Molotov", "Smirnov"})
 
 
 # Words that follow "this is"/"I am" but are not names.
