@@ -1154,6 +1154,36 @@ def test_things_with_a_surname_ending_or_starting_a_sentence_are_no_person(text)
     assert [f for f in _found(text) if f[0] == "person"] == []
 
 
+@pytest.mark.parametrize("text, value", [
+    ("Her house on Ηλίου 64 burned down.", "Ηλίου 64"),  # Greek street names in the genitive
+    ("We met on Λ. Μιχαλακοπούλου 160 yesterday", "Λ. Μιχαλακοπούλου 160"),
+    ("The office moved to Dalmatinova 35 last year.", "Dalmatinova 35"),  # Slavic street names are adjectives
+    ("The office moved to Školní 296 last year.", "Školní 296"),
+    ("We met on Clematisvænget 70 yesterday", "Clematisvænget 70"),  # Nordic, Finnish and Dutch street words
+    ("We met on Hamarstígur 11 yesterday", "Hamarstígur 11"),
+    ("We met on Harjukuja 9 yesterday", "Harjukuja 9"),
+    ("We met on Hulsterdreef 100 yesterday", "Hulsterdreef 100"),
+])
+def test_street_names_by_their_ending_without_a_cue(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Upgrade to Fedora 39 today", "It runs on Windows 11 and Debian 12", "See Κεφάλαιο 3 below"])
+def test_product_versions_are_no_street_by_ending(text):
+    assert [f for f in _found(text) if f[0] == "street_address"] == []
+
+
+@pytest.mark.parametrize("text", ["I drove the Lincoln Navigator to work", "Tried the Jasmine Tea"])
+def test_a_name_that_often_names_things_before_an_everyday_noun_is_no_person(text):
+    assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [("cc Lincoln Chafee today", "Lincoln Chafee"), ("* Edward Betts", "Edward Betts"),
+                                         ("Peter Dekkers, Behdad Esfahbod", "Peter Dekkers")])
+def test_names_that_start_with_such_a_name_or_end_in_s_stay_names(text, value):
+    assert ("person", value) in _found(text)
+
+
 def test_a_street_found_first_is_not_lengthened_into_the_sentence():
     text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]

@@ -810,15 +810,22 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         )),
         Detector("street_address", re.compile(
             # The lookahead (a capital, and a house number within the next three words) skips most words fast.
-            r"(?=[A-ZÄÖÜÅØÆÀ-Þ])\b(?=\S+\s(?:\S+\s){0,2}\d)(?:"
+            r"(?=[A-ZÄÖÜÅØÆÀ-ÞČŠŽŘĽŤĎŇΑ-ΩΆ-Ώ])\b(?=\S+\s(?:\S+\s){0,2}\d)(?:"
             r"(?:[A-ZÄÖÜ][a-zäöüß]+-)*[A-ZÄÖÜÅØÆ][a-z\u00DF-\u00FF]+(?:straße|strasse|weg|gasse|platz|allee|ring|damm|straat|laan"
             r"|gatan|vägen|gade|gaden|vej|vejen|veien|gata|gate|torv|torget|katu|tie|utca|gracht|kade|singel|plein|dijk|str\.?|gt\.)"  # Hauptstr. 16, Storgt. 5
+            r"\s\d{1,4}[A-Za-z]?\b"
+            # Nordic, Dutch and Finnish street words, and Slavic street names, which are adjectives
+            # ("Clematisvænget 70", "Hamarstígur 11", "Hulsterdreef 100", "Harjukuja 9", "Dalmatinova 35", "Školní 296")
+            r"|[A-ZÄÖÜÅØÆÀ-ÞČŠŽŘĽŤĎŇ][a-z\u00DF-\u024F]+(?:vænget|stræde|vangen|vegen|vegur|stígur|braut|dreef|baan|haven|steeg|kuja|polku"
+            r"|rinne|ova|ská|ní|ého)"
             r"\s\d{1,4}[A-Za-z]?\b"
             # Karl-Marx-Allee 33, Berliner Str. 5, Alte Gasse 3
             r"|(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
             r"|[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
             # Váci utca 10, Andrássy út 5, Karl Johans gate 5
-            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b)"
+            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
+            # Greek street names, in the genitive or after an abbreviation ("Ηλίου 64", "Λ. Μιχαλακοπούλου 160")
+            r"|(?:(?:Λ|Αγ|Πλ|Οδ)\.?\s)?(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+(?:ου|ων|ας|ης|ους)\s\d{1,4}[A-Za-z]?\b)"
         )),
         # After an address cue any street name counts, also one without a street type ("Address -
         # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
@@ -1300,7 +1307,10 @@ _MID_SENTENCE = re.compile(r"(?<![\w'’-])[a-z\u00DF-\u024F][\w'’-]* $")  # b
 # nor by a noun it would name a thing with ("Gregorian calendar", "Bert tokenizer").
 _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can|could|should|did|does|do|said|says"
                     r"|told|asked|to|from|in|at|on|for|with|who|whose|when|if|so|just|also|again|too|here|there|as"
-                    r"|about|because|yet|still|never|always|lives|lived|went|came|got|gave|made|took|wants|wanted")
+                    r"|about|because|yet|still|never|always|lives|lived|went|came|got|gave|made|took|wants|wanted"
+                    # when, and what people did ("I met Maria yesterday", "the report from Maria arrived")
+                    r"|yesterday|today|tomorrow|tonight|recently|earlier|later|personally|directly|please|again"
+                    r"|[a-z]{2,}ed")
 # A name starting a sentence before what people do ("Kaczmarek was here yesterday", "Olena said no").
 _SENTENCE_START_NAME = re.compile(
     rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}) (?:is|was|has|had|said|says|told|asked|wrote|writes|lives|lived|works|worked"
@@ -1523,8 +1533,8 @@ class _NameWords:
 
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
         """
-        if word in WORD_NAMES and self.thing_named_with_a_name(word, following):
-            return False
+        if (word in WORD_NAMES or word in FIRST_NAMES_OF_THINGS) and self.thing_named_with_a_name(word, following):
+            return False  # "Jade Green", "Lincoln Navigator"
         if self.surname(following):
             if following.casefold() not in self.core_english:
                 return True
