@@ -1184,6 +1184,15 @@ def test_names_that_start_with_such_a_name_or_end_in_s_stay_names(text, value):
     assert ("person", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("The report from Hansen arrived.", "Hansen"),  # a known surname common in another language, before what people did
+    ("I met Maria yesterday.", "Maria"),  # a known first name before a time word
+    ("I do not think Jim fixed the bug", "Jim"),
+])
+def test_a_known_name_alone_before_what_people_did_or_when(text, value):
+    assert ("person", value) in _found(text)
+
+
 def test_a_street_found_first_is_not_lengthened_into_the_sentence():
     text = "we moved to 992 Maple Drive Affects Adobe Acrobat Reader. Affects Wi-Fi 6E."
     assert [f for f in _found(text) if f[0] == "street_address"] == [("street_address", "992 Maple Drive")]

@@ -1311,6 +1311,9 @@ _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can
                     # when, and what people did ("I met Maria yesterday", "the report from Maria arrived")
                     r"|yesterday|today|tomorrow|tonight|recently|earlier|later|personally|directly|please|again"
                     r"|[a-z]{2,}ed")
+# What people do, after a known surname that is a common word in another language ("Costa said", "Longo wrote").
+_PERSON_VERB_AFTER = re.compile(r" (?:said|says|told|asked|wrote|lives|lived|went|came|wants|wanted|thinks|thought|knows|knew"
+                                r"|[a-z]{2,}ed)\b")
 # A name starting a sentence before what people do ("Kaczmarek was here yesterday", "Olena said no").
 _SENTENCE_START_NAME = re.compile(
     rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}) (?:is|was|has|had|said|says|told|asked|wrote|writes|lives|lived|works|worked"
@@ -1410,8 +1413,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
             if names.rare(word) and known and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
-        elif names.first_name(word) or names.surname_shaped(word) or (
-                names.surname(word) and (names.rare(word) or listed or owner)):
+        elif names.first_name(word) or names.surname_shaped(word) or (names.surname(word) and (
+                names.rare(word) or listed or owner or _PERSON_VERB_AFTER.match(text, match.end(1)))):
             spans.append(match.span(1))
             ends.add(match.end(1))
     return spans
