@@ -35,11 +35,16 @@ SENTENCES = {
     "phone": ("It is {}.", "Please use {} for that", "{} is my number", "reach me on {} tomorrow"),
     "street": ("I live at {}.", "Meet me at {} tomorrow", "The office moved to {}", "{} is where we are"),
     "street and town": ("I live at {}.", "Meet me at {} tomorrow", "The office moved to {}", "{} is where we are"),
+    # Sentences with no word that says a person or a place is meant (added in session 11).
+    "surname, no cue": ("I met {} yesterday.", "{} was here yesterday.", "Thanks to {} for the help!",
+                        "The report from {} arrived.", "{} is my manager.", "Send it to {} please."),
+    "street, no cue": ("We met on {} yesterday", "Her house on {} burned down.", "Ship it to {}, thanks"),
 }
 
 
 def _values(row: dict) -> dict[str, str]:
-    return {"given name": row["GivenName"], "surname": row["Surname"],
+    return {"given name": row["GivenName"], "surname": row["Surname"], "surname, no cue": row["Surname"],
+            "street, no cue": row["StreetAddress"],
             "whole name": f"{row['GivenName']} {row['Surname']}", "phone": row["TelephoneNumber"],
             "street": row["StreetAddress"], "street and town": f"{row['StreetAddress']}, {row['City']}"}
 
