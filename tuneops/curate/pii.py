@@ -449,7 +449,7 @@ def _cross_street(text: str) -> bool:
     "Matias and 25 Woodlands Avenue"; not "work and school 5", "Python and Java 8")."""
     core = _NameWords.load().core_english
     cross, street = re.split(r"[ \t]+and[ \t]+", text, maxsplit=1)
-    street_words = re.findall(r"[^\W\d_][\w'’-]*", street)
+    street_words = _WORD.findall(street)
     return cross.casefold() not in core and (
         not in_dictionary(cross.casefold()) or any(word.casefold() not in core for word in street_words))
 
@@ -458,13 +458,16 @@ def _street_words(text: str) -> bool:
     """Whether the words of a street found by its house number and cue are not all core English
     words nor a date ("Brisas 6802 St.", "rua mina 50 street"; not "on page 5 street", "of March 3")."""
     core = _NameWords.load().core_english
-    words = re.findall(r"[^\W\d_][\w'’-]*", text)
+    words = _WORD.findall(text)
     return any(word.casefold() not in core for word in words if word.casefold() not in ("st", "str", "street")) and not any(
         word in _CALENDAR_WORDS for word in words)
 
 
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")  # a word of letters, perhaps with apostrophes and hyphens
+
+
 def _capitalised_words(text: str) -> list[str]:
-    return [word for word in re.findall(r"[^\W\d_][\w'’-]*", text) if word[0].isupper()]
+    return [word for word in _WORD.findall(text) if word[0].isupper()]
 
 
 def _street_between_numbers(text: str) -> bool:
@@ -616,6 +619,8 @@ class Detector:
 
 # A word of a street name in any case, or abbreviated ("Brisas", "rua", "u.", "Λ.", "Ctra.", "R Palmeira").
 _ANY_STREET_WORD = rf"(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD}\.?|[{LATIN_CAPITALS}][a-z]{{0,4}}\.|[A-Z](?=[ \t]))"
+# One to four such words and a house number ("Brisas 6802", "Ctra. de Fuentenueva 98").
+_ANY_STREET_AND_NUMBER = rf"(?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?"
 # One street of a corner: capitalised street words with house numbers, or any three words.
 _CORNER_STREET = rf"(?:\d{{1,6}}[ \t]+)?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?"
 _ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}(?:[ \t]+\d{1,5}[A-Za-z]?)?"
@@ -774,12 +779,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # writer added, after a preposition ("enter on Brisas 6802 St.", "lives on rua mina 50 street",
         # "refers to Masina 49 street in", "off at 876 Király u. 23. St.").
         Detector("street_address", re.compile(
-            rf"\b(?:on|at|to|of|in|is)[ \t]+((?:\d{{1,6}}[ \t]+)?(?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?"
+            rf"\b(?:on|at|to|of|in|is)[ \t]+((?:\d{{1,6}}[ \t]+)?{_ANY_STREET_AND_NUMBER}\.?"
             rf"[ \t]+(?:[Ss]treet|[Ss]t\.)(?![\w-]))"
         ), group=1, validate=_street_words, needs=("street", "st.")),
         # A street and house number on one side of it ("He lives on the north side of Karlsängen 49.").
         Detector("street_address", re.compile(
-            rf"\b(?i:north|south|east|west)(?:ern)?[ \t]+side[ \t]+of[ \t]+((?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?)"
+            rf"\b(?i:north|south|east|west)(?:ern)?[ \t]+side[ \t]+of[ \t]+({_ANY_STREET_AND_NUMBER})"
             rf"(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
         ), group=1, validate=_street_words, needs=("side of",)),
         # After "address:" a house number starts a street written in lower case ("his address: 1138 92
@@ -1312,12 +1317,12 @@ _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can
                     r"|yesterday|today|tomorrow|tonight|recently|earlier|later|personally|directly|please|again"
                     r"|[a-z]{2,}ed")
 # What people do, after a known surname that is a common word in another language ("Costa said", "Longo wrote").
-_PERSON_VERB_AFTER = re.compile(r" (?:said|says|told|asked|wrote|lives|lived|went|came|wants|wanted|thinks|thought|knows|knew"
-                                r"|[a-z]{2,}ed)\b")
+_PERSON_VERBS = r"said|says|told|asked|wrote|lives|lived|went|came|wants|wanted|thinks|thought|knows|knew"
+_PERSON_VERB_AFTER = re.compile(rf" (?:{_PERSON_VERBS}|[a-z]{{2,}}ed)\b")
 # A name starting a sentence before what people do ("Kaczmarek was here yesterday", "Olena said no").
 _SENTENCE_START_NAME = re.compile(
-    rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}) (?:is|was|has|had|said|says|told|asked|wrote|writes|lives|lived|works|worked"
-    r"|went|came|called|wants|wanted|thinks|thought|knows|knew|will|would|can|could|should|did|does|isn't|wasn't)\b", re.MULTILINE)
+    rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}) (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
+    r"|will|would|can|could|should|did|does|isn't|wasn't)\b", re.MULTILINE)
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
 _EPONYM_NOUNS = frozenset({
@@ -1726,14 +1731,16 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         if not part:
             break
         new_end = part.end(part.lastindex)  # the one group of the alternative that matched
-    town = _TOWN_BEFORE_LOWER_CASE.match(text, new_end)
-    if not town and (town := _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end)):
-        if not (town.group(1) or _ENDS_WITH_UNIT.search(text, new_start, new_end)):
-            town = None  # a town after the street line alone may be the sentence going on
-    if town and _town_words(town.group(town.lastindex)):
-        new_end = town.end(town.lastindex)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
-    elif town and town.re is _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE and town.group(1):
-        new_end = town.end(1)  # the unit alone: "12 Elm Road Apt. 5 Please call"
+    if town := _TOWN_BEFORE_LOWER_CASE.match(text, new_end):
+        if _town_words(town.group(1)):
+            new_end = town.end(1)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
+    elif town := _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end):
+        # Only after a unit: after the street line alone the words may be the sentence going on.
+        after_unit = town.group(1) or _ENDS_WITH_UNIT.search(text, new_start, new_end)
+        if after_unit and _town_words(town.group(2)):
+            new_end = town.end(2)  # "458 Sludevej 65 Suite 003 København K SJ after"
+        elif town.group(1):
+            new_end = town.end(1)  # the unit alone: "12 Elm Road Apt. 5 Please call"
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
@@ -1794,6 +1801,11 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
     return start, new_end, entity
 
 
+def _overlapping(taken: list[tuple[int, int, str]], start: int, end: int) -> list[tuple[int, int, str]]:
+    """The spans of ``taken`` that overlap ``start:end``."""
+    return [span for span in taken if start < span[1] and span[0] < end]
+
+
 _STREET_LINE_END = re.compile(rf"\.?(?:[ \t]*[\n,]|[ \t]+{_UNIT})")
 
 
@@ -1802,7 +1814,7 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
     line on the same line, and ends the line, or goes on with a comma or a unit: then it replaces them
     ("119 Heuvel St" of "119 Heuvel St Larissa Stream\n Suite 676"; not "58 Willow Close Room" of
     "58 Willow Close Room 101")."""
-    overlapped = [(t_start, t_end, entity) for t_start, t_end, entity in taken if start < t_end and t_start < end]
+    overlapped = _overlapping(taken, start, end)
     return (all(entity == "street_address" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped)
             and text.count("\n", start, end) == sum(text.count("\n", t_start, t_end) for t_start, t_end, _ in overlapped)
             and _STREET_LINE_END.match(text, end) is not None)
@@ -1818,7 +1830,7 @@ def _street_union(text: str, start: int, end: int, taken: list[tuple[int, int, s
     parts of one street that two detectors found ("Paul-Nevermann-Platz 77" and "77 St.", "9036 1896"
     and "1896 Maple Street"); otherwise None. A street line found first is never lengthened at its end,
     where a looser detector runs on into the sentence ("992 Maple Drive Affects Adobe")."""
-    overlapped = [(t_start, t_end, entity) for t_start, t_end, entity in taken if start < t_end and t_start < end]
+    overlapped = _overlapping(taken, start, end)
     for t_start, t_end, entity in overlapped:
         street_after = entity == "street_address" and start < t_start and end <= t_end
         numbers_before = (entity == "phone" and t_start < start and _TWO_NUMBERS.fullmatch(text, t_start, t_end)
