@@ -170,6 +170,32 @@ def _found(text: str) -> list[tuple[str, str]]:
     return [(entity, text[start:end]) for start, end, entity in PiiMasker(ALL).find(text)]
 
 
+@pytest.mark.parametrize("text, value", [
+    ("Call me at 75 670 362.", "75 670 362"),  # short local numbers (Tunisia, Greenland) need a cue
+    ("My phone is 96 63 21.", "96 63 21"),
+    ("You can reach her on 75 670 362 after 5pm.", "75 670 362"),
+    ("I called 96 63 21 twice", "96 63 21"),
+    ("Dial 96 63 21 now", "96 63 21"),
+    ("Please text 96 63 21!", "96 63 21"),
+    ("ring him on 81 32 04", "81 32 04"),
+    ('{"phone": "96 63 21"}', "96 63 21"),
+    ("96 63 21 is my cell", "96 63 21"),
+    ("Contact: 75 670 362 (home)", "75 670 362"),
+    ("75 670 362 (mobile) or email", "75 670 362"),
+])
+def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, value):
+    assert _found(text) == [("phone", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "pmem(rss=10915840, text=2310144, lib=0)",  # a size in bytes after a "text" label
+    "reach 100 000 users by May", "call it at least 12345678 times", "version 2024 is my number one",
+    "Ticket 123456 (home)", "we dialed in at 10 15",
+])
+def test_numbers_near_phoning_words_that_are_no_phone(text):
+    assert [entity for entity, _ in _found(text)] == []
+
+
 def test_a_phone_number_right_before_another_value_keeps_its_own_groups():
     """The phone pattern would take the first group of what follows; both values must be masked whole."""
     assert _found("call +44 20 7946 0958 192.168.7.4:443") == [("phone", "+44 20 7946 0958"),
@@ -294,7 +320,8 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
         assert letter.lower() in pii.PERSON_CUE_FIRST_LETTERS and letter.upper() in pii.PERSON_CUE_FIRST_LETTERS, letter
     for letter in re.findall(r"(?:^|(?<=\|))(\w)", pii.BIRTH_CUE):
         assert letter in "bdfgn", letter  # the date-of-birth detector's lookahead
-    for letter in re.findall(r"(?:^|(?<=\|))(\w)", pii.PHONE_CUE):
+    top_level_phone_cues = re.sub(r"\([^()]*\)", "", pii.PHONE_CUE + "|" + pii.PHONE_VERB)  # "reach (?:me|us) at"
+    for letter in re.findall(r"(?:^|(?<=\|))(\w)", top_level_phone_cues):
         assert letter in pii.PHONE_CUE_FIRST_LETTERS, letter  # the compact phone detector's lookahead
     for letter in re.findall(r"(?:^\(\?:|(?<=\|))(\w)", pii.STREET_PREFIX_BEFORE_NUMBER):
         assert letter.lower() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter

@@ -148,9 +148,15 @@ MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée
          r"|nov(?:ember|embre|iembre|embro)?|de[cz](?:ember|embre|embro)?|d[ée]c(?:embre)?|dic(?:iembre|embre)?"
          r"|enero|gen(?:naio)?|janeiro|januari|februari|maart|marzo|junio|junho|julio|julho|mayo|maggio|maio|juni|juli"
          r"|outubro|oktober|okt)\b\.?)")
-PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|text me|whatsapp|fax|ph|handy|portable|móvil|celular"
-             r"|telefono|telefone|telefoon|desk|direct line|direct|landline|reach me at|reach us at|reachable at|reachable on"
-             r"|answering at|answering on|number is")
+PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|whatsapp"
+             r"|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon|desk|direct line|direct|landline"
+             r"|reach (?:me|us|him|her|them|you) (?:at|on)|reachable at|reachable on|answering at|answering on|number is")
+# Words after a number that name it a phone: "(mobile)", "is my cell".
+_PHONE_KIND = r"mobile|cell|cellphone|phone|telephone|tel|landline|fax|number|home|work|office|home phone|work phone|whatsapp"
+# Verbs of phoning, followed by a space, not a label's colon ("text=2310144" is a size in bytes).
+PHONE_VERB = r"called|calling|text|texted|texting|dial|dialed|dialled|dialing|dialling"
+# Words between a phone cue and the number: "phone is", "call me at", "text us on", "ring him on".
+_AFTER_PHONE_CUE = r"(?:\s+(?:is|was|me|us|him|her|them))?"
 PHONE_CUE_FIRST_LETTERS = "acdfhlmnprtwACDFHLMNPRTW"  # of every PHONE_CUE alternative
 # Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot de passe|contraseña|contrasena"
@@ -729,9 +735,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         *uncued_birth_dates,
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
-            rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?(?:\s*[:.=-]\s*|\s+)"
+            rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?{_AFTER_PHONE_CUE}(?:[\"']?\s*[:.=-]\s*[\"']?|\s+)"
+            rf"|(?:{PHONE_VERB}){_AFTER_PHONE_CUE}\s+)"
             rf"(?:(?:on|at)\s+)?)(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
         ), group=1, validate=_cued_phone_valid, cut_before_next_value=True),
+        # A number that the words after it name a phone ("96 63 21 is my cell", "75 670 362 (mobile)").
+        Detector("phone", re.compile(
+            rf"(?<![\w.,/+-])(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}){{0,5}}{PHONE_EXTENSION})"
+            rf"(?=[ \t]*\((?i:{_PHONE_KIND})\)|[ \t]+(?i:is|was)[ \t]+(?i:my|our|his|her|their)[ \t]+(?i:{_PHONE_KIND})\b)"
+        ), group=1, validate=_cued_phone_valid, not_after=ID_LABEL, needs=("(", " is ", " was ")),
         # An area code after a trunk 0 and a slash, as in Germany, Austria and Hungary ("0732/77588814",
         # "06-55/696 3279", "(28)/667-5347").
         Detector("phone", re.compile(
