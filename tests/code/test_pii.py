@@ -1529,6 +1529,28 @@ def test_single_names_where_only_a_person_stands(text, value):
     assert ("person", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("I met Kreutzmann yesterday.", "Kreutzmann"),  # a word rare in seven languages, after a verb whose object is a person
+    ("We hired Nygaard last spring", "Nygaard"),
+    ("you should meet Olsen, she knows", "Olsen"),  # a known surname common in another language
+    ("I thanked Waltari for the help", "Waltari"),
+    ("Olsen is my manager.", "Olsen"),  # who someone is to the writer
+    ("Gyôry was our landlord until May", "Gyôry"),
+])
+def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):
+    assert _found(text) == [("person", value)]
+
+
+def test_a_verb_of_meeting_leaves_a_longer_name_to_the_name_detectors():
+    assert _found("I met Anna de Dardel at the office") == [("person", "Anna de Dardel")]
+
+
+@pytest.mark.parametrize("text", ["Meet Ollama, the local model runner", "Pandas is my favourite library",
+                                  "I met Jenkins at the conference booth"])
+def test_launches_and_things_near_person_verbs_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
 @pytest.mark.parametrize("text", [
     "we ate at McDonald's yesterday",  # a brand
     "He sold it at Sotheby's auction.",

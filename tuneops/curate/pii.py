@@ -248,13 +248,25 @@ SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was
 SINGLE_NAME_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
 # What only people do, right after one word: there a known surname or a word common in none of the
 # seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
+# Who people are to someone ("X is my manager", "X was our landlord").
+RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neighbou?r|landlord|landlady|tenant|flatmate"
+            r"|roommate|partner|husband|wife|fiancée?|boyfriend|girlfriend|brother|sister|mother|father|mom|mum|dad|son"
+            r"|daughter|cousin|uncle|aunt|grandmother|grandfather|grandma|grandpa|nephew|niece|doctor|dentist|lawyer"
+            r"|accountant|teacher|tutor|mentor|supervisor|assistant|secretary|therapist|nurse|coach|advisor|adviser"
+            r"|team lead|tech lead|line manager|account manager|contact person|classmate|stepfather|stepmother|in-law")
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
-                             r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me")
+                             r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me"
+                             rf"|(?:is|was|has been) (?:my|our|your|his|her|their) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
-                                   "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me")
+                                   "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
+                                   "is my", "is our", "is your", "is his", "is her", "is their", "was my", "was our",
+                                   "was your", "was his", "was her", "was their", "been my", "been our", "been your",
+                                   "been his", "been her", "been their")
+# Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
-                              r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited")
+                              r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
+                              r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed")  # not "Meet Ollama", a launch
 # A word between a verb of giving or telling and what is given is who receives it ("had given Anna
 # his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so
 # impulsive?", "Is Padilla coming?").
@@ -988,10 +1000,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),
         Detector("person", re.compile(
-            rf"(?=[NnCcMmTtSsWwAaRrPpIi])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
+            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
-            needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "worked",
-                   "ask", "remind", "ping", "invited")),
+            needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
+                   "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
+                   "thanked", "phoned")),
         Detector("person", re.compile(
             rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"  # the verbs' first letters
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=GIVEN_TO_PERSON_NEEDS),
