@@ -1541,6 +1541,31 @@ def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relati
     assert _found(text) == [("person", value)]
 
 
+@pytest.mark.parametrize("text, value", [
+    ("The report came from Olsen yesterday.", "Olsen"),  # a name counted often, but in no dictionary
+    ("I forwarded it to Hansen.", "Hansen"),
+    ("Olsen from sales will contact you.", "Olsen"),  # starting a sentence: where someone is from
+    ("Hansen will be late today.", "Hansen"),
+    ("Olsen's flight was cancelled.", "Olsen"),  # owning something
+    ("Kowalczyk's flight was cancelled.", "Kowalczyk"),
+    ("Signed,\nNygaard", "Nygaard"),  # more closings above a signature
+    ("Yours,\nNygaard", "Nygaard"),
+])
+def test_known_surnames_alone_that_are_no_words(text, value):
+    assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "Offices in Lagos, Nigeria.",  # a city that names a time zone, though Faker lists it as a surname
+    "as imagined by Hollywood circa 1986",
+    "Japanese in Hepburn romanization",  # a name that makes a thing's name
+    ">>> from dulwich.repo import Repo",  # code
+    "McDonald's fries were cold.",  # a brand's possessive starting a sentence
+])
+def test_frequent_words_brands_and_code_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
 def test_a_verb_of_meeting_leaves_a_longer_name_to_the_name_detectors():
     assert _found("I met Anna de Dardel at the office") == [("person", "Anna de Dardel")]
 

@@ -212,6 +212,22 @@ def english_surnames() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def time_zone_cities() -> frozenset[str]:
+    """Lower-cased one-word cities and regions that name IANA time zones ("lagos", "colombo", "london"):
+    the world's large cities, several of which Faker also lists as surnames."""
+    import zoneinfo
+
+    return frozenset(zone.rsplit("/", 1)[-1].casefold() for zone in zoneinfo.available_timezones()
+                     if "/" in zone and "_" not in zone)
+
+
+@lru_cache(maxsize=1)
+def frequent_english_words() -> frozenset[str]:
+    """The ``CORE_ENGLISH_WORDS`` most frequent English words, lower-cased, names included ("london", "young")."""
+    return frozenset(_english_by_frequency()[:CORE_ENGLISH_WORDS])
+
+
+@lru_cache(maxsize=1)
 def everyday_english_words() -> frozenset[str]:
     """The ``EVERYDAY_ENGLISH_WORDS`` most frequent English words, lower-cased ("scanner", "bridge")."""
     return frozenset(_english_by_frequency()[:EVERYDAY_ENGLISH_WORDS])

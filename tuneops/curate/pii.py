@@ -69,8 +69,10 @@ from tuneops.curate.names import (
     english_words,
     everyday_english_words,
     faker_names,
+    frequent_english_words,
     gazetteer,
     in_dictionary,
+    time_zone_cities,
 )
 
 # USPS street suffixes (Publication 28) that are not also everyday words ("Run", "Point", "Park"
@@ -210,9 +212,10 @@ PERSON_CUE_FIRST_LETTERS = "ABCDEFGHILMNOPRSTUVWabcdefghilmnoprstuvw"  # of ever
 # Closings above a signature, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 CLOSING = (r"[Tt]hanks|[Tt]hank you|[Rr]egards|[Cc]heers|[Bb]est|[Ss]incerely|[Tt]a|[Gg]rüße|[Gg]rüßen|[Gg]rüsse|[Dd]anke"
            r"|[Cc]ordialement|[Mm]erci|[Ss]aludos|[Gg]racias|[Ss]aluti|[Gg]razie|[Cc]umprimentos|[Oo]brigad[oa]|[Gg]roet(?:en)?"
-           r"|[Bb]edankt")
+           r"|[Bb]edankt|[Ss]igned|[Yy]ours|[Ww]armly")
 CLOSING_NEEDS = ("thank", "regards", "cheers", "best", "sincerely", "ta", "grüße", "grüßen", "grüsse", "danke", "cordialement",
-                 "merci", "saludos", "gracias", "saluti", "grazie", "cumprimentos", "obrigad", "groet", "bedankt")
+                 "merci", "saludos", "gracias", "saluti", "grazie", "cumprimentos", "obrigad", "groet", "bedankt", "signed",
+                 "yours", "warmly")
 # Greetings and salutations in the other six languages of ``names.COMMON_WORD_LANGUAGES``.
 GREETING = (r"(?:[Bb]onjour|[Bb]onsoir|[Ss]alut|[Cc]h[èe]re?|[Hh]allo|[Hh]oi|[Mm]oin|[Ss]ervus|[Gg]uten [Tt]ag|[Ll]iebe[rs]?"
             r"|[Ss]ehr geehrte[rs]?|[Hh]ola|[Bb]uen[oa]s (?:d[ií]as|tardes|noches)|[Ee]stimad[oa]|[Qq]uerid[oa]|[Cc]iao"
@@ -1130,7 +1133,7 @@ FIRST_NAMES_OF_THINGS = frozenset({
     "Aurora", "Regina", "Alexandria", "Charlotte", "Augusta", "Helena", "Vienna", "Milan", "Lima", "Santiago",
     "Julia", "Ruby", "Apollo", "Atlas", "Nova", "Siri", "Alexa", "Cortana", "Django", "Jenkins", "Ansible", "Hugo",
     "Jasmine", "Luna", "Kafka", "Maven", "Sphinx", "Mercury", "Jupiter", "Venus", "Orion", "Juno", "Electra", "Zeus",
-    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex", "Mako",
+    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex", "Mako", "Huey",
 })
 
 
@@ -1345,10 +1348,12 @@ _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can
 # What people do, after a known surname that is a common word in another language ("Costa said", "Longo wrote").
 _PERSON_VERBS = r"said|says|told|asked|wrote|lives|lived|went|came|wants|wanted|thinks|thought|knows|knew"
 _PERSON_VERB_AFTER = re.compile(rf" (?:{_PERSON_VERBS}|[a-z]{{2,}}ed)\b")
-# A name starting a sentence before what people do ("Kaczmarek was here yesterday", "Olena said no").
+# A name starting a sentence before what people do or where they are from ("Kaczmarek was here
+# yesterday", "Olena said no", "Nygaard from sales will call"), or owning something ("Olsen's flight").
 _SENTENCE_START_NAME = re.compile(
-    rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}) (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
-    r"|will|would|can|could|should|did|does|isn't|wasn't)\b", re.MULTILINE)
+    rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD})(?: (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
+    r"|will|would|can|could|should|did|does|isn't|wasn't|wants|needs|just|also|still|never|always|from|and I|and me"
+    r"|[a-z]{2,}ed)\b|(['’]s)\b)", re.MULTILINE)
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
 _EPONYM_NOUNS = frozenset({
@@ -1358,6 +1363,7 @@ _EPONYM_NOUNS = frozenset({
     "principle", "constant", "criterion", "distance", "integral", "polynomial", "polynomials", "notation", "problem",
     "conjecture", "lemma", "bound", "tree", "trees", "graph", "graphs", "set", "sets", "operator", "formula", "rule",
     "kernel", "metric", "similarity", "diagram", "plot", "triangle", "noise", "heap", "sort", "search", "hash",
+    "romanization", "transliteration",
 })
 _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(?=[.,;:!?)\]\"]|[ \t]*$|[ \t]*\n"
                         rf"|[ \t]+(?:{_AFTER_LONE_NAME})\b)|(?=[ \t]+([a-z][a-z'’-]*)\b))")
@@ -1421,7 +1427,9 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     for match in _SENTENCE_START_NAME.finditer(text):  # "Kaczmarek was here yesterday."
         word = match.group(1)
         if (_no_thing_nor_core_word(word, names) and word not in WORD_NAMES
-                and (names.first_name(word) or (names.rare(word) and (names.surname(word) or names.surname_shaped(word))))):
+                and not (match.group(2) and word in POSSESSIVE_BRANDS)
+                and (names.first_name(word) or names.name_more_than_word(word)
+                     or (names.rare(word) and (names.surname(word) or names.surname_shaped(word))))):
             spans.append(match.span(1))
     for match in _LONE_NAME.finditer(text):
         word = match.group(1)
@@ -1429,7 +1437,7 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
                 or word.casefold() in names.core_english):
             continue
         before = text[max(0, match.start() - 40):match.start()].split()
-        if before and before[-1].lower() in _DETERMINERS:  # "stayed at the Hilton"
+        if before and (before[-1].lower() in _DETERMINERS or before[-1] == "import"):  # "stayed at the Hilton", "import Repo"
             continue
         # After a capitalised word the name may be part of a longer one ("São Paulo"), unless that
         # word is an everyday word starting the sentence ("Tell Giulia when done"; but "Lake Louise").
@@ -1441,11 +1449,12 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
         if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
             known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
-            if names.rare(word) and known and match.group(2) not in _EPONYM_NOUNS:
+            if (names.rare(word) and known or names.name_more_than_word(word)) and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
         elif names.first_name(word) or names.surname_shaped(word) or (names.surname(word) and (
-                names.rare(word) or listed or owner or _PERSON_VERB_AFTER.match(text, match.end(1)))):
+                names.rare(word) or (names.name_more_than_word(word) and word not in POSSESSIVE_BRANDS) or listed or owner
+                or _PERSON_VERB_AFTER.match(text, match.end(1)))):
             spans.append(match.span(1))
             ends.add(match.end(1))
     return spans
@@ -1551,6 +1560,13 @@ class _NameWords:
 
     def rare(self, word: str) -> bool:
         return word.casefold() not in self.common
+
+    def name_more_than_word(self, word: str) -> bool:
+        """A known surname common in some language's counts but in no dictionary nor among the
+        everyday English words: a name counted often ("Olsen", "Hansen", "Ribeiro"), not a word."""
+        folded = word.casefold()
+        return (self.surname(word) and folded not in frequent_english_words() and not in_dictionary(folded)
+                and folded not in countries_and_states() and folded not in time_zone_cities())
 
     def surname_shaped(self, word: str) -> bool:
         """A surname no list knows, by an ending only surnames have ("Rushisvili", "Umkhayev",
