@@ -1566,6 +1566,24 @@ def test_frequent_words_brands_and_code_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
 
 
+@pytest.mark.parametrize("text, value", [
+    ("The report came from Ogasahara yesterday.", "Ogasahara"),  # Japanese names in Hepburn romanization
+    ("Fujimura will be late today.", "Fujimura"),
+    ("Please ask Satou to call me.", "Satou"),
+    ("I forwarded it to Hayashida.", "Hayashida"),
+])
+def test_names_written_in_japanese_morae(text, value):
+    assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("word, shaped", [("Fujimura", True), ("Hattori", True), ("Tsuchii", True), ("Satou", True),
+                                          ("Kubernetes", False), ("Banana", False), ("Tokyo", False), ("Mako", False)])
+def test_the_hepburn_shape_takes_rare_japanese_names_only(word, shaped):
+    """Three morae at least, rare in all seven languages, no dictionary word ("banana") and no
+    time-zone city ("Tokyo")."""
+    assert _NameWords.load().surname_shaped(word) is shaped
+
+
 def test_a_verb_of_meeting_leaves_a_longer_name_to_the_name_detectors():
     assert _found("I met Anna de Dardel at the office") == [("person", "Anna de Dardel")]
 

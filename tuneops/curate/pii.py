@@ -1570,9 +1570,12 @@ class _NameWords:
 
     def surname_shaped(self, word: str) -> bool:
         """A surname no list knows, by an ending only surnames have ("Rushisvili", "Umkhayev",
-        "Kowalczyk", "Horvatinčić", "Papadopoulos"), rare in all seven languages and no dictionary word."""
-        return (_SURNAME_ENDING.fullmatch(word) is not None and word not in _SURNAME_SHAPED_THINGS and self.rare(word)
-                and word.casefold() not in self.core_english and not in_dictionary(word.casefold()))
+        "Kowalczyk", "Horvatinčić", "Papadopoulos") or written in Japanese morae ("Fujimura"), rare
+        in all seven languages and no dictionary word."""
+        shaped = _SURNAME_ENDING.fullmatch(word) is not None or _HEPBURN_NAME.fullmatch(word) is not None
+        return (shaped and word not in _SURNAME_SHAPED_THINGS and self.rare(word)
+                and word.casefold() not in self.core_english and not in_dictionary(word.casefold())
+                and word.casefold() not in time_zone_cities())
 
     def known(self, word: str) -> bool:
         """A known first name or surname, everyday English words included."""
@@ -1636,6 +1639,12 @@ _SURNAME_ENDING = re.compile(
     r"[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{2,}(?:ov|ova|ev|eva|yev|yeva|aev|ayev|iyev|enko|sky|ski|ska|skaya|wicz|czyk|czak|ović|ovic|ić|sen|sson"
     r"|dóttir|dottir|poulos|idis|akis|escu|yan|vili|dze|oglu|oğlu|ová|ková|ský|ská|nen)")
 _SURNAME_SHAPED_THINGS = frozenset({"Codecov", "Bluesky", "Vilanova", "Casanova", "Kalashnikov", "Molotov", "Smirnov"})
+# A name written in Hepburn romanization, three morae or more ("Fujimura", "Ogasahara", "Satou",
+# "Hayashida"): a consonant (or shi, chi, tsu, fu, ji, a y-glide) and a vowel, a vowel alone, a
+# closing n, or the first of a doubled consonant ("Hattori"). Japanese names are rarely listed.
+_MORA = (r"(?:(?:[kgbpmnr]y?|sh|ch|j)[auo]|(?:[kgbpmnr]|sh|ch|j)i|[kgbpmnr]e|[sz][aueo]|[td][aeo]|h[aeio]|fu|tsu|w[ao]"
+         r"|y[auo]|[aiueo]|n(?![aiueoy])|([kstp])(?=\1|(?<=s)h|(?<=t)ch))")
+_HEPBURN_NAME = re.compile(rf"(?=[A-Z][a-z]{{4,}}$)(?i:{_MORA}){{3,}}")
 
 
 # Words that follow "this is"/"I am" but are not names.
