@@ -1570,9 +1570,10 @@ class _NameWords:
 
     def surname_shaped(self, word: str) -> bool:
         """A surname no list knows, by an ending only surnames have ("Rushisvili", "Umkhayev",
-        "Kowalczyk", "Horvatinčić", "Papadopoulos") or written in Japanese morae ("Fujimura"), rare
-        in all seven languages and no dictionary word."""
-        shaped = _SURNAME_ENDING.fullmatch(word) is not None or _HEPBURN_NAME.fullmatch(word) is not None
+        "Kowalczyk", "Horvatinčić", "Papadopoulos"), written in Japanese morae ("Fujimura") or spelt
+        as no word of the seven languages is ("Lončar", "Szabados"), rare in all seven languages, no
+        dictionary word and no time-zone city."""
+        shaped = any(shape.fullmatch(word) for shape in (_SURNAME_ENDING, _HEPBURN_NAME, _FOREIGN_NAME_SHAPE))
         return (shaped and word not in _SURNAME_SHAPED_THINGS and self.rare(word)
                 and word.casefold() not in self.core_english and not in_dictionary(word.casefold())
                 and word.casefold() not in time_zone_cities())
@@ -1645,6 +1646,13 @@ _SURNAME_SHAPED_THINGS = frozenset({"Codecov", "Bluesky", "Vilanova", "Casanova"
 _MORA = (r"(?:(?:[kgbpmnr]y?|sh|ch|j)[auo]|(?:[kgbpmnr]|sh|ch|j)i|[kgbpmnr]e|[sz][aueo]|[td][aeo]|h[aeio]|fu|tsu|w[ao]"
          r"|y[auo]|[aiueo]|n(?![aiueoy])|([kstp])(?=\1|(?<=s)h|(?<=t)ch))")
 _HEPBURN_NAME = re.compile(rf"(?=[A-Z][a-z]{{4,}}$)(?i:{_MORA}){{3,}}")
+# Names by their spelling in languages outside the seven of ``names.COMMON_WORD_LANGUAGES``: a letter
+# none of the seven writes (Czech, Slovak, Slovene, Croatian, Polish, Danish, Norwegian, Icelandic,
+# Turkish, Romanian: "Kouřil", "Lončar", "Løvstad", "Þórðarson"); Hungarian digraphs starting the
+# word and endings ("Szabados", "Gyarmathy", "Pálffy", "Szakács"); Icelandic patronymics ("Skaftason").
+_FOREIGN_NAME_SHAPE = re.compile(
+    r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățș]\w*|(?:Sz|Gy|Cs|Zs)\w*"
+    r"|\w*(?:ffy|thy|ghy|esy|ssy|áry|ády|ényi|ányi|ôs|ös|ós|ák|ács|ász|ár|ér|ason|uson|arson))")
 
 
 # Words that follow "this is"/"I am" but are not names.
