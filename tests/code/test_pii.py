@@ -1536,6 +1536,9 @@ def test_single_names_where_only_a_person_stands(text, value):
     ("I thanked Waltari for the help", "Waltari"),
     ("Olsen is my manager.", "Olsen"),  # who someone is to the writer
     ("Gyôry was our landlord until May", "Gyôry"),
+    ("Please let Kreutzmann know the results.", "Kreutzmann"),
+    ("I'd like to speak with Nygaard.", "Nygaard"),
+    ("Tell Hansen I said hi.", "Hansen"),  # a name before "I"
 ])
 def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):
     assert _found(text) == [("person", value)]

@@ -269,7 +269,8 @@ PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "exp
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
-                              r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed")  # not "Meet Ollama", a launch
+                              r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed"  # not "Meet Ollama", a launch
+                              r"|(?:[Ss]peak|[Tt]alk) (?:to|with)")
 # A word between a verb of giving or telling and what is given is who receives it ("had given Anna
 # his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so
 # impulsive?", "Is Padilla coming?").
@@ -1008,7 +1009,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
             needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
-                   "thanked", "phoned")),
+                   "thanked", "phoned", "speak", "talk")),
+        Detector("person", re.compile(rf"(?=[Ll])\b[Ll]et[ \t]+({NAME_WORD})[ \t]+know\b"),  # "let Nygaard know"
+                 group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=(" know",)),
         Detector("person", re.compile(
             rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({NAME_WORD})[ \t]+{GIVEN_THING}\b"  # the verbs' first letters
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=GIVEN_TO_PERSON_NEEDS),
@@ -1366,7 +1369,7 @@ _EPONYM_NOUNS = frozenset({
     "romanization", "transliteration",
 })
 _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(?=[.,;:!?)\]\"]|[ \t]*$|[ \t]*\n"
-                        rf"|[ \t]+(?:{_AFTER_LONE_NAME})\b)|(?=[ \t]+([a-z][a-z'’-]*)\b))")
+                        rf"|[ \t]+(?:{_AFTER_LONE_NAME}|I)\b)|(?=[ \t]+([a-z][a-z'’-]*)\b))")
 
 
 # Surnames whose possessive names a shop, brand or auction house more often than a person's thing.
