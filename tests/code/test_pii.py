@@ -1593,6 +1593,12 @@ def test_name_shapes_take_rare_names_only(word, shaped):
     assert _NameWords.load().surname_shaped(word) is shaped
 
 
+@pytest.mark.parametrize("text, value", [("Tell Kowalczyk to call.", "Kowalczyk"), ("Call Kowalczyk today", "Kowalczyk"),
+                                         ("Bump Rust minimum version", None), ("Rose Kowalczyk said", "Rose Kowalczyk")])
+def test_an_everyday_word_before_a_surname_is_no_first_name_unless_it_is_one(text, value):
+    assert [v for entity, v in _found(text) if entity == "person"] == ([value] if value else [])
+
+
 def test_a_verb_of_meeting_leaves_a_longer_name_to_the_name_detectors():
     assert _found("I met Anna de Dardel at the office") == [("person", "Anna de Dardel")]
 

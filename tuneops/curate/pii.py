@@ -1594,7 +1594,9 @@ class _NameWords:
             return False  # "Jade Green", "Lincoln Navigator"
         if self.surname(following):
             if following.casefold() not in self.core_english:
-                return True
+                # but not after a verb, a role or a greeting that no one is named ("Tell Hansen", "Call Kowalczyk")
+                return not (word.casefold() in self.core_english and not self.first_name(word, everyday=True)
+                            and not self.surname(word, everyday=True))
             if self.first_name(word, everyday=True):
                 return True
             # An everyday-word surname after a word that is no first name: a name only when that
