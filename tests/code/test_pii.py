@@ -1049,6 +1049,14 @@ def test_a_street_address_is_masked_with_the_rest_of_its_postal_address(text, va
     ("update it with 7060 ul. Cicha 86 Apt. 696 Kędzierzyn-Koźle Poland for this card", "7060 ul. Cicha 86 Apt. 696 Kędzierzyn-Koźle Poland"),
     ("I'll meet you at 9610 Μεγάλη Άμμος 107 Apt. 019 ΠΑΦΟΣ Cyprus (Greek) after the concert.",
      "9610 Μεγάλη Άμμος 107 Apt. 019 ΠΑΦΟΣ Cyprus (Greek)"),
+    # A house number's full stop before the unit (Hungarian), a particle in the town, a country of two words.
+    ("update it with 6181 Eötvös út 29. Apt. 833 Magyaratád Somogy for this card", "6181 Eötvös út 29. Apt. 833 Magyaratád Somogy"),
+    ("return to 7554 Rua Cruzeiro do Sul 574 Suite 066 Feira de Santana Bahia in case",
+     "7554 Rua Cruzeiro do Sul 574 Suite 066 Feira de Santana Bahia"),
+    ("meet you at 2491 75 Dunmow Road Suite 785 GRIGADALE United Kingdom after it",
+     "2491 75 Dunmow Road Suite 785 GRIGADALE United Kingdom"),
+    ("User: 182 Bem rakpart 86. Suite 460, København K, Denmark", "182 Bem rakpart 86. Suite 460, København K, Denmark"),
+    ("It is in 145 Szilágyi Erzsébet fasor 69., Ortovero, Italy", "145 Szilágyi Erzsébet fasor 69., Ortovero, Italy"),
 ])
 def test_units_towns_and_empty_parts_after_a_street_line(text, value):
     assert ("street_address", value) in _found(text)
@@ -1057,6 +1065,7 @@ def test_units_towns_and_empty_parts_after_a_street_line(text, value):
 @pytest.mark.parametrize("text, value", [
     ("Ship to 12 Elm Road Apt. 5 Please call first", "12 Elm Road Apt. 5"),  # "Please" names no town
     ("Meet at 12 Elm Road Tallaght tomorrow", "12 Elm Road"),  # no comma, no unit: the sentence may go on
+    ("Ship to 12 Elm Road. Apt. 5 Please call first", "12 Elm Road. Apt. 5"),  # "Please" names no town
     ("address: 2 Chemin des Vignes Signed, Dagmara Pietikäinen (Room B-204) ref. 7", "2 Chemin des Vignes Signed"),
 ])
 def test_a_town_after_a_unit_is_no_everyday_word_nor_a_person_with_a_room(text, value):

@@ -856,7 +856,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"|(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
             r"|[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
             # Váci utca 10, Andrássy út 5, Karl Johans gate 5
-            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|tér|körút|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
+            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|útja|tér|körút|rakpart|fasor|sétány|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
             # Greek street names, in the genitive or after an abbreviation ("Ηλίου 64", "Λ. Μιχαλακοπούλου 160")
             r"|(?:(?:Λ|Αγ|Πλ|Οδ)\.?\s)?(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+(?:ου|ων|ας|ης|ους)\s\d{1,4}[A-Za-z]?\b)"
         )),
@@ -1746,7 +1746,8 @@ _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$))"
 # What may start a line of an address before its text: a bullet, a quote mark, an emoji lost to "?" ("- ", "> ", "??? ").
 _LINE_MARKER = r"(?:[^\w\s,]{1,3}[ \t]+)?"
 _ADDRESS_PART = re.compile(
-    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:\n[ \t]*{_LINE_MARKER}){{0,2}}|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"
+    rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:\n[ \t]*{_LINE_MARKER}){{0,2}}"
+    rf"|(?<=\d)\.[ \t]+(?={_UNIT})|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"  # "Eötvös út 29. Apt. 833": a house number's full stop
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}(?:[ \t]+{_MISSING_PART})?){_CLAUSE_END}"
     rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
@@ -1759,7 +1760,7 @@ _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 # A town after the street's comma, or after a unit, before the sentence goes on in lower case
 # ("183 Epimenidou Street, Limassol tomorrow", "458 Sludevej 65 Suite 003 København K SJ after").
 _TOWN_BEFORE_LOWER_CASE = re.compile(rf",[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
-_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS})(?=[ \t]+[a-z])")
+_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS})(?=[ \t]+[a-z])")
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
@@ -1768,6 +1769,10 @@ _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
 
 
 _BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
+_COUNTRY_OF_SEVERAL_WORDS = re.compile(r"\b(?:United (?:Kingdom|States(?: of America)?|Arab Emirates)|New Zealand|South Africa"
+                                       r"|Czech Republic|Dominican Republic|Costa Rica|Puerto Rico|Sri Lanka|Hong Kong|Saudi Arabia"
+                                       r"|El Salvador|North Macedonia|South Korea)\b")
+_PLACE_PARTICLE_WORDS = frozenset(re.findall(r"[a-z]+", _PLACE_PARTICLES))
 
 
 def _town_words(words: str) -> bool:
@@ -1776,8 +1781,10 @@ def _town_words(words: str) -> bool:
     not "Please", "Call Me")."""
     core = _NameWords.load().core_english
     words = _BRACKETED_PLACE.sub("", words)  # "Cyprus (Greek)"
+    words = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
     return _WORDS_ONLY.fullmatch(words) is not None and not any(
         word.casefold() in core and word.casefold() not in countries_and_states() and not (len(word) == 1 and word.isupper())
+        and word not in _PLACE_PARTICLE_WORDS  # "Feira de Santana Bahia"
         for word in words.split())
 
 
