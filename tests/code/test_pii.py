@@ -1603,7 +1603,8 @@ def test_name_shapes_take_rare_names_only(word, shaped):
 
 
 @pytest.mark.parametrize("text, value", [("Tell Kowalczyk to call.", "Kowalczyk"), ("Call Kowalczyk today", "Kowalczyk"),
-                                         ("Bump Rust minimum version", None), ("Rose Kowalczyk said", "Rose Kowalczyk")])
+                                         ("Bump Rust minimum version", None), ("Rose Kowalczyk said", "Rose Kowalczyk"),
+                                         ("* Run Rust tests", None), ("It was Even Olsen.", "Even Olsen")])  # a name mid-sentence
 def test_an_everyday_word_before_a_surname_is_no_first_name_unless_it_is_one(text, value):
     assert [v for entity, v in _found(text) if entity == "person"] == ([value] if value else [])
 

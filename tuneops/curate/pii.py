@@ -1307,7 +1307,8 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         between = text[end:next_start]
         usable = word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
         in_run = i > 0 and words[i - 1][1] == start - 1 and text[start - 1] == " "  # "Adobe| Acrobat Reader"
-        if usable and between == " " and (names.pair(word, following, rare_words, in_run) or (
+        sentence_start = _SENTENCE_START_BEFORE.search(text, max(0, start - 4), start) is not None
+        if usable and between == " " and (names.pair(word, following, rare_words, in_run, sentence_start) or (
                 rare_words and not in_run and names.word_name_before_rare_word(word, following)
                 and _MID_SENTENCE.search(text, max(0, start - 40), start))):  # "It was Guy Migneault"; not "Will Grafana"
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
@@ -1337,6 +1338,7 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
 
 
 _MID_SENTENCE = re.compile(r"(?<![\w'’-])[a-z\u00DF-\u024F][\w'’-]* $")  # before a word: a lower-case word
+_SENTENCE_START_BEFORE = re.compile(r"(?:^|[.!?\n]|[-*•>#] )[ \t]*$")  # "Tell", "* Bump", "# Run", "Done. Call"
 
 # A lone name inside a sentence: after a lower-case word or a comma ("town, Kristína!", "to
 # Shannon"), and followed by punctuation, the end, a possessive or a word that follows people as
@@ -1585,18 +1587,20 @@ class _NameWords:
         """A known first name or surname, everyday English words included."""
         return self.first_name(word, everyday=True) or self.surname(word, everyday=True)
 
-    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False) -> bool:
+    def pair(self, word: str, following: str, rare_words: bool, in_run: bool = False, sentence_start: bool = False) -> bool:
         """Whether "word following" is a name (the first three rules of ``gazetteer_names``).
 
         ``in_run``: a capitalised word comes right before ``word`` ("Adobe Acrobat Reader").
+        ``sentence_start``: ``word`` starts a sentence, a line or a list item.
         """
         if (word in WORD_NAMES or word in FIRST_NAMES_OF_THINGS) and self.thing_named_with_a_name(word, following):
             return False  # "Jade Green", "Lincoln Navigator"
         if self.surname(following):
             if following.casefold() not in self.core_english:
-                # but not after a verb, a role or a greeting that no one is named ("Tell Hansen", "Call Kowalczyk")
-                return not (word.casefold() in self.core_english and not self.first_name(word, everyday=True)
-                            and not self.surname(word, everyday=True))
+                # A sentence's first word that is an everyday word and no known name is a verb ("Tell
+                # Kowalczyk", "Bump Rust"); inside a sentence it is a name ("It was Even Olsen").
+                return not (sentence_start and word.casefold() in self.core_english
+                            and not self.first_name(word, everyday=True) and not self.surname(word, everyday=True))
             if self.first_name(word, everyday=True):
                 return True
             # An everyday-word surname after a word that is no first name: a name only when that
