@@ -1609,6 +1609,22 @@ def test_an_everyday_word_before_a_surname_is_no_first_name_unless_it_is_one(tex
     assert [v for entity, v in _found(text) if entity == "person"] == ([value] if value else [])
 
 
+@pytest.mark.parametrize("text, speakers", [
+    ("Mashuu: What a wife.\nVictor: Remember me?\nMichael: You saved my life!", ["Mashuu", "Victor", "Michael"]),
+    ("Bot: Where to?\nUser: the office", []),  # no known first name: labels of a form, a bot
+    ("Mashuu: hi\nKubectl: error", []),
+    ("Note: rare words\nVictor: hi\nTODO: later", ["Victor"]),  # "Note" is a core English word
+])
+def test_the_speakers_of_a_transcript_are_names(text, speakers):
+    assert [value for entity, value in _found(text) if entity == "person"] == speakers
+
+
+@pytest.mark.parametrize("text, value", [("as the assistant to Pista Gyôry, and then", "Pista Gyôry"),
+                                         ("She is the daughter of Ana Ruiz.", "Ana Ruiz")])
+def test_who_someone_is_to_a_person_is_a_person_cue(text, value):
+    assert ("person", value) in _found(text)
+
+
 def test_a_verb_of_meeting_leaves_a_longer_name_to_the_name_detectors():
     assert _found("I met Anna de Dardel at the office") == [("person", "Anna de Dardel")]
 

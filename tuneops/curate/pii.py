@@ -232,7 +232,10 @@ PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatte
                          r"|[Mm]anager|[Aa]sk|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
-                         r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?")
+                         r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?"
+                         # who someone is to a person ("the assistant to Pista Gyôry", "the daughter of Ana Ruiz")
+                         r"|(?:[Aa]ssistant|[Ss]ecretary|[Dd]eputy|[Ss]uccessor|[Pp]redecessor|[Ss]on|[Dd]aughter|[Ww]ife"
+                         r"|[Hh]usband|[Ww]idow|[Ww]idower|[Cc]hild|[Gg]randson|[Gg]randdaughter) (?:to|of)")
 PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdefghilmnoprstuvwABCDEFGHILMNOPRSTUVW"  # of every PERSON_CONTEXT_BEFORE alternative
 # What people do, right after their name ("X said", "X approved the refund").
 PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
@@ -1393,6 +1396,24 @@ _CALLED_NAME = re.compile(rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD}), (?:can|coul
 LISTED_NAMES_MIN = 2
 
 
+# A word and a colon starting a line: a speaker in a transcript ("Inalén: What a wife.\nRichard: ...").
+_SPEAKER_LABEL = re.compile(rf"^[ \t]*({NAME_WORD}):[ \t]+(?=\S)", re.MULTILINE)
+SPEAKERS_MIN = 2  # lines starting with a label, one of them a known first name, make a transcript
+
+
+def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tuple[int, int]]:
+    """Spans of the speakers of a transcript: where two or more lines start with a one-word label and
+    one label is a known first name, the labels that are rare in all seven languages are names too
+    ("Mashuu: What a wife.\nVictor: Remember me, Sonia?"); "Bot:", "User:", "Note:" stay."""
+    if not rare_words or ":" not in text or "\n" not in text:
+        return []
+    labels = list(_SPEAKER_LABEL.finditer(text))
+    if len(labels) < SPEAKERS_MIN or not any(_single_first_name(label.group(1)) for label in labels):
+        return []
+    return [label.span(1) for label in labels if label.group(1) not in NEVER_NAME_PARTS and names.rare(label.group(1))
+            and label.group(1).casefold() not in names.core_english and not in_dictionary(label.group(1).casefold())]
+
+
 def _listed_and_called_names(text: str, names: _NameWords, rare_words: bool) -> list[tuple[int, int]]:
     """Spans of names in a list of three or more words that are known names or rare words, two of
     them known and two no core English words, and of a known (or, with ``rare_words``, rare) word
@@ -1428,7 +1449,7 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     """
     names = _NameWords.load()
     ends = set(name_ends)
-    spans = _listed_and_called_names(text, names, rare_words)
+    spans = _listed_and_called_names(text, names, rare_words) + _speaker_labels(text, names, rare_words)
     for match in _SENTENCE_START_NAME.finditer(text):  # "Kaczmarek was here yesterday."
         word = match.group(1)
         if (_no_thing_nor_core_word(word, names) and word not in WORD_NAMES
