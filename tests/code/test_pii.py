@@ -182,6 +182,8 @@ def _found(text: str) -> list[tuple[str, str]]:
     ("96 63 21 is my cell", "96 63 21"),
     ("Contact: 75 670 362 (home)", "75 670 362"),
     ("75 670 362 (mobile) or email", "75 670 362"),
+    ("my number 75 670 362", "75 670 362"),  # whose number, messages to
+    ("I would like to stop receiving messages to 96 63 21", "96 63 21"),
 ])
 def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, value):
     assert _found(text) == [("phone", value)]
@@ -190,7 +192,7 @@ def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, 
 @pytest.mark.parametrize("text", [
     "pmem(rss=10915840, text=2310144, lib=0)",  # a size in bytes after a "text" label
     "reach 100 000 users by May", "call it at least 12345678 times", "version 2024 is my number one",
-    "Ticket 123456 (home)", "we dialed in at 10 15",
+    "Ticket 123456 (home)", "we dialed in at 10 15", "order number 12345678",
 ])
 def test_numbers_near_phoning_words_that_are_no_phone(text):
     assert [entity for entity, _ in _found(text)] == []
@@ -320,8 +322,10 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
         assert letter.lower() in pii.PERSON_CUE_FIRST_LETTERS and letter.upper() in pii.PERSON_CUE_FIRST_LETTERS, letter
     for letter in re.findall(r"(?:^|(?<=\|))(\w)", pii.BIRTH_CUE):
         assert letter in "bdfgn", letter  # the date-of-birth detector's lookahead
-    top_level_phone_cues = re.sub(r"\([^()]*\)", "", pii.PHONE_CUE + "|" + pii.PHONE_VERB)  # "reach (?:me|us) at"
-    for letter in re.findall(r"(?:^|(?<=\|))(\w)", top_level_phone_cues):
+    phone_cues = pii.PHONE_CUE + "|" + pii.PHONE_VERB
+    leading_groups = re.findall(r"(?:^|(?<=\|))\(\?:([^()]*)\)", phone_cues)  # "(?:my|your) number"
+    top_level_phone_cues = re.sub(r"\([^()]*\)", "", phone_cues)  # "reach (?:me|us) at"
+    for letter in re.findall(r"(?:^|(?<=\|))(\w)", top_level_phone_cues + "|" + "|".join(leading_groups)):
         assert letter in pii.PHONE_CUE_FIRST_LETTERS, letter  # the compact phone detector's lookahead
     for letter in re.findall(r"(?:^\(\?:|(?<=\|))(\w)", pii.STREET_PREFIX_BEFORE_NUMBER):
         assert letter.lower() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter

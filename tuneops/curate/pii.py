@@ -152,14 +152,15 @@ MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée
          r"|outubro|oktober|okt)\b\.?)")
 PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|whatsapp"
              r"|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon|desk|direct line|direct|landline"
-             r"|reach (?:me|us|him|her|them|you) (?:at|on)|reachable at|reachable on|answering at|answering on|number is")
+             r"|reach (?:me|us|him|her|them|you) (?:at|on)|reachable at|reachable on|answering at|answering on|number is"
+             r"|(?:my|your|his|her|our|their|new|contact|mobile|home|work|cell) number|messages? to|sms|texts to")
 # Words after a number that name it a phone: "(mobile)", "is my cell".
 _PHONE_KIND = r"mobile|cell|cellphone|phone|telephone|tel|landline|fax|number|home|work|office|home phone|work phone|whatsapp"
 # Verbs of phoning, followed by a space, not a label's colon ("text=2310144" is a size in bytes).
 PHONE_VERB = r"called|calling|text|texted|texting|dial|dialed|dialled|dialing|dialling"
 # Words between a phone cue and the number: "phone is", "call me at", "text us on", "ring him on".
 _AFTER_PHONE_CUE = r"(?:\s+(?:is|was|me|us|him|her|them))?"
-PHONE_CUE_FIRST_LETTERS = "acdfhlmnprtwACDFHLMNPRTW"  # of every PHONE_CUE alternative
+PHONE_CUE_FIRST_LETTERS = "acdfhlmnoprstwyACDFHLMNOPRSTWY"  # of every PHONE_CUE alternative
 # Words before a password, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 PASSWORD_CUE = (r"password|passwd|pwd|passphrase|passcode|passwort|kennwort|mot de passe|contraseña|contrasena"
                 r"|senha|wachtwoord|parola d'ordine")
