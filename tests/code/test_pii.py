@@ -444,7 +444,9 @@ def test_date_of_birth_with_a_two_digit_year():
     assert _found("birthdate 7-Feb-83, verified") == [("date_of_birth", "7-Feb-83")]
 
 
-@pytest.mark.parametrize("value", ["ul. Wiejska 4", "Plac Zbawiciela 12", "Passeig de Gràcia 92", "Corso Buenos Aires 33"])
+@pytest.mark.parametrize("value", ["ul. Wiejska 4", "Plac Zbawiciela 12", "Passeig de Gràcia 92", "Corso Buenos Aires 33",
+                                   "R São Romão 118", "Ctra. Villena 53", "Λεωφ. Ποσειδώνος 30", "Λ. Πειραιώς 188",
+                                   "55 Avenue du Golf Arabe", "90 Place du Jeu de Paume"])
 def test_street_types_written_before_the_name(value):
     assert _found(f"Ship it to {value} please") == [("street_address", value)]
 

@@ -86,7 +86,8 @@ STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piaz
 # Abbreviations: Spanish "C/" (calle), Italian "V.le" (viale), "P.za" (piazza), "C.so" (corso).
 STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|V\.le|Piazza|P\.za|P\.zza|Rua|Rúa|Praça"
                                r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
-                               r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza)")
+                               r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
+                               r"|Pasaje|Cours|(?-i:R(?=[ \t][A-ZÀ-Þ])))")  # "R São Romão 118": Rua, abbreviated
 STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJLPQRSTUVabcjlpqrstuv"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
@@ -829,8 +830,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box". A
         # street's name stays on its line ("3 Anne Street\nSt. Erin": "St." starts the town).
         Detector("street_address", re.compile(
-            rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}{STREET_SUFFIX}(?=\W|$)"
-            rf"|(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
+            # A street type that may come first is tried first: "55 Avenue du Golf Arabe", not "55 Avenue".
+            rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            rf"|(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}{STREET_SUFFIX}(?=\W|$))"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
         # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
         Detector("street_address", re.compile(
@@ -862,7 +864,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # Váci utca 10, Andrássy út 5, Karl Johans gate 5
             r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|útja|tér|körút|rakpart|fasor|sétány|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
             # Greek street names, in the genitive or after an abbreviation ("Ηλίου 64", "Λ. Μιχαλακοπούλου 160")
-            r"|(?:(?:Λ|Αγ|Πλ|Οδ)\.?\s)?(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+(?:ου|ων|ας|ης|ους)\s\d{1,4}[A-Za-z]?\b)"
+            r"|(?:(?:Λ|Αγ|Πλ|Οδ)\.?\s)?(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+(?:ου|ων|ας|ης|ους)\s\d{1,4}[A-Za-z]?\b"
+            # after an abbreviated "avenue" or "square" any Greek name ("Λεωφ. Ποσειδώνος 30", "Λ. Πειραιώς 188")
+            r"|(?:Λεωφ|Λ|Πλ)\.\s(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+\s\d{1,4}[A-Za-z]?\b)"
         )),
         # After an address cue any street name counts, also one without a street type ("Address -
         # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
