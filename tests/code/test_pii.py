@@ -327,7 +327,7 @@ def test_the_cue_lookahead_admits_every_cue_and_label():
     top_level_phone_cues = re.sub(r"\([^()]*\)", "", phone_cues)  # "reach (?:me|us) at"
     for letter in re.findall(r"(?:^|(?<=\|))(\w)", top_level_phone_cues + "|" + "|".join(leading_groups)):
         assert letter in pii.PHONE_CUE_FIRST_LETTERS, letter  # the compact phone detector's lookahead
-    for letter in re.findall(r"(?:^\(\?:|(?<=\|))(\w)", pii.STREET_PREFIX_BEFORE_NUMBER):
+    for letter in re.findall(r"(?:^\(\?:|(?<=\|))(\w)", pii.STREET_PREFIX_BEFORE_NUMBER.replace(pii._NOT_A_YEAR, "")):
         assert letter.lower() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter
         assert letter.upper() in pii.STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS, letter
     for letter in re.findall(r"(?:^\(\?:|(?<=\|))\[?(\w)", pii.PERSON_CONTEXT_BEFORE):
@@ -446,7 +446,9 @@ def test_date_of_birth_with_a_two_digit_year():
 
 @pytest.mark.parametrize("value", ["ul. Wiejska 4", "Plac Zbawiciela 12", "Passeig de Gràcia 92", "Corso Buenos Aires 33",
                                    "R São Romão 118", "Ctra. Villena 53", "Λεωφ. Ποσειδώνος 30", "Λ. Πειραιώς 188",
-                                   "55 Avenue du Golf Arabe", "90 Place du Jeu de Paume"])
+                                   "55 Avenue du Golf Arabe", "90 Place du Jeu de Paume", "U Parku 310", "V Zahradách 505",
+                                   "92 route de Lyon", "20 rue de l'Epeule", "Avenue d'Ouchy 109", "1819 St. John Street",
+                                   "2858 St-Jerome Street"])
 def test_street_types_written_before_the_name(value):
     assert _found(f"Ship it to {value} please") == [("street_address", value)]
 
@@ -472,7 +474,7 @@ def test_more_cues_and_forms(text, value, entity):
     assert (entity, value) in _found(text)
 
 
-@pytest.mark.parametrize("text", ["Invoice 2024-00917 is overdue", "order 2291-55 shipped", "call it at least 12345678 times",
+@pytest.mark.parametrize("text", ["V Praze 2024 bylo", "Invoice 2024-00917 is overdue", "order 2291-55 shipped", "call it at least 12345678 times",
                                   "Tour de France results", "Customer: Acme, Inc. renewed"])
 def test_numbers_and_particles_that_are_no_pii(text):
     assert _found(text) == []

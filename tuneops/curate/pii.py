@@ -81,14 +81,19 @@ from tuneops.curate.names import (
 STREET_SUFFIX = (r"(?:Street|Str\.|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen)"
                  r"|(?!(?:Gate|Rail|Sub|Run|Hall|Door|Half|Any|Nor|Mid|Air|Path|Walk|Drive|Motor|Water|Stair|Gang|Fair|Life|Hide|Get)way\b)[A-Z][a-z]+way)")
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
-STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.)"
+STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.|Route|Cours)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
 # Abbreviations: Spanish "C/" (calle), Italian "V.le" (viale), "P.za" (piazza), "C.so" (corso).
+_NOT_A_YEAR = r"(?!(?:19|20)\d\d\b)"
 STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|V\.le|Piazza|P\.za|P\.zza|Rua|Rúa|Praça"
                                r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
                                r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
-                               r"|Pasaje|Cours|(?-i:R(?=[ \t][A-ZÀ-Þ])))")  # "R São Romão 118": Rua, abbreviated
-STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJLPQRSTUVabcjlpqrstuv"  # of every alternative, for a fast skip
+                               r"|Pasaje|Cours|Route|(?-i:R(?=[ \t][A-ZÀ-Þ]))"  # "R São Romão 118": Rua, abbreviated
+                               # Czech streets named with a preposition: "U Parku 310", "V Zahradách 505", "Na Příkopě 12"
+                               # (not a year: "V Praze 2024")
+                               r"|(?-i:(?:U|V|Na|Pod|Nad|Za|Ke|Ve)(?=[ \t][A-ZÀ-ÞČŠŽŘ][a-zà-žěščřžýáíéůú]+(?:[ \t]\w+){0,3}"
+                               rf"[ \t]{_NOT_A_YEAR}\d)))")
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNPQRSTUVZabcjklnpqrstuvz"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
@@ -117,7 +122,7 @@ _STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada
 # Aakranns veg 112", "Király u. 15"), and more particles ("Rua das Imbuias"). "Flat"
 # before a number is a unit, otherwise a street type ("94866 Abigail Flat"). Greek script counts
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
-STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
+STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
                     rf"|{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse)\b"
                     rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
@@ -832,7 +837,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             # A street type that may come first is tried first: "55 Avenue du Golf Arabe", not "55 Avenue".
             rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
-            rf"|(?:(?:[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}{STREET_SUFFIX}(?=\W|$))"
+            rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}"
+            rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
         # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
         Detector("street_address", re.compile(
