@@ -1758,6 +1758,8 @@ def test_products_and_title_case_phrases_are_no_names(text):
     ("I live at Karu põik 61, Pärnu.", "Karu põik 61, Pärnu"),
     ("Meet me at Männi 12 tomorrow", "Männi 12"),
     ("Meet me at 183 Epimenidou Street, Limassol tomorrow", "183 Epimenidou Street, Limassol"),  # a town before lower case
+    ("Meet me at Avenida Noruega 42, Vila Real tomorrow", "Avenida Noruega 42, Vila Real"),  # everyday words after the first
+    ("Meet me at 71 Bathurst Road, TWENTY FORESTS tomorrow", "71 Bathurst Road, TWENTY FORESTS"),  # capitals, as on envelopes
 ])
 def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)

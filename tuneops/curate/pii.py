@@ -1808,20 +1808,24 @@ _BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
 _COUNTRY_OF_SEVERAL_WORDS = re.compile(r"\b(?:United (?:Kingdom|States(?: of America)?|Arab Emirates)|New Zealand|South Africa"
                                        r"|Czech Republic|Dominican Republic|Costa Rica|Puerto Rico|Sri Lanka|Hong Kong|Saudi Arabia"
                                        r"|El Salvador|North Macedonia|South Korea)\b")
-_PLACE_PARTICLE_WORDS = frozenset(re.findall(r"[a-z]+", _PLACE_PARTICLES))
 
 
 def _town_words(words: str) -> bool:
-    """Whether ``words`` may name a town and its region or country: words only, none of them a core
-    English word other than a country or state, or a letter ("Kędzierzyn-Koźle Poland", "København K SJ";
-    not "Please", "Call Me")."""
+    """Whether ``words`` may name a town and its region or country: words only, in capitals or not
+    starting with a core English word other than a country or state, or a letter ("Kędzierzyn-Koźle
+    Poland", "København K SJ", "Vila Real", "TWENTY FORESTS"; not "Please", "Call Me")."""
     core = _NameWords.load().core_english
     words = _BRACKETED_PLACE.sub("", words)  # "Cyprus (Greek)"
     words = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
-    return _WORDS_ONLY.fullmatch(words) is not None and not any(
-        word.casefold() in core and word.casefold() not in countries_and_states() and not (len(word) == 1 and word.isupper())
-        and word not in _PLACE_PARTICLE_WORDS  # "Feira de Santana Bahia"
-        for word in words.split())
+    if _WORDS_ONLY.fullmatch(words) is None:
+        return False
+    if all(word.isupper() for word in words.split()) and len(words) > 2:
+        return True  # a town in capitals, as on an envelope ("TWENTY FORESTS", "SKI")
+    # The first word decides: a town's name may go on in everyday words ("Vila Real", "North Sioux
+    # City" does not), a sentence starts with one ("Please call", "Monday morning").
+    first = words.split()[0] if words.split() else ""
+    return not (first.casefold() in core and first.casefold() not in countries_and_states()
+                and not (len(first) == 1 and first.isupper()))
 
 
 def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
