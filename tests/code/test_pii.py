@@ -1760,12 +1760,15 @@ def test_products_and_title_case_phrases_are_no_names(text):
     ("Meet me at 183 Epimenidou Street, Limassol tomorrow", "183 Epimenidou Street, Limassol"),  # a town before lower case
     ("Meet me at Avenida Noruega 42, Vila Real tomorrow", "Avenida Noruega 42, Vila Real"),  # everyday words after the first
     ("Meet me at 71 Bathurst Road, TWENTY FORESTS tomorrow", "71 Bathurst Road, TWENTY FORESTS"),  # capitals, as on envelopes
+    ("The office moved to Männi 12, Mustoja", "Männi 12, Mustoja"),  # one word and a number before ", Town"
+    ("Address: Graben 13, OBERSCHACHER", "Graben 13, OBERSCHACHER"),
 ])
 def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)
 
 
-@pytest.mark.parametrize("text", ["we moved to Python 3.", "I live at Windows 11 now", "Address: Step 5"])
+@pytest.mark.parametrize("text", ["we moved to Python 3.", "I live at Windows 11 now", "Address: Step 5",
+                                  "We moved to Python 3, finally.", "We moved to Python 3, Django 4 and Celery 5."])
 def test_versions_and_steps_after_place_cues_stay(text):
     assert [value for entity, value in _found(text) if entity == "street_address"] == []
 

@@ -883,7 +883,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?:(?:is|was)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
             rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
-            rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}]))"
+            rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}])"
+            # ... or before ", Town" that ends the clause ("moved to Männi 12, Mustoja"; not "moved to Python 3.")
+            rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*{_PLACE_WORDS}(?:{_CLAUSE_END}|[ \t]+[a-z])))"
         ), group=1, validate=_street_after_cue, needs=ADDRESS_CUE_NEEDS),
         # A house number, a street name of any type and a second house number, where a place is
         # named ("meet at 692 Koidu 26", "is at 632 Ctra. Bailén-Motril 84,"): two numbers around
