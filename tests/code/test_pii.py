@@ -1762,6 +1762,9 @@ def test_products_and_title_case_phrases_are_no_names(text):
     ("Meet me at 71 Bathurst Road, TWENTY FORESTS tomorrow", "71 Bathurst Road, TWENTY FORESTS"),  # capitals, as on envelopes
     ("The office moved to Männi 12, Mustoja", "Männi 12, Mustoja"),  # one word and a number before ", Town"
     ("Address: Graben 13, OBERSCHACHER", "Graben 13, OBERSCHACHER"),
+    ("I live at Dobrovského 1394, Jirice u Miroslavi", "Dobrovského 1394, Jirice u Miroslavi"),  # more particles in towns
+    ("I live at Via Melisurgo 36, San Lorenzo Di Moriano", "Via Melisurgo 36, San Lorenzo Di Moriano"),
+    ("I live at Πλ Καραισκάκη 128, ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ", "Πλ Καραισκάκη 128, ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ"),  # an exported table's delta
 ])
 def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)

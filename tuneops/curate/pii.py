@@ -1773,9 +1773,12 @@ _LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\
 _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|{_LETTERED_POSTCODE})"
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
-_PLACE_PARTICLES = r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na)){0,2}"
-_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ][\w'’-]*{_PLACE_PARTICLES}){{0,2}}"
-                rf"(?:[ \t]+\([{CAPITAL}][\w'’ -]*\))?")
+_PLACE_PARTICLES = (r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na|u|v|pri|ob|Di|In"
+                    r"|AM)){0,2}")  # "Jirice u Miroslavi", "Videm pri Ptuju", "San Lorenzo Di Moriano"
+# ("∆", the increment sign, stands for a Greek delta in exported tables: "ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ")
+_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
+                rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
+                rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
 # Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784").
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$))"
