@@ -1556,6 +1556,8 @@ def test_single_names_where_only_a_person_stands(text, value):
     ("Please let Kreutzmann know the results.", "Kreutzmann"),
     ("I'd like to speak with Nygaard.", "Nygaard"),
     ("Tell Hansen I said hi.", "Hansen"),  # a name before "I"
+    ("Itamar wrote to us", "Itamar"),  # a word English does not use, though other languages' counts hold it
+    ("I talked to Manlio yesterday.", "Manlio"),
 ])
 def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):
     assert _found(text) == [("person", value)]
@@ -1598,6 +1600,11 @@ def test_names_spelt_as_no_word_of_the_seven_languages(text, value):
     assert _found(text) == [("person", value)]
 
 
+@pytest.mark.parametrize("text, value", [("It was Dmitry Zotov.", "Dmitry Zotov"), ("It was Hideko Fujimura.", "Hideko Fujimura")])
+def test_a_word_before_a_surname_shaped_word_starts_a_name(text, value):
+    assert _found(text) == [("person", value)]
+
+
 @pytest.mark.parametrize("word, shaped", [
     ("Fujimura", True), ("Hattori", True), ("Tsuchii", True), ("Satou", True),  # Japanese morae
     ("Kouřil", True), ("Lončar", True), ("Løvstad", True), ("Þórðarson", True),  # letters none of the seven languages writes
@@ -1612,7 +1619,8 @@ def test_name_shapes_take_rare_names_only(word, shaped):
 
 @pytest.mark.parametrize("text, value", [("Tell Kowalczyk to call.", "Kowalczyk"), ("Call Kowalczyk today", "Kowalczyk"),
                                          ("Bump Rust minimum version", None), ("Rose Kowalczyk said", "Rose Kowalczyk"),
-                                         ("* Run Rust tests", None), ("It was Even Olsen.", "Even Olsen")])  # a name mid-sentence
+                                         ("* Run Rust tests", None), ("It was Even Olsen.", "Even Olsen"),  # a name mid-sentence
+                                         ("another: Assuming Inigo is", "Inigo")])
 def test_an_everyday_word_before_a_surname_is_no_first_name_unless_it_is_one(text, value):
     assert [v for entity, v in _found(text) if entity == "person"] == ([value] if value else [])
 

@@ -1182,7 +1182,16 @@ def _single_surname_or_rare_word(text: str) -> bool:
         return names.first_name(word, everyday=True)
     if _PRODUCT_SPELLING.search(word) and not _NAME_WITH_AN_INNER_CAPITAL.fullmatch(word):
         return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
-    return _no_thing_nor_core_word(word, names) and (names.surname(word) or names.rare(word))
+    return _no_thing_nor_core_word(word, names) and (names.surname(word) or names.rare(word) or _no_english_word(word))
+
+
+def _no_english_word(word: str) -> bool:
+    """A word that English does not use: in no dictionary, not among the 10,000 commonest English
+    words, no country, state or time-zone city ("Itamar", "Manlio", "Fernán"; frequent in other
+    languages' counts, as names are)."""
+    folded = word.casefold()
+    return (not in_dictionary(folded) and folded not in frequent_english_words() and folded not in countries_and_states()
+            and folded not in time_zone_cities())
 
 
 def _known_single_name(text: str) -> bool:
@@ -1354,7 +1363,7 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
 
 
 _MID_SENTENCE = re.compile(r"(?<![\w'’-])[a-z\u00DF-\u024F][\w'’-]* $")  # before a word: a lower-case word
-_SENTENCE_START_BEFORE = re.compile(r"(?:^|[.!?\n]|[-*•>#] )[ \t]*$")  # "Tell", "* Bump", "# Run", "Done. Call"
+_SENTENCE_START_BEFORE = re.compile(r"(?:^|[.!?:\n]|[-*•>#] )[ \t]*$")  # "Tell", "* Bump", "# Run", "Done. Call", "another: Assuming"
 
 # A lone name inside a sentence: after a lower-case word or a comma ("town, Kristína!", "to
 # Shannon"), and followed by punctuation, the end, a possessive or a word that follows people as
@@ -1629,7 +1638,7 @@ class _NameWords:
         """
         if (word in WORD_NAMES or word in FIRST_NAMES_OF_THINGS) and self.thing_named_with_a_name(word, following):
             return False  # "Jade Green", "Lincoln Navigator"
-        if self.surname(following):
+        if self.surname(following) or self.surname_shaped(following):  # "Dmitry Zotov", "Hideko Fujimura"
             if following.casefold() not in self.core_english:
                 # A sentence's first word that is an everyday word and no known name is a verb ("Tell
                 # Kowalczyk", "Bump Rust"); inside a sentence it is a name ("It was Even Olsen").
