@@ -1773,6 +1773,8 @@ def test_products_and_title_case_phrases_are_no_names(text):
     ("I live at Dobrovského 1394, Jirice u Miroslavi", "Dobrovského 1394, Jirice u Miroslavi"),  # more particles in towns
     ("I live at Via Melisurgo 36, San Lorenzo Di Moriano", "Via Melisurgo 36, San Lorenzo Di Moriano"),
     ("I live at Πλ Καραισκάκη 128, ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ", "Πλ Καραισκάκη 128, ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ"),  # an exported table's delta
+    ("I live at Sladovnická 96\n720 52 Ostrava since May", "Sladovnická 96\n720 52 Ostrava"),  # postcode and town, then lower case
+    ("I live at Peukertstr. 9\n20819 München since May", "Peukertstr. 9\n20819 München"),
 ])
 def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)

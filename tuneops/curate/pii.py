@@ -1801,7 +1801,7 @@ _ADDRESS_PART = re.compile(
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}(?:[ \t]+{_MISSING_PART})?){_CLAUSE_END}"
     rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
-    rf"|(?!{_UNIT})({_LONG_POSTCODE}|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May"
+    rf"|(?!{_UNIT})({_LONG_POSTCODE}(?:[ \t]+{_PLACE_WORDS})?|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May", "\n720 52 Ostrava since May"
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49",
 # "788 Industriestraat 133 Apt. 932").
 _TRAILING_HOUSE_NUMBER = re.compile(rf"[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
