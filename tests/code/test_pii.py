@@ -1775,6 +1775,9 @@ def test_products_and_title_case_phrases_are_no_names(text):
     ("I live at Πλ Καραισκάκη 128, ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ", "Πλ Καραισκάκη 128, ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ"),  # an exported table's delta
     ("I live at Sladovnická 96\n720 52 Ostrava since May", "Sladovnická 96\n720 52 Ostrava"),  # postcode and town, then lower case
     ("I live at Peukertstr. 9\n20819 München since May", "Peukertstr. 9\n20819 München"),
+    ("I live at Tygostraat 18\n1032 PI\nBergambacht since May", "Tygostraat 18\n1032 PI\nBergambacht"),  # a town's own line
+    ("Ship to 15/4 Carter Interchange\nPort Natalieport, TAS, 2921", "15/4 Carter Interchange\nPort Natalieport, TAS, 2921"),
+    ("Ship to Callejón José María Barros 7 Piso 6 \nAlmería, 07320", "Callejón José María Barros 7 Piso 6 \nAlmería, 07320"),
 ])
 def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)

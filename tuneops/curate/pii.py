@@ -1767,7 +1767,8 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # parts of capitalised words and postcodes ("\n Apt. 884\n LIMINKA\n\n Finland 38197", ", Toronto, ON
 # 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
-_UNIT_WORD = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat)"
+_UNIT_WORD = (r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat"
+              r"|Piso|Oficina|Interior|Depto|Dpto|Dto|Apto|Ap)")  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
 _UNIT = rf"{_UNIT_WORD}\.?\s?#?\s?\d{{1,5}}[A-Za-z]?\b"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
 _MISSING_PART = r"(?:nan|NaN|None|null|N/A)"
@@ -1809,13 +1810,13 @@ _TRAILING_HOUSE_NUMBER = re.compile(rf"[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]
 _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 # A town after the street's comma, or after a unit, before the sentence goes on in lower case
 # ("183 Epimenidou Street, Limassol tomorrow", "458 Sludevej 65 Suite 003 København K SJ after").
-_TOWN_BEFORE_LOWER_CASE = re.compile(rf",[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
+_TOWN_BEFORE_LOWER_CASE = re.compile(rf"(?:,|\n)[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
 _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS})(?=[ \t]+[a-z])")
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
-_HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}[ \t]+$")
+_HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}(?:[ \t]+|/)$")  # "15/4 Carter Interchange": a flat and a house
 
 
 _BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
