@@ -1630,6 +1630,8 @@ def test_an_everyday_word_before_a_surname_is_no_first_name_unless_it_is_one(tex
     ("Bot: Where to?\nUser: the office", []),  # no known first name: labels of a form, a bot
     ("Mashuu: hi\nKubectl: error", []),
     ("Note: rare words\nVictor: hi\nTODO: later", ["Victor"]),  # "Note" is a core English word
+    ("gladys: what a wife.\namber: remember me?", ["gladys", "amber"]),  # in lower case, every known first name
+    ("note: this\nuser: that", []),
 ])
 def test_the_speakers_of_a_transcript_are_names(text, speakers):
     assert [value for entity, value in _found(text) if entity == "person"] == speakers

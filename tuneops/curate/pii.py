@@ -1419,7 +1419,7 @@ LISTED_NAMES_MIN = 2
 
 
 # A word and a colon starting a line: a speaker in a transcript ("Inalén: What a wife.\nRichard: ...").
-_SPEAKER_LABEL = re.compile(rf"^[ \t]*({NAME_WORD}):[ \t]+(?=\S)", re.MULTILINE)
+_SPEAKER_LABEL = re.compile(rf"^[ \t]*({NAME_WORD}|[a-zß-öø-ÿ\u0100-\u024F]+):[ \t]+(?=\S)", re.MULTILINE)  # chat writes them in lower case too
 SPEAKERS_MIN = 2  # lines starting with a label, one of them a known first name, make a transcript
 
 
@@ -1430,10 +1430,15 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
     if not rare_words or ":" not in text or "\n" not in text:
         return []
     labels = list(_SPEAKER_LABEL.finditer(text))
-    if len(labels) < SPEAKERS_MIN or not any(_single_first_name(label.group(1)) for label in labels):
+    if len(labels) < SPEAKERS_MIN or not any(_single_first_name(_title_case(label.group(1))) for label in labels):
         return []
-    return [label.span(1) for label in labels if label.group(1) not in NEVER_NAME_PARTS and names.rare(label.group(1))
-            and label.group(1).casefold() not in names.core_english and not in_dictionary(label.group(1).casefold())]
+    spans = []
+    for label in labels:
+        word = _title_case(label.group(1))
+        rare = names.rare(word) and word.casefold() not in names.core_english and not in_dictionary(word.casefold())
+        if word not in NEVER_NAME_PARTS and (rare or (label.group(1).islower() and names.first_name(word, everyday=True))):
+            spans.append(label.span(1))  # in lower case, every known first name ("amber:", "gladys:")
+    return spans
 
 
 def _listed_and_called_names(text: str, names: _NameWords, rare_words: bool) -> list[tuple[int, int]]:
