@@ -259,22 +259,21 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
 SINGLE_NAME_CONTEXT_AFTER = r"lives|lived|is from|was from|was born|had given|has given|spent|is a very|is so"
 SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was born", "given", "spent", "is a very", "is so")
 SINGLE_NAME_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
-# What only people do, right after one word: there a known surname or a word common in none of the
-# seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
 # Who people are to someone ("X is my manager", "X was our landlord").
 RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neighbou?r|landlord|landlady|tenant|flatmate"
             r"|roommate|partner|husband|wife|fiancée?|boyfriend|girlfriend|brother|sister|mother|father|mom|mum|dad|son"
             r"|daughter|cousin|uncle|aunt|grandmother|grandfather|grandma|grandpa|nephew|niece|doctor|dentist|lawyer"
             r"|accountant|teacher|tutor|mentor|supervisor|assistant|secretary|therapist|nurse|coach|advisor|adviser"
             r"|team lead|tech lead|line manager|account manager|contact person|classmate|stepfather|stepmother|in-law")
+_OWNERS = ("my", "our", "your", "his", "her", "their")
+# What only people do, right after one word: there a known surname or a word common in none of the
+# seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
                              r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me"
-                             rf"|(?:is|was|has been) (?:my|our|your|his|her|their) (?:new |former |old )?(?:{RELATION})\b")
+                             rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
                                    "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
-                                   "is my", "is our", "is your", "is his", "is her", "is their", "was my", "was our",
-                                   "was your", "was his", "was her", "was their", "been my", "been our", "been your",
-                                   "been his", "been her", "been their")
+                                   *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
@@ -1419,14 +1418,16 @@ LISTED_NAMES_MIN = 2
 
 
 # A word and a colon starting a line: a speaker in a transcript ("Inalén: What a wife.\nRichard: ...").
-_SPEAKER_LABEL = re.compile(rf"^[ \t]*({NAME_WORD}|[a-zß-öø-ÿ\u0100-\u024F]+):[ \t]+(?=\S)", re.MULTILINE)  # chat writes them in lower case too
+# Chat writes them in lower case too ("amber: remember me?").
+_SPEAKER_LABEL = re.compile(rf"^[ \t]*({NAME_WORD}|[a-zß-öø-ÿ\u0100-\u024F]+):[ \t]+(?=\S)", re.MULTILINE)
 SPEAKERS_MIN = 2  # lines starting with a label, one of them a known first name, make a transcript
 
 
 def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tuple[int, int]]:
     """Spans of the speakers of a transcript: where two or more lines start with a one-word label and
     one label is a known first name, the labels that are rare in all seven languages are names too
-    ("Mashuu: What a wife.\nVictor: Remember me, Sonia?"); "Bot:", "User:", "Note:" stay."""
+    ("Mashuu: What a wife.\nVictor: Remember me, Sonia?"), and in lower case every known first name
+    ("amber:"); "Bot:", "User:", "Note:" stay."""
     if not rare_words or ":" not in text or "\n" not in text:
         return []
     labels = list(_SPEAKER_LABEL.finditer(text))
@@ -1615,11 +1616,9 @@ class _NameWords:
         return word.casefold() not in self.common
 
     def name_more_than_word(self, word: str) -> bool:
-        """A known surname common in some language's counts but in no dictionary nor among the
-        everyday English words: a name counted often ("Olsen", "Hansen", "Ribeiro"), not a word."""
-        folded = word.casefold()
-        return (self.surname(word) and folded not in frequent_english_words() and not in_dictionary(folded)
-                and folded not in countries_and_states() and folded not in time_zone_cities())
+        """A known surname common in some language's counts but no word English uses (``_no_english_word``):
+        a name counted often ("Olsen", "Hansen", "Ribeiro"), not a word ("Costa", "London")."""
+        return self.surname(word) and _no_english_word(word)
 
     def surname_shaped(self, word: str) -> bool:
         """A surname no list knows, by an ending only surnames have ("Rushisvili", "Umkhayev",
