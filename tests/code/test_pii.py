@@ -1780,6 +1780,11 @@ def test_products_and_title_case_phrases_are_no_names(text):
     ("I live at Tygostraat 18\n1032 PI\nBergambacht since May", "Tygostraat 18\n1032 PI\nBergambacht"),  # a town's own line
     ("Ship to 15/4 Carter Interchange\nPort Natalieport, TAS, 2921", "15/4 Carter Interchange\nPort Natalieport, TAS, 2921"),
     ("Ship to Callejón José María Barros 7 Piso 6 \nAlmería, 07320", "Callejón José María Barros 7 Piso 6 \nAlmería, 07320"),
+    ("User: Reyes Católicos 85 Hammond Junctions\n Suite 313\n Espinosa de los Monteros\n Spain 05512",
+     "Reyes Católicos 85 Hammond Junctions\n Suite 313\n Espinosa de los Monteros\n Spain 05512"),  # Spanish particles
+    ("6039 Veres Pálné u. 91.\n Suite 060\n Kuncsorba\n Hungary 70749", "6039 Veres Pálné u. 91.\n Suite 060\n Kuncsorba\n Hungary 70749"),
+    ("with 5983 99 Eastbourne Rd Suite 409 COLD BLOW United Kingdom for this card",
+     "5983 99 Eastbourne Rd Suite 409 COLD BLOW United Kingdom"),  # a town and a country of two words after a unit
 ])
 def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)

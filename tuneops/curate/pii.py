@@ -867,7 +867,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"|(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
             r"|[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
             # Váci utca 10, Andrássy út 5, Karl Johans gate 5
-            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|út|útja|tér|körút|rakpart|fasor|sétány|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
+            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|u\.|út|útja|tér|körút|rakpart|fasor|sétány|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
             # Greek street names, in the genitive or after an abbreviation ("Ηλίου 64", "Λ. Μιχαλακοπούλου 160")
             r"|(?:(?:Λ|Αγ|Πλ|Οδ)\.?\s)?(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+(?:ου|ων|ας|ης|ους)\s\d{1,4}[A-Za-z]?\b"
             # after an abbreviated "avenue" or "square" any Greek name ("Λεωφ. Ποσειδώνος 30", "Λ. Πειραιώς 188")
@@ -1787,8 +1787,11 @@ _LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\
 _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|{_LETTERED_POSTCODE})"
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
-_PLACE_PARTICLES = (r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na|u|v|pri|ob|Di|In"
-                    r"|AM)){0,2}")  # "Jirice u Miroslavi", "Videm pri Ptuju", "San Lorenzo Di Moriano"
+_PLACE_PARTICLES = (r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|los|las|el|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na|u|v"
+                    r"|pri|ob|Di|In|AM)){0,2}")  # "Jirice u Miroslavi", "Videm pri Ptuju", "San Lorenzo Di Moriano"
+_COUNTRIES_OF_SEVERAL_WORDS = (r"(?:United (?:Kingdom|States(?: of America)?|Arab Emirates)|New Zealand|South Africa"
+                               r"|Czech Republic|Dominican Republic|Costa Rica|Puerto Rico|Sri Lanka|Hong Kong|Saudi Arabia"
+                               r"|El Salvador|North Macedonia|South Korea)")
 # ("∆", the increment sign, stands for a Greek delta in exported tables: "ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ")
 _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
@@ -1815,7 +1818,8 @@ _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 # A town after the street's comma, or after a unit, before the sentence goes on in lower case
 # ("183 Epimenidou Street, Limassol tomorrow", "458 Sludevej 65 Suite 003 København K SJ after").
 _TOWN_BEFORE_LOWER_CASE = re.compile(rf"(?:,|\n)[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
-_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS})(?=[ \t]+[a-z])")
+_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
+    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS})?)(?=[ \t]+[a-z])")
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
@@ -1824,9 +1828,7 @@ _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}(?:[ \t]+|/)$")  # "1
 
 
 _BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
-_COUNTRY_OF_SEVERAL_WORDS = re.compile(r"\b(?:United (?:Kingdom|States(?: of America)?|Arab Emirates)|New Zealand|South Africa"
-                                       r"|Czech Republic|Dominican Republic|Costa Rica|Puerto Rico|Sri Lanka|Hong Kong|Saudi Arabia"
-                                       r"|El Salvador|North Macedonia|South Korea)\b")
+_COUNTRY_OF_SEVERAL_WORDS = re.compile(rf"\b{_COUNTRIES_OF_SEVERAL_WORDS}\b")
 
 
 def _town_words(words: str) -> bool:
