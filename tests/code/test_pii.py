@@ -1790,6 +1790,24 @@ def test_short_street_lines_after_place_cues(text, value):
     assert ("street_address", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("please return to 0179 lumbyholmvej 11, gorgoglione, italy in case of an issue.", "0179 lumbyholmvej 11, gorgoglione, italy"),
+    ("a taxi to 37628 aðalgata 37 suite 204, recife, brazil. please call me", "37628 aðalgata 37 suite 204, recife, brazil"),
+    ("??? 241 via carlo cattaneo 130\n??? suite 743\n??? burgos\n??? italy 68955",
+     "241 via carlo cattaneo 130\n??? suite 743\n??? burgos\n??? italy 68955"),
+    ("it is 14225 ul. siostrzana 48 apt. 639\njehonville\n, wht\n belgium 92029",
+     "14225 ul. siostrzana 48 apt. 639\njehonville\n, wht\n belgium 92029"),
+])
+def test_whole_postal_addresses_in_lower_case(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["we sold 12 units in 3 days, then 40, great", "step 1 of 3, done",
+                                  "upgrade from 2 to python 3, finally."])
+def test_lower_case_numbers_and_words_that_are_no_address(text):
+    assert [value for entity, value in _found(text) if entity == "street_address"] == []
+
+
 @pytest.mark.parametrize("text", ["we moved to Python 3.", "I live at Windows 11 now", "Address: Step 5",
                                   "We moved to Python 3, finally.", "We moved to Python 3, Django 4 and Celery 5."])
 def test_versions_and_steps_after_place_cues_stay(text):

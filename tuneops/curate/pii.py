@@ -495,6 +495,26 @@ def _street_words(text: str) -> bool:
 
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")  # a word of letters, perhaps with apostrophes and hyphens
+# A word of an address written in lower case, and what separates its parts: a space before a unit, a
+# comma, or a line break with perhaps a lost emoji ("??? ").
+_LOWER_ADDRESS_WORD = r"[a-zß-öø-ÿ\u0100-\u024F][a-zß-öø-ÿ\u0100-\u024F'’-]*"
+_LOWER_ADDRESS_SEPARATOR = r"(?:,[ \t]*|[ \t]*\n[ \t]*(?:[^\w\s,]{1,3}[ \t]+)?,?[ \t]*|[ \t]+(?=(?:apt|suite|unit|flat)\b))"
+# A town, region or postcode after a separator ("recife", "são paulo", "68955", "(greek) 82565").
+_LOWER_ADDRESS_PART = (rf"(?:{_LOWER_ADDRESS_SEPARATOR}(?:{_LOWER_ADDRESS_WORD}(?:[ \t]+{_LOWER_ADDRESS_WORD}){{0,2}}"
+                       rf"(?:[ \t]+\d{{4,6}})?|\d{{4,6}}))")
+_LOWER_UNIT = re.compile(r"\b(?:apt|suite|unit|flat)\.?[ \t]*\d")
+_LAST_WORDS = re.compile(r"([^\W\d_]+)(?:[ \t]+\([^()]*\))?(?:[ \t]+\d{4,6})?$")
+
+
+def _lower_case_postal_address(text: str) -> bool:
+    """Whether a lower-case address (see its detector) has a unit, or ends in a country or a
+    postcode, and its street words are no everyday phrase ("12 of the 30, thanks")."""
+    street = text.split(",")[0].split("\n")[0]
+    if not _street_words(street):
+        return False
+    last = _LAST_WORDS.search(text)
+    return (_LOWER_UNIT.search(text) is not None or re.search(r"\d{4,6}$", text) is not None
+            or (last is not None and last.group(1) in countries_and_states()))
 
 
 def _capitalised_words(text: str) -> list[str]:
@@ -660,6 +680,7 @@ _ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w
 def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
     # Order matters: earlier detectors claim their spans first (a card number
     # must not also be read as a phone number).
+    lower_case_countries = "|".join(sorted(countries_and_states(), key=len, reverse=True))  # longest first
     uncued_birth_dates = [] if birth_years is None else [
         Detector("date_of_birth", UNCUED_DATE, validate=_date_in_years(*birth_years), not_after=ID_LABEL, needs=("19", "20"))]
     return [
@@ -824,6 +845,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"\b(?i:north|south|east|west)(?:ern)?[ \t]+side[ \t]+of[ \t]+({_ANY_STREET_AND_NUMBER})"
             rf"(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
         ), group=1, validate=_street_words, needs=("side of",)),
+        # A whole postal address written in lower case, as chat writes it: a house number, street words
+        # and a second number, then a unit or parts after commas or line breaks, ending in a country,
+        # a unit or a postcode ("37628 aðalgata 37 suite 204, recife, brazil", "0179 lumbyholmvej 11,
+        # gorgoglione, italy", "241 via carlo cattaneo 130\n??? suite 743\n??? burgos\n??? italy 68955").
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_LOWER_ADDRESS_WORD}\.?){{1,4}}[ \t]+\d{{1,5}}[a-z]?\.?"
+            rf"(?:{_LOWER_ADDRESS_SEPARATOR}(?:apt|suite|unit|flat)\.?[ \t]*\d{{1,5}})?"
+            rf"(?:{_LOWER_ADDRESS_PART}{{0,3}}{_LOWER_ADDRESS_SEPARATOR}(?:{lower_case_countries})(?:[ \t]+\([a-z ]+\))?"
+            rf"(?:[ \t]+\d{{4,6}})?(?![\w-])|{_LOWER_ADDRESS_PART}{{1,4}}{_CLAUSE_END})"
+        ), validate=_lower_case_postal_address, needs=("apt", "suite", "unit", "flat", ",", "\n")),
         # After "address:" a house number starts a street written in lower case ("his address: 1138 92
         # vasileos pavlou str", "address: 52717 nánási út 72.") that ends the clause.
         Detector("street_address", re.compile(
