@@ -1797,13 +1797,15 @@ def test_short_street_lines_after_place_cues(text, value):
      "241 via carlo cattaneo 130\n??? suite 743\n??? burgos\n??? italy 68955"),
     ("it is 14225 ul. siostrzana 48 apt. 639\njehonville\n, wht\n belgium 92029",
      "14225 ul. siostrzana 48 apt. 639\njehonville\n, wht\n belgium 92029"),
+    ("ship it to 12 main street, springfield, canada please", "12 main street, springfield, canada"),  # everyday words and a street type
 ])
 def test_whole_postal_addresses_in_lower_case(text, value):
     assert ("street_address", value) in _found(text)
 
 
 @pytest.mark.parametrize("text", ["we sold 12 units in 3 days, then 40, great", "step 1 of 3, done",
-                                  "upgrade from 2 to python 3, finally."])
+                                  "upgrade from 2 to python 3, finally.", "i have 3 kids, 2 dogs, spain",
+                                  "the 2 main roads, then spain"])
 def test_lower_case_numbers_and_words_that_are_no_address(text):
     assert [value for entity, value in _found(text) if entity == "street_address"] == []
 

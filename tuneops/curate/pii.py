@@ -503,14 +503,16 @@ _LOWER_ADDRESS_SEPARATOR = r"(?:,[ \t]*|[ \t]*\n[ \t]*(?:[^\w\s,]{1,3}[ \t]+)?,?
 _LOWER_ADDRESS_PART = (rf"(?:{_LOWER_ADDRESS_SEPARATOR}(?:{_LOWER_ADDRESS_WORD}(?:[ \t]+{_LOWER_ADDRESS_WORD}){{0,2}}"
                        rf"(?:[ \t]+\d{{4,6}})?|\d{{4,6}}))")
 _LOWER_UNIT = re.compile(r"\b(?:apt|suite|unit|flat)\.?[ \t]*\d")
+_LOWER_STREET_TYPE = re.compile(r"[ \t](?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl)\.?$")
 _LAST_WORDS = re.compile(r"([^\W\d_]+)(?:[ \t]+\([^()]*\))?(?:[ \t]+\d{4,6})?$")
 
 
 def _lower_case_postal_address(text: str) -> bool:
     """Whether a lower-case address (see its detector) has a unit, or ends in a country or a
-    postcode, and its street words are no everyday phrase ("12 of the 30, thanks")."""
+    postcode, and its street words are no everyday phrase ("12 of the 30, thanks") or end in a
+    street type ("12 main street, springfield, canada")."""
     street = text.split(",")[0].split("\n")[0]
-    if not _street_words(street):
+    if not (_street_words(street) or _LOWER_STREET_TYPE.search(street)):
         return False
     last = _LAST_WORDS.search(text)
     return (_LOWER_UNIT.search(text) is not None or re.search(r"\d{4,6}$", text) is not None
@@ -846,11 +848,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
         ), group=1, validate=_street_words, needs=("side of",)),
         # A whole postal address written in lower case, as chat writes it: a house number, street words
-        # and a second number, then a unit or parts after commas or line breaks, ending in a country,
+        # and perhaps a second number, then a unit or parts after commas or line breaks, ending in a country,
         # a unit or a postcode ("37628 aðalgata 37 suite 204, recife, brazil", "0179 lumbyholmvej 11,
         # gorgoglione, italy", "241 via carlo cattaneo 130\n??? suite 743\n??? burgos\n??? italy 68955").
         Detector("street_address", re.compile(
-            rf"(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_LOWER_ADDRESS_WORD}\.?){{1,4}}[ \t]+\d{{1,5}}[a-z]?\.?"
+            rf"(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_LOWER_ADDRESS_WORD}\.?){{1,4}}(?:[ \t]+\d{{1,5}}[a-z]?\.?)?"
             rf"(?:{_LOWER_ADDRESS_SEPARATOR}(?:apt|suite|unit|flat)\.?[ \t]*\d{{1,5}})?"
             rf"(?:{_LOWER_ADDRESS_PART}{{0,3}}{_LOWER_ADDRESS_SEPARATOR}(?:{lower_case_countries})(?:[ \t]+\([a-z ]+\))?"
             rf"(?:[ \t]+\d{{4,6}})?(?![\w-])|{_LOWER_ADDRESS_PART}{{1,4}}{_CLAUSE_END})"
