@@ -1803,6 +1803,16 @@ def test_whole_postal_addresses_in_lower_case(text, value):
     assert ("street_address", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [("songwriter peggy romšak employs", "peggy romšak"),
+                                         ("the assistant to faina yefremova, and", "faina yefremova")])
+def test_lower_case_given_names_before_surnames_no_list_knows(text, value):
+    assert _found(text) == [("person", value)]
+
+
+def test_a_short_foreign_word_before_a_surname_shaped_word_is_no_name():
+    assert _found("[Läs på svenska](https://github.com/x/README.sv.md)") == []
+
+
 @pytest.mark.parametrize("text", ["we sold 12 units in 3 days, then 40, great", "step 1 of 3, done",
                                   "upgrade from 2 to python 3, finally.", "i have 3 kids, 2 dogs, spain",
                                   "the 2 main roads, then spain"])

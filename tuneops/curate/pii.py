@@ -1563,10 +1563,15 @@ def lower_case_names(text: str) -> list[tuple[int, int]]:
     words = [(m.start(), m.end(), m.group()) for m in _LOWER_CASE_WORD.finditer(text)]
     spans = []
     for (start, end, first), (next_start, next_end, last) in zip(words, words[1:]):
-        if last in names.core_english or first in names.core_english or not _BETWEEN_LOWER_CASE_NAME_WORDS.fullmatch(
-                text, end, next_start):
+        if last in names.core_english or not _BETWEEN_LOWER_CASE_NAME_WORDS.fullmatch(text, end, next_start):
             continue  # most pairs fail here, on set lookups
         first_title, last_title = _title_case(first), _title_case(last)
+        if (names.surname_shaped(last_title) and first_title not in NEVER_NAME_PARTS
+                and (names.first_name(first_title, everyday=True) or (names.rare(first) and len(first) > 2))):  # not "på svenska"
+            spans.append((start, next_end))  # a given name, an everyday word or not, before a surname no list knows ("lea u reiniger")
+            continue
+        if first in names.core_english:
+            continue
         if (_no_word(first) and _no_word(last) and first_title not in NEVER_NAME_PARTS and last_title not in NEVER_NAME_PARTS
                 and ((names.first_name(first_title) and (names.surname(last_title, everyday=True) or names.rare(last)))
                      or (names.surname(last_title) and names.rare(first)))):
