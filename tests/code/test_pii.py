@@ -1605,6 +1605,15 @@ def test_a_word_before_a_surname_shaped_word_starts_a_name(text, value):
     assert _found(text) == [("person", value)]
 
 
+@pytest.mark.parametrize("text, found", [
+    ("Synced with Addis Ababa. We use it", []),  # a city of a time zone, in two words
+    ("Shipping: 178 Evergreen Terrace Zarina Tembo will follow up.",  # an everyday word before a given name
+     [("street_address", "178 Evergreen Terrace"), ("person", "Zarina Tembo")]),
+])
+def test_surname_shapes_start_no_name_with_an_everyday_word_or_a_city(text, found):
+    assert _found(text) == found
+
+
 @pytest.mark.parametrize("word, shaped", [
     ("Fujimura", True), ("Hattori", True), ("Tsuchii", True), ("Satou", True),  # Japanese morae
     ("Kouřil", True), ("Lončar", True), ("Løvstad", True), ("Þórðarson", True),  # letters none of the seven languages writes

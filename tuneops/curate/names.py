@@ -213,12 +213,12 @@ def english_surnames() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def time_zone_cities() -> frozenset[str]:
-    """Lower-cased one-word cities and regions that name IANA time zones ("lagos", "colombo", "london"):
-    the world's large cities, several of which Faker also lists as surnames."""
+    """Lower-cased words of the cities and regions that name IANA time zones ("lagos", "colombo",
+    "london", "addis", "ababa"): the world's large cities, several of which Faker also lists as surnames."""
     import zoneinfo
 
-    return frozenset(zone.rsplit("/", 1)[-1].casefold() for zone in zoneinfo.available_timezones()
-                     if "/" in zone and "_" not in zone)
+    return frozenset(word for zone in zoneinfo.available_timezones() if "/" in zone  # "Addis_Ababa": "addis", "ababa"
+                     for word in zone.rsplit("/", 1)[-1].casefold().split("_"))
 
 
 @lru_cache(maxsize=1)

@@ -1680,7 +1680,10 @@ class _NameWords:
         """
         if (word in WORD_NAMES or word in FIRST_NAMES_OF_THINGS) and self.thing_named_with_a_name(word, following):
             return False  # "Jade Green", "Lincoln Navigator"
-        if self.surname(following) or self.surname_shaped(following):  # "Dmitry Zotov", "Hideko Fujimura"
+        if (self.surname_shaped(following) and word.casefold() not in self.core_english
+                and (self.first_name(word, everyday=True) or _no_english_word(word))):
+            return True  # a given name, or a word English does not use, before a surname-shaped word ("Dmitry Zotov")
+        if self.surname(following):
             if following.casefold() not in self.core_english:
                 # A sentence's first word that is an everyday word and no known name is a verb ("Tell
                 # Kowalczyk", "Bump Rust"); inside a sentence it is a name ("It was Even Olsen").
