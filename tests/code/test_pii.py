@@ -1577,6 +1577,11 @@ def test_known_surnames_alone_that_are_no_words(text, value):
     assert _found(text) == [("person", value)]
 
 
+def test_a_known_surname_before_any_lower_case_word_needs_to_be_rare():
+    """A tiny random model's word salad must not leak a person ("Kok" is a Dutch surname, counted often)."""
+    assert _found(" defeat counterproductive Kok regenerate journalist Shamtreated ISP") == []
+
+
 @pytest.mark.parametrize("text", [
     "Offices in Lagos, Nigeria.",  # a city that names a time zone, though Faker lists it as a surname
     "as imagined by Hollywood circa 1986",

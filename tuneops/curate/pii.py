@@ -1536,7 +1536,7 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
         if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
             known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
-            if (names.rare(word) and known or names.name_more_than_word(word)) and match.group(2) not in _EPONYM_NOUNS:
+            if names.rare(word) and known and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
         elif names.first_name(word) or names.surname_shaped(word) or (names.surname(word) and (
