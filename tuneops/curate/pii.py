@@ -498,11 +498,12 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")  # a word of letters, perhaps with apo
 # A word of an address written in lower case, and what separates its parts: a space before a unit, a
 # comma, or a line break with perhaps a lost emoji ("??? ").
 _LOWER_ADDRESS_WORD = r"[a-zß-öø-ÿ\u0100-\u024F][a-zß-öø-ÿ\u0100-\u024F'’-]*"
-_LOWER_ADDRESS_SEPARATOR = r"(?:,[ \t]*|[ \t]*\n[ \t]*(?:[^\w\s,]{1,3}[ \t]+)?,?[ \t]*|[ \t]+(?=(?:apt|suite|unit|flat)\b))"
+_LOWER_UNIT_WORD = r"(?:apt|suite|unit|flat)"
+_LOWER_ADDRESS_SEPARATOR = rf"(?:,[ \t]*|[ \t]*\n[ \t]*(?:[^\w\s,]{{1,3}}[ \t]+)?,?[ \t]*|[ \t]+(?={_LOWER_UNIT_WORD}\b))"
 # A town, region or postcode after a separator ("recife", "são paulo", "68955", "(greek) 82565").
 _LOWER_ADDRESS_PART = (rf"(?:{_LOWER_ADDRESS_SEPARATOR}(?:{_LOWER_ADDRESS_WORD}(?:[ \t]+{_LOWER_ADDRESS_WORD}){{0,2}}"
                        rf"(?:[ \t]+\d{{4,6}})?|\d{{4,6}}))")
-_LOWER_UNIT = re.compile(r"\b(?:apt|suite|unit|flat)\.?[ \t]*\d")
+_LOWER_UNIT = re.compile(rf"\b{_LOWER_UNIT_WORD}\.?[ \t]*\d")
 _LOWER_STREET_TYPE = re.compile(r"[ \t](?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|court|ct|place|pl)\.?$")
 _LAST_WORDS = re.compile(r"([^\W\d_]+)(?:[ \t]+\([^()]*\))?(?:[ \t]+\d{4,6})?$")
 
@@ -853,7 +854,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # gorgoglione, italy", "241 via carlo cattaneo 130\n??? suite 743\n??? burgos\n??? italy 68955").
         Detector("street_address", re.compile(
             rf"(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_LOWER_ADDRESS_WORD}\.?){{1,4}}(?:[ \t]+\d{{1,5}}[a-z]?\.?)?"
-            rf"(?:{_LOWER_ADDRESS_SEPARATOR}(?:apt|suite|unit|flat)\.?[ \t]*\d{{1,5}})?"
+            rf"(?:{_LOWER_ADDRESS_SEPARATOR}{_LOWER_UNIT_WORD}\.?[ \t]*\d{{1,5}})?"
             rf"(?:{_LOWER_ADDRESS_PART}{{0,3}}{_LOWER_ADDRESS_SEPARATOR}(?:{lower_case_countries})(?:[ \t]+\([a-z ]+\))?"
             rf"(?:[ \t]+\d{{4,6}})?(?![\w-])|{_LOWER_ADDRESS_PART}{{1,4}}{_CLAUSE_END})"
         ), validate=_lower_case_postal_address, needs=("apt", "suite", "unit", "flat", ",", "\n")),
@@ -1469,7 +1470,7 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
     spans = []
     for label in labels:
         word = _title_case(label.group(1))
-        rare = names.rare(word) and word.casefold() not in names.core_english and not in_dictionary(word.casefold())
+        rare = names.rare(word) and _no_word(word.casefold())
         if word not in NEVER_NAME_PARTS and (rare or (label.group(1).islower() and names.first_name(word, everyday=True))):
             spans.append(label.span(1))  # in lower case, every known first name ("amber:", "gladys:")
     return spans
@@ -1663,10 +1664,11 @@ class _NameWords:
         "Kowalczyk", "Horvatinčić", "Papadopoulos"), written in Japanese morae ("Fujimura") or spelt
         as no word of the seven languages is ("Lončar", "Szabados"), rare in all seven languages, no
         dictionary word and no time-zone city."""
-        shaped = any(shape.fullmatch(word) for shape in (_SURNAME_ENDING, _HEPBURN_NAME, _FOREIGN_NAME_SHAPE))
-        return (shaped and word not in _SURNAME_SHAPED_THINGS and self.rare(word)
-                and word.casefold() not in self.core_english and not in_dictionary(word.casefold())
-                and word.casefold() not in time_zone_cities())
+        folded = word.casefold()
+        # The set lookups first: lower_case_names and pair ask this of nearly every pair of words.
+        return (self.rare(word) and folded not in self.core_english and word not in _SURNAME_SHAPED_THINGS
+                and any(shape.fullmatch(word) for shape in (_SURNAME_ENDING, _HEPBURN_NAME, _FOREIGN_NAME_SHAPE))
+                and not in_dictionary(folded) and folded not in time_zone_cities())
 
     def known(self, word: str) -> bool:
         """A known first name or surname, everyday English words included."""
@@ -1881,11 +1883,12 @@ def _town_words(words: str) -> bool:
     words = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
     if _WORDS_ONLY.fullmatch(words) is None:
         return False
-    if all(word.isupper() for word in words.split()) and len(words) > 2:
+    split = words.split()
+    if all(word.isupper() for word in split) and len(words) > 2:
         return True  # a town in capitals, as on an envelope ("TWENTY FORESTS", "SKI")
     # The first word decides: a town's name may go on in everyday words ("Vila Real", "North Sioux
     # City" does not), a sentence starts with one ("Please call", "Monday morning").
-    first = words.split()[0] if words.split() else ""
+    first = split[0] if split else ""
     return not (first.casefold() in core and first.casefold() not in countries_and_states()
                 and not (len(first) == 1 and first.isupper()))
 
