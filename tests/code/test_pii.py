@@ -184,6 +184,10 @@ def _found(text: str) -> list[tuple[str, str]]:
     ("75 670 362 (mobile) or email", "75 670 362"),
     ("my number 75 670 362", "75 670 362"),  # whose number, messages to
     ("I would like to stop receiving messages to 96 63 21", "96 63 21"),
+    # Named a phone by the words after it, but masked with the country code that a later detector reads.
+    ("Contact: +41 (0)29 346 41 95 (home)", "+41 (0)29 346 41 95"),
+    ("+46 (0)8 292 905 81 is my cell", "+46 (0)8 292 905 81"),
+    ("reach me at (+44) 20 2748 8361 (mobile)", "(+44) 20 2748 8361"),
 ])
 def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, value):
     assert _found(text) == [("phone", value)]

@@ -1996,6 +1996,17 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
             and _STREET_LINE_END.match(text, end) is not None)
 
 
+def _holds_shorter_values_of_its_kind(taken: list[tuple[int, int, str]], start: int, end: int, entity: str) -> bool:
+    """Whether ``start:end`` holds every value of ``taken`` it overlaps, each of the same kind ``entity``
+    and shorter: two detectors found one value, the first only a part of it. Persons are left to the
+    name rules, which trim and join their spans themselves, and secrets to their detectors, which keep
+    the name before a value ("NPM_TOKEN=") readable."""
+    overlapped = _overlapping(taken, start, end)
+    return entity not in ("person", "secret") and all(
+        t_entity == entity and start <= t_start and t_end <= end and t_end - t_start < end - start
+        for t_start, t_end, t_entity in overlapped)
+
+
 # Two numbers a phone detector may take where a house number follows another ("9036 1896 Maple Street").
 _TWO_NUMBERS = re.compile(r"\d{1,6}[ \t]\d{1,6}")
 
@@ -2178,6 +2189,10 @@ class PiiMasker:
                         start, end = union
                         taken = [t for t in taken if not (start < t[1] and t[0] < end)]
                         clashes = []
+                elif clashes and _holds_shorter_values_of_its_kind(taken, start, end, detector.entity):
+                    # "+41 (0)29 346 41 95" whole, where a detector before it took "(0)29 346 41 95" (home)
+                    taken = [t for t in taken if not (start < t[1] and t[0] < end)]
+                    clashes = []
                 if clashes:
                     # A grouped value that ran into the next value ("+27 82 220 0279 10.3.2.1") keeps
                     # the groups before it when they are valid on their own.
