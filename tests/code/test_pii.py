@@ -1171,6 +1171,24 @@ def test_the_gazetteer_takes_every_list_of_names_a_locale_keeps():
     assert "Czech" not in last and "Refs" not in last  # a language named in English; an Icelandic stem
 
 
+def test_the_gazetteer_adds_mimesis_names_that_are_rare_in_every_language():
+    from tuneops.curate.names import faker_names, known_names
+
+    first, last = known_names()
+    faker_first, faker_last = faker_names()
+    assert {"Gunnheid", "Ainar"} <= first - faker_first  # Norwegian and Estonian given names only Mimesis lists
+    assert "Finnbogadóttir" in last - faker_last
+    assert not {"Lua", "Pip"} & first and not {"Python", "Craft"} & last  # in Mimesis's lists, but words
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Gunnheid was very helpful.", "Gunnheid"),
+    ("Thanks to Ainar for fixing it.", "Ainar"),
+])
+def test_given_names_only_mimesis_lists_are_found_alone(text, value):
+    assert ("person", value) in _found(text)
+
+
 @pytest.mark.parametrize("text, value", [
     ("I met Kaczmarek yesterday.", "Kaczmarek"),  # a known name rare in all seven languages, before any lower-case word
     ("The report from Walczak arrived.", "Walczak"),
@@ -1728,9 +1746,16 @@ def test_labels_receivers_and_subjects_that_are_no_people_stay(text):
     ("It is 06-55/696 3279.", "06-55/696 3279"),
     ("It is (28)/667-5347.", "(28)/667-5347"),
     ("It is 708-538-6713 x006.", "708-538-6713 x006"),  # an extension after a space
+    ("Numbers to try: 9382577356, 0171851337.", "9382577356"),  # a comma and a space after it
+    ("It is (+447700588868).", "+447700588868"),  # a country code in brackets
 ])
 def test_phones_in_national_shapes_without_a_cue(text, value):
     assert ("phone", value) in _found(text)
+
+
+def test_numbers_in_code_stay_beside_a_comma():
+    assert _found("sdiskusage(total=21378641920, used=4809781248, free=15482871808)") == []
+    assert ("phone", "3405692655") not in _found("Object [3405692655, 2343432205]")
 
 
 @pytest.mark.parametrize("text", [

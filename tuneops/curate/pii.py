@@ -68,10 +68,10 @@ from tuneops.curate.names import (
     english_surnames,
     english_words,
     everyday_english_words,
-    faker_names,
     frequent_english_words,
     gazetteer,
     in_dictionary,
+    known_names,
     time_zone_cities,
 )
 
@@ -810,15 +810,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # separators ("+39 3512830161", "+(371) 26018159", "(+358) 091390996", "+49(0)9139099603",
         # "(020)74960083", "(351) 911860913").
         Detector("phone", re.compile(
-            r"(?<![\w+(])(?:(?:\+[ \t]?\(?\d{1,4}\)?|\(\+\d{1,4}\)|00\d{1,3})[ \t.-]?(?:\(0\)[ \t]?)?(?:\(\d{1,5}\)[ \t.-]?)?"
+            r"(?<![\w+])(?:(?:\+[ \t]?\(?\d{1,4}\)?|\(\+\d{1,4}\)|00\d{1,3})[ \t.-]?(?:\(0\)[ \t]?)?(?:\(\d{1,5}\)[ \t.-]?)?"
             r"|(?<![\d.])\(\d{1,5}\)[ \t.-]?)\d{5,14}(?![\w-]|\.\d|[ \t.-]\d)"
         ), validate=_compact_phone_valid, not_after=ID_LABEL),
         # A number written in one run is a phone without a cue only in the shapes national plans
         # give it: a trunk 0 and 9 or 10 more digits ("0492778794", "05769908541"), or a North
         # American area code and exchange ("2385178057"), and not after an identifier's label ("PO
-        # 0123456789") nor starting with a date ("2024011512").
+        # 0123456789"), nor starting with a date ("2024011512"), nor a value in code after "=" or
+        # "[" ("used=4809781248, free=..."). A comma and a space may follow ("0612345678, 0698765432").
         Detector("phone", re.compile(
-            r"(?<![\w.,/+-])(?:0[1-9]\d{8,9}|[2-9](?!11)\d\d[2-9]\d{6})(?![\w,/-]|\.\d)"
+            r"(?<![\w.,/+=\[-])(?:0[1-9]\d{8,9}|[2-9](?!11)\d\d[2-9]\d{6})(?![\w/-]|[.,]\d)"
         ), validate=_compact_national_phone, not_after=ID_LABEL),
         # A street corner: "the corner of Avenida Noruega 42 and Egede Stravenue", "the corner of Trg
         # revolucije 12 and Ahtisaari Stream", "the corner of ysitie 30 and elżbieta inlet". The cue
@@ -1617,7 +1618,7 @@ class _NameWords:
 
     first_names: frozenset[str]  # gazetteer: without everyday English words
     surnames: frozenset[str]
-    all_first_names: frozenset[str]  # Faker's, "Will" and "Grace" included
+    all_first_names: frozenset[str]  # every list's, "Will" and "Grace" included
     all_surnames: frozenset[str]
     common: frozenset[str]
     core_english: frozenset[str]
@@ -1628,7 +1629,7 @@ class _NameWords:
     @lru_cache(maxsize=1)
     def load(cls) -> _NameWords:
         first, last = gazetteer()
-        all_first, all_last = faker_names()
+        all_first, all_last = known_names()
         return cls(first, last, all_first, all_last, common_words(), core_english_words(), everyday_english_words(),
                    english_surnames())
 
