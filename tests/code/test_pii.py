@@ -1956,3 +1956,29 @@ def test_things_asked_about_stay(text):
 ])
 def test_abbreviated_and_greek_street_names(text, value):
     assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Did Alvin finish the report?", "Alvin"),  # a known name as a question's subject, before its verb
+    ("When will Rebecca be back?", "Rebecca"),
+    ("Why did Nygaard leave?", "Nygaard"),
+    ("Rebecca and her sister live in Boston.", "Rebecca"),  # a sentence's first word before "and her"
+    ("Her maiden name is van Lint", "van Lint"),  # a surname with its particle
+    ("It may be too that van Hecke was influenced by it", "van Hecke"),
+    ("von Platen, Patrick and others", "von Platen"),
+])
+def test_names_alone_as_questions_subjects_and_with_particles(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Can Alexa play music?", "Does Jenkins run on Java?", "Did Python install correctly?", "Is Docker running?",
+    "Did Alvin finish the report.",  # no question
+    "we rented a van Monday", "I drove the van Ford gave me", "She moved to a van Berlin sold",
+])
+def test_products_in_questions_and_vans_are_no_names(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
+    assert ("person", "Hugo van Kemenade") in _found("Bart Broere, Hugo van Kemenade, Anna")

@@ -1069,6 +1069,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[WwHhIDC])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
         ), group=1, validate=_known_single_name,
             needs=("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")),
+        # A known name as the subject of a question, before its verb ("Did Alvin finish the
+        # report?", "When will Rebecca be back?", "Why did Nygaard leave?"); products stand here
+        # too ("Can Alexa play", "Does Jenkins run"), but no name of things passes ``_known_single_name``.
+        Detector("person", re.compile(
+            rf"(?=[WwHhIDC])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+[a-z]{{2,}}\b(?![^.!?\n]*\.)"
+        ), group=1, validate=_known_single_name,
+            needs=("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")),
         # A word owning what only people have is a name, in the gazetteer or not ("here's Gabrjel's
         # address", "Desrosiers's phone number", "Yuuka's husband").
         Detector("person", re.compile(
@@ -1416,7 +1423,8 @@ _PERSON_VERB_AFTER = re.compile(rf" (?:{_PERSON_VERBS}|[a-z]{{2,}}ed)\b")
 # yesterday", "Olena said no", "Nygaard from sales will call"), or owning something ("Olsen's flight").
 _SENTENCE_START_NAME = re.compile(
     rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD})(?: (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
-    r"|will|would|can|could|should|did|does|isn't|wasn't|wants|needs|just|also|still|never|always|from|and I|and me"
+    r"|will|would|can|could|should|did|does|isn't|wasn't|wants|needs|just|also|still|never|always|from"
+    r"|and (?:I|me|my|his|her|their|our)"
     r"|[a-z]{2,}ed)\b|(['’]s)\b)", re.MULTILINE)
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
@@ -1499,6 +1507,29 @@ def _listed_and_called_names(text: str, names: _NameWords, rare_words: bool) -> 
 
 
 
+# A Dutch or German surname with its particle in lower case ("van Lint", "von Platen", "van der
+# Neut-Bandel"), at a sentence's start or after a lower-case word or a comma, and not before another
+# capitalised word.
+_PARTICLE_SURNAME = re.compile(
+    rf"(?:(?<=[a-z,] )|^|(?<=[.!?:] )|(?<=\n))(?:van der|van den|van de|von der|van|von|ter|ten) ([{CAPITAL}][a-z\u00DF-\u024F'’]+"
+    rf"(?:-[{CAPITAL}][a-z\u00DF-\u024F'’]+)?)\b(?![ \t]+[{CAPITAL}])")
+
+
+def _particle_surnames(text: str, names: _NameWords) -> list[tuple[int, int]]:
+    """Spans of surnames with their particle alone ("her maiden name is van Lint", "that van Hecke was
+    influenced"): the word after the particle is no core English word and names no place, and the word
+    before the particle is no capitalised one (its given name, which the gazetteer rules take whole)."""
+    spans = []
+    for match in _PARTICLE_SURNAME.finditer(text):
+        before = text[:match.start()].split()
+        word = match.group(1).casefold()
+        if (before and before[-1][:1].isupper() and not before[-1].endswith((",", ".", ":", "!", "?"))) or (
+                word in names.core_english or word in countries_and_states() or word in time_zone_cities()):
+            continue
+        spans.append(match.span())
+    return spans
+
+
 def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True) -> list[tuple[int, int]]:
     """Spans of one known name alone inside a sentence, where no cue says it is a person.
 
@@ -1520,6 +1551,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
                 and (names.first_name(word) or names.name_more_than_word(word)
                      or (names.rare(word) and (names.surname(word) or names.surname_shaped(word))))):
             spans.append(match.span(1))
+    if " van " in text or " von " in text or " ter " in text or " ten " in text or text.startswith(("van ", "von ")):
+        spans += _particle_surnames(text, names)
     for match in _LONE_NAME.finditer(text):
         word = match.group(1)
         if (word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or word in WORD_NAMES
