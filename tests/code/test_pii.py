@@ -1982,3 +1982,27 @@ def test_products_in_questions_and_vans_are_no_names(text):
 
 def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     assert ("person", "Hugo van Kemenade") in _found("Bart Broere, Hugo van Kemenade, Anna")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("deliver to Via Acrone 69 Apt. 518 please", "Via Acrone 69 Apt. 518"),  # a flat before lower case
+    ("deliver to 219 Via Acrone 69 please", "219 Via Acrone 69"),  # the street's own number after a house number
+    ("Ship to 92 Vasileos Pavlou str, Limassol", "92 Vasileos Pavlou str, Limassol"),  # "str" in lower case
+    ("Ship to Apt. 186, 92 Vasileos Pavlou str, Limassol", "Apt. 186, 92 Vasileos Pavlou str, Limassol"),
+    ("Valadouro 3, 97471 Ubide", "Valadouro 3, 97471 Ubide"),  # a street before a postcode and a town, no cue
+    ("Männi 12, Mustoja, Estonia", "Männi 12, Mustoja, Estonia"),  # ... or before a town and a country
+    ("Please send the package to Trg revolucije 96, 75161 Beltinci by Monday.", "Trg revolucije 96, 75161 Beltinci"),
+    ("I live on Calea Victoriei 12", "Calea Victoriei 12"),  # Romanian, Slovenian and Polish street types
+])
+def test_street_lines_with_units_own_numbers_and_towns(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Windows 11, 2024 Edition", None), ("Python 3, Django, Flask", None), ("Version 3, Berlin, Germany", None),
+    ("Chapter 5, 2019 Report", None),
+    ("Shipping address: 59 Maple Ave. 4 x 2.5 GB", "59 Maple Ave."),  # no house number after a street type
+    ("Delivery address: 58 Willow Close Room 101 again", "58 Willow Close"),  # a meeting room stays
+])
+def test_versions_lists_rooms_and_sizes_are_no_address_parts(text, value):
+    assert [found for entity, found in _found(text) if entity == "street_address"] == ([value] if value else [])

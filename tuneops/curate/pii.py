@@ -89,11 +89,13 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
                                r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
                                r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
                                r"|Pasaje|Cours|Route|(?-i:R(?=[ \t][A-ZÀ-Þ]))"  # "R São Romão 118": Rua, abbreviated
+                               # Slovenian, Croatian, Serbian, Romanian and Polish: "Trg revolucije 96", "Calea Victoriei 12"
+                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek|Obala"
                                # Czech streets named with a preposition: "U Parku 310", "V Zahradách 505", "Na Příkopě 12"
                                # (not a year: "V Praze 2024")
                                r"|(?-i:(?:U|V|Na|Pod|Nad|Za|Ke|Ve)(?=[ \t][A-ZÀ-ÞČŠŽŘ][a-zà-žěščřžýáíéůú]+(?:[ \t]\w+){0,3}"
                                rf"[ \t]{_NOT_A_YEAR}\d)))")
-STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNPQRSTUVZabcjklnpqrstuvz"  # of every alternative, for a fast skip
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNOPQRSTUVZabcjklnopqrstuvz"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
@@ -119,16 +121,18 @@ HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 _STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada"
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 # Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76", "Olaf
-# Aakranns veg 112", "Király u. 15"), and more particles ("Rua das Imbuias"). "Flat"
+# Aakranns veg 112", "Király u. 15", "92 Vasileos Pavlou str"), and more particles ("Rua das Imbuias"). "Flat"
 # before a number is a unit, otherwise a street type ("94866 Abigail Flat"). Greek script counts
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
-                    rf"|{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse)\b"
+                    rf"|{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse|str)\b"
                     rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
-# A word of a street line before a flat or suite: capitalised, in Latin or Greek script, or a particle.
-_UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur)")
+# A word of a street line before a flat or suite: capitalised, in Latin or Greek script, a particle or a
+# street word written in lower case ("Lipahova ulica 8", "Vasileos Pavlou str").
+_UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur"
+                     rf"|(?:{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|str)\b)")
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
 _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
@@ -465,6 +469,22 @@ def _street_after_cue(text: str) -> bool:
     core = _NameWords.load().core_english
     return bool(words) and any(word.casefold() not in core for word in words) and not any(
         word in _CALENDAR_WORDS for word in words)
+
+
+def _street_before_postcode_and_town(text: str) -> bool:
+    """Whether "Street 3, 97471 Town" or "Street 3, Town, Country" is an address: the street is no
+    run of everyday English words, the town starts with none, and after a town without a postcode
+    comes a country ("Valadouro 3, 97471 Ubide", "Männi 12, Mustoja, Estonia"; not "Windows 11, 2024
+    Edition", "Python 3, Django, Flask")."""
+    street, rest = text.split(",", 1)
+    if not _street_after_cue(street):
+        return False
+    parts = [part.strip() for part in rest.split(",")]
+    if len(parts) == 1:  # "97471 Ubide"
+        return _town_words(parts[0].split(None, 1)[1])
+    town, country = parts
+    country = _BRACKETED_PLACE.sub("", country).strip()
+    return _town_words(town) and (country.casefold() in countries_and_states() or _COUNTRY_OF_SEVERAL_WORDS.fullmatch(country) is not None)
 
 
 def _corner_of_streets(text: str) -> bool:
@@ -966,6 +986,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|\b(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.]))"
             rf"(?=[ \t]*,?[ \t]*\n[ \t]*{_POSTCODE}[ \t]+[{CAPITAL}])"  # the postcode-and-town line below
         ), needs=("\n",)),
+        # A street line before ", postcode Town" or ", Town, Country", as much of Europe writes an
+        # address on one line ("Valadouro 3, 97471 Ubide", "Trg revolucije 96, 75161 Beltinci",
+        # "Männi 12, Mustoja, Estonia"): what follows the street says an address is written, whatever
+        # the street's language.
+        Detector("street_address", re.compile(
+            rf"(?=[{CAPITAL}Α-ΩΆ-Ώ])(?<![\w.,/-])(?:{STREET_NAME_WORD}[ \t]+){{1,3}}(?:{LOWER_CASE_NAME_WORD}\.?[ \t]+)?"
+            rf"(?!(?:19|20)\d\d\b){HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?,[ \t]*(?:\d{{4,5}}[ \t]+{_PLACE_WORDS}"
+            rf"|{_PLACE_WORDS},[ \t]*(?:{_COUNTRIES_OF_SEVERAL_WORDS}|[{CAPITAL}][a-z]+)(?:[ \t]+\([{CAPITAL}][a-z]+\))?)(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
+        ), validate=_street_before_postcode_and_town, needs=(", ",)),
         # A house number and a street line above a town, a state or province and a postcode, as in
         # North America and Australia ("90996 John Cape\nWest Jane, FL 71369", "9 Williams Edge\nWest
         # Keithberg, NSW, 5482"): the line below says an address is written, whatever the street type.
@@ -1898,6 +1927,10 @@ _TOWN_BEFORE_LOWER_CASE = re.compile(rf"(?:,|\n)[ \t]*({_PLACE_WORDS})(?=[ \t]+[
 _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
     rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS})?)(?=[ \t]+[a-z])")
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
+# A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
+# or a floor, which a meeting is set in as often ("58 Willow Close Room 101 again").
+_DWELLING_UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apto|Ap)\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"
+_UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?[ \t]+({_DWELLING_UNIT})(?=[ \t]+[a-z]|[ \t]*(?:[.?!;:)](?:\s|$)|$))")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
@@ -1951,6 +1984,8 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
             new_end = town.end(2)  # "458 Sludevej 65 Suite 003 København K SJ after"
         elif town.group(1):
             new_end = town.end(1)  # the unit alone: "12 Elm Road Apt. 5 Please call"
+    elif unit := _UNIT_BEFORE_LOWER_CASE.match(text, new_end):
+        new_end = unit.end(1)  # "deliver to Via Acrone 69 Apt. 518 please", "... Suite 393 by Monday."
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
@@ -2041,6 +2076,8 @@ def _holds_shorter_values_of_its_kind(taken: list[tuple[int, int, str]], start: 
         for t_start, t_end, t_entity in overlapped)
 
 
+_HOUSE_NUMBER_ONLY = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?")
+_STREET_TYPE_FIRST = re.compile(rf"(?i:{STREET_PREFIX_BEFORE_NUMBER})[ \t]")
 # Two numbers a phone detector may take where a house number follows another ("9036 1896 Maple Street").
 _TWO_NUMBERS = re.compile(r"\d{1,6}[ \t]\d{1,6}")
 
@@ -2056,7 +2093,12 @@ def _street_union(text: str, start: int, end: int, taken: list[tuple[int, int, s
         street_after = entity == "street_address" and start < t_start and end <= t_end
         numbers_before = (entity == "phone" and t_start < start and _TWO_NUMBERS.fullmatch(text, t_start, t_end)
                           and text[start:t_end].isdigit())
-        if not (street_after or numbers_before):
+        # "219 Via Acrone" found first, then "Via Acrone 69": the number after a street named with its
+        # type first is its own (not "4" of "59 Maple Ave. 4 x 2.5 GB").
+        own_number_after = (entity == "street_address" and t_start < start < t_end < end
+                            and _HOUSE_NUMBER_ONLY.fullmatch(text, t_end, end) is not None
+                            and _STREET_TYPE_FIRST.match(text, start) is not None)
+        if not (street_after or numbers_before or own_number_after):
             return None
     union = min(start, *(t[0] for t in overlapped)), max(end, *(t[1] for t in overlapped))
     return union if "\n" not in text[union[0]:union[1]] else None
