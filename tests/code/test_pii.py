@@ -1993,6 +1993,9 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("Männi 12, Mustoja, Estonia", "Männi 12, Mustoja, Estonia"),  # ... or before a town and a country
     ("Please send the package to Trg revolucije 96, 75161 Beltinci by Monday.", "Trg revolucije 96, 75161 Beltinci"),
     ("I live on Calea Victoriei 12", "Calea Victoriei 12"),  # Romanian, Slovenian and Polish street types
+    ("Ship to 597 U Trati 1724\n Suite 114\n Sušice 1\n Czech Republic 62642.",  # a town's district number
+     "597 U Trati 1724\n Suite 114\n Sušice 1\n Czech Republic 62642"),
+    ("Ship to 810 Small Mews\nRD 4\nHealyleigh 5852.", "810 Small Mews\nRD 4\nHealyleigh 5852"),  # a rural delivery
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)

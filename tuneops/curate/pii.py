@@ -1913,7 +1913,9 @@ _ADDRESS_PART = re.compile(
     rf"(?:(?=\.?[ \t]*[,\n])\.?[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:\n[ \t]*{_LINE_MARKER}){{0,2}}"
     rf"|(?<=\d)\.[ \t]+(?={_UNIT})|[ \t]+(?={_UNIT}|{_LETTERED_POSTCODE}\b))"  # "Eötvös út 29. Apt. 833": a house number's full stop
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}(?:[ \t]+{_MISSING_PART})?){_CLAUSE_END}"
-    rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
+    # a town's district number before the next part ("Sušice 1\n, PL", "Cite El Ouns 2, Tunisia")
+    rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE_WORDS}[ \t]+\d{{1,2}}(?=[ \t]*[\n,])"
+    rf"|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}(?:[ \t]+{_PLACE_WORDS})?|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May", "\n720 52 Ostrava since May"
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49",
