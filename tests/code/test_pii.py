@@ -1996,6 +1996,10 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("Ship to 597 U Trati 1724\n Suite 114\n Sušice 1\n Czech Republic 62642.",  # a town's district number
      "597 U Trati 1724\n Suite 114\n Sušice 1\n Czech Republic 62642"),
     ("Ship to 810 Small Mews\nRD 4\nHealyleigh 5852.", "810 Small Mews\nRD 4\nHealyleigh 5852"),  # a rural delivery
+    ("Korte Noordsstraat 307 is where we are", "Korte Noordsstraat 307"),  # words before a compound street
+    ("I live at Johannes van Vlotenlaan 14.", "Johannes van Vlotenlaan 14"),
+    ("Gl. Sygehusvej 153 is where we are", "Gl. Sygehusvej 153"),
+    ("Visit Byvej 22 today", "Byvej 22"),  # not an everyday word
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)

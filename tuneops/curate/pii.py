@@ -1962,12 +1962,39 @@ def _town_words(words: str) -> bool:
                 and not (len(first) == 1 and first.isupper()))
 
 
+# Up to two words of a street's name before the word the detectors started at: capitalised or
+# abbreviated words and Dutch and German particles ("Korte Noordsstraat 307", "Johannes van
+# Vlotenlaan 14", "Gl. Sygehusvej 153", "Brucker Bundesstrasse 31").
+_STREET_WORDS_BEFORE = re.compile(rf"(?:^|(?<=[\s:(]))((?:(?:[{CAPITAL}][\w'’-]*\.?|van|von|de|der|den|het|ter|ten)[ \t]+){{1,2}})$")
+
+
+def _with_street_words_before(text: str, start: int) -> int:
+    """Where a street name starts that a detector found from its last word on: the words before are
+    taken while they are capitalised words that are no core English word, or particles before one."""
+    found = _STREET_WORDS_BEFORE.search(text, max(0, start - 40), start)
+    if not found:
+        return start
+    core = _NameWords.load().core_english
+    new_start = start
+    for word in reversed(list(re.finditer(r"\S+", found.group(1)))):
+        token = word.group()
+        capitalised = token[0].isupper()
+        if capitalised and (token.rstrip(".").casefold() in core and not token.endswith(".")):
+            break  # "Visit Byvej 22", "Meet Noordsstraat 307"
+        new_start = found.start(1) + word.start()
+    while new_start < start and not text[new_start].isupper():  # a particle must stand before a capitalised word
+        new_start = text.index(" ", new_start) + 1
+    return new_start
+
+
 def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
     """A street address widened to the whole postal address around it, where that runs into no other
     value (a place taken for a person's name inside it excepted)."""
     start, end, entity = span
     before = _HOUSE_NUMBER_BEFORE.search(text, max(0, start - 8), start)
     new_start = before.start() if before else start
+    if not before and not text[start].isdigit():
+        new_start = _with_street_words_before(text, start)
     end = second.end() if (second := _SECOND_HOUSE_NUMBER.match(text, end)) else end
     trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
     new_end = trailing.end() if trailing else end
