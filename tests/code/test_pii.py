@@ -2000,6 +2000,10 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("I live at Johannes van Vlotenlaan 14.", "Johannes van Vlotenlaan 14"),
     ("Gl. Sygehusvej 153 is where we are", "Gl. Sygehusvej 153"),
     ("Visit Byvej 22 today", "Byvej 22"),  # not an everyday word
+    ("Ποσειδώνος 254 is where we are", "Ποσειδώνος 254"),  # Greek script
+    ("Μεγάλη Άμμος 184 is where we are", "Μεγάλη Άμμος 184"),
+    ("I live at πλατεία Καραισκάκη 262", "πλατεία Καραισκάκη 262"),
+    ("I live at 184 G. Seferi Street", "184 G. Seferi Street"),  # an initial in the name
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2007,7 +2011,7 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
 
 @pytest.mark.parametrize("text, value", [
     ("Windows 11, 2024 Edition", None), ("Python 3, Django, Flask", None), ("Version 3, Berlin, Germany", None),
-    ("Chapter 5, 2019 Report", None),
+    ("Chapter 5, 2019 Report", None), ("Κεφάλαιο 5 και Έκδοση 2", None),
     ("Shipping address: 59 Maple Ave. 4 x 2.5 GB", "59 Maple Ave."),  # no house number after a street type
     ("Delivery address: 58 Willow Close Room 101 again", "58 Willow Close"),  # a meeting room stays
 ])

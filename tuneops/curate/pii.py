@@ -487,6 +487,19 @@ def _street_before_postcode_and_town(text: str) -> bool:
     return _town_words(town) and (country.casefold() in countries_and_states() or _COUNTRY_OF_SEVERAL_WORDS.fullmatch(country) is not None)
 
 
+# Greek words a number follows that name no street: chapter, page, version, room, table, figure,
+# article, section, part, step, hour, year, floor, level, lesson, episode.
+_GREEK_NUMBERED_THINGS = frozenset({
+    "Κεφάλαιο", "Σελίδα", "Έκδοση", "Εκδοση", "Αίθουσα", "Δωμάτιο", "Πίνακας", "Σχήμα", "Άρθρο", "Ενότητα", "Μέρος",
+    "Βήμα", "Ώρα", "Έτος", "Όροφος", "Επίπεδο", "Μάθημα", "Επεισόδιο", "Τεύχος", "Παράγραφος", "Γραμμή", "Αριθμός",
+})
+
+
+def _greek_street(text: str) -> bool:
+    """Whether Greek words and a number name a street, not a numbered thing ("Κεφάλαιο 5")."""
+    return not any(word in _GREEK_NUMBERED_THINGS for word in text.split())
+
+
 def _corner_of_streets(text: str) -> bool:
     """Whether a street corner names streets: a house number, or a capitalised word that is no core
     English word ("the corner of Merlijnstraat and Angelique Wells"; not "the corner of my eye and the door")."""
@@ -891,8 +904,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             # A street type that may come first is tried first: "55 Avenue du Golf Arabe", not "55 Avenue".
             rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
-            rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?)[ \t]){{0,3}}"
-            rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street"
+            rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?|[A-Z]\.)[ \t]){{0,3}}"
+            rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street", "184 G. Seferi Street"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
         # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
         Detector("street_address", re.compile(
@@ -928,6 +941,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # after an abbreviated "avenue" or "square" any Greek name ("Λεωφ. Ποσειδώνος 30", "Λ. Πειραιώς 188")
             r"|(?:Λεωφ|Λ|Πλ)\.\s(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+\s\d{1,4}[A-Za-z]?\b)"
         )),
+        # A street in Greek script: one or two Greek words and a house number, perhaps after "Αγ."
+        # (saint), "Πλ"/"πλατεία" (square), "Λεωφόρος" (avenue), "οδός" (street) or "χλμ" (km):
+        # "Ποσειδώνος 254", "Μεγάλη Άμμος 184", "Αγ. Ανδρέα 130", "πλατεία Καραισκάκη 262". Not a
+        # chapter, page, version or room ("Κεφάλαιο 5", "Έκδοση 2").
+        Detector("street_address", re.compile(
+            r"(?=[Α-ΩΆ-Ώπολχ])(?<![\w.])(?:(?:Αγ|Πλ|Οδ|Λ|Λεωφ|χλμ)\.?[ \t]|(?:πλατεία|Πλατεία|οδός|Οδός|Λεωφόρος|λεωφόρος)[ \t])?"
+            r"(?:[Α-ΩΆ-Ώ][α-ωά-ώϊΐϋΰ]+[ \t])?[Α-ΩΆ-Ώ][α-ωά-ώϊΐϋΰ]{3,}[ \t]\d{1,4}[A-Za-zΑ-Ωα-ω]?\b(?![.,]\d)"
+        ), validate=_greek_street),
         # After an address cue any street name counts, also one without a street type ("Address -
         # Gran Vía 46", "moved to Unter den Linden 57"): two to four name words and a house number,
         # either order; after a house number, or before a postcode and town, one name word will do
