@@ -1668,6 +1668,9 @@ def test_an_everyday_word_before_a_surname_is_no_first_name_unless_it_is_one(tex
     ("Note: rare words\nVictor: hi\nTODO: later", ["Victor"]),  # "Note" is a core English word
     ("gladys: what a wife.\namber: remember me?", ["gladys", "amber"]),  # in lower case, every known first name
     ("note: this\nuser: that", []),
+    # Among two speakers with first names, one that names a place or is a word is a speaker too.
+    ("Chelsea: What a wife.\nJose: Remember me?\nMelinda: You saved my life!", ["Chelsea", "Jose", "Melinda"]),
+    ("Summer: 20%\nWinter: 10%\nMaria: ok", ["Maria"]),
 ])
 def test_the_speakers_of_a_transcript_are_names(text, speakers):
     assert [value for entity, value in _found(text) if entity == "person"] == speakers

@@ -1524,14 +1524,18 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
     if not rare_words or ":" not in text or "\n" not in text:
         return []
     labels = list(_SPEAKER_LABEL.finditer(text))
-    if len(labels) < SPEAKERS_MIN or not any(_single_first_name(_title_case(label.group(1))) for label in labels):
+    first_names = sum(_single_first_name(_title_case(label.group(1))) for label in labels)
+    if len(labels) < SPEAKERS_MIN or not first_names:
         return []
     spans = []
     for label in labels:
         word = _title_case(label.group(1))
         rare = names.rare(word) and _no_word(word.casefold())
-        if word not in NEVER_NAME_PARTS and (rare or (label.group(1).islower() and names.first_name(word, everyday=True))):
-            spans.append(label.span(1))  # in lower case, every known first name ("amber:", "gladys:")
+        # In lower case every known first name ("amber:", "gladys:"); among two other speakers with
+        # first names, also one that names a place or is a word ("Chelsea: What a wife.").
+        known = names.first_name(word, everyday=True) and (label.group(1).islower() or first_names >= SPEAKERS_MIN)
+        if word not in NEVER_NAME_PARTS and (rare or known):
+            spans.append(label.span(1))
     return spans
 
 
