@@ -188,6 +188,10 @@ def _found(text: str) -> list[tuple[str, str]]:
     ("Contact: +41 (0)29 346 41 95 (home)", "+41 (0)29 346 41 95"),
     ("+46 (0)8 292 905 81 is my cell", "+46 (0)8 292 905 81"),
     ("reach me at (+44) 20 2748 8361 (mobile)", "(+44) 20 2748 8361"),
+    # Labels of a contact card's lines, with a colon, and one-letter labels at a line's start.
+    ("Home: 96 63 21", "96 63 21"), ("Hotline: 75 670 362", "75 670 362"), ("Contact no. 75 670 362", "75 670 362"),
+    ("Numbers\nH: 96 63 21", "96 63 21"), ("(M) 75 670 362", "75 670 362"), ("Ph#96 63 21", "96 63 21"),
+    ("Tel#: 96 63 21", "96 63 21"), ("Contact me on 96 63 21 or by email", "96 63 21"),
 ])
 def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, value):
     assert _found(text) == [("phone", value)]
@@ -197,6 +201,7 @@ def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, 
     "pmem(rss=10915840, text=2310144, lib=0)",  # a size in bytes after a "text" label
     "reach 100 000 users by May", "call it at least 12345678 times", "version 2024 is my number one",
     "Ticket 123456 (home)", "we dialed in at 10 15", "order number 12345678",
+    "Work: 40 hours", "Q4 T: 12 34 56 units", "Office: 2024-01-15",
 ])
 def test_numbers_near_phoning_words_that_are_no_phone(text):
     assert [entity for entity, _ in _found(text)] == []

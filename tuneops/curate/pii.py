@@ -162,8 +162,11 @@ MONTH = (r"(?i:(?:jan(?:uary|uar|vier|eiro)?|feb(?:ruary|ruar|rero|braio)?|f[ée
          r"|outubro|oktober|okt)\b\.?)")
 PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|whatsapp"
              r"|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon|desk|direct line|direct|landline"
-             r"|reach (?:me|us|him|her|them|you) (?:at|on)|reachable at|reachable on|answering at|answering on|number is"
+             r"|(?:reach|contact) (?:me|us|him|her|them|you) (?:at|on)|reachable at|reachable on|answering at|answering on|number is"
              r"|(?:my|your|his|her|our|their|new|contact|mobile|home|work|cell) number|messages? to|sms|texts to")
+# Labels of a contact card's lines that are phones when a colon and a number follow ("Home: 96 63 21").
+PHONE_LABEL = (r"home|work|office|main|emergency|hotline|helpline|customer care|customer service|support line|pager"
+               r"|contact|contact phone|switchboard|reception")
 # Words after a number that name it a phone: "(mobile)", "is my cell".
 _PHONE_KIND = r"mobile|cell|cellphone|phone|telephone|tel|landline|fax|number|home|work|office|home phone|work phone|whatsapp"
 # Verbs of phoning, followed by a space, not a label's colon ("text=2310144" is a size in bytes).
@@ -817,7 +820,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         *uncued_birth_dates,
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
-            rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#))?{_AFTER_PHONE_CUE}(?:[\"']?\s*[:.=-]\s*[\"']?|\s+)"
+            rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#)|\s*#)?{_AFTER_PHONE_CUE}(?:[\"']?\s*[:.=-]\s*[\"']?|\s+|(?<=#))"
             rf"|(?:{PHONE_VERB}){_AFTER_PHONE_CUE}\s+)"
             rf"(?:(?:on|at)\s+)?)(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
         ), group=1, validate=_cued_phone_valid, cut_before_next_value=True),
@@ -826,6 +829,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?<![\w.,/+-])(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}){{0,5}}{PHONE_EXTENSION})"
             rf"(?=[ \t]*\((?i:{_PHONE_KIND})\)|[ \t]+(?i:is|was)[ \t]+(?i:my|our|his|her|their)[ \t]+(?i:{_PHONE_KIND})\b)"
         ), group=1, validate=_cued_phone_valid, not_after=ID_LABEL, needs=("(", " is ", " was ")),
+        # A label that names a line of a contact card, with its colon ("Home: 96 63 21", "Hotline: ...",
+        # "Contact no. 75 670 362"), or one letter for it at the start of a line or after a bracket
+        # ("H: 96 63 21", "(M) 75 670 362").
+        Detector("phone", re.compile(
+            rf"(?:(?i:\b(?:{PHONE_LABEL})\s*#?\s*:|\bcontact\s+(?:no\.?|number|#)\s*:?)"
+            rf"|(?:^|(?<=[\n|;(]))[ \t]*[HWMPT]\s*:|\([HWM]\))[ \t]*"
+            rf"(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
+        ), group=1, validate=_cued_phone_valid, cut_before_next_value=True, not_after=ID_LABEL,
+            needs=(":", "(h)", "(w)", "(m)", "contact")),
         # An area code after a trunk 0 and a slash, as in Germany, Austria and Hungary ("0732/77588814",
         # "06-55/696 3279", "(28)/667-5347").
         Detector("phone", re.compile(
