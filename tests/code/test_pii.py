@@ -2012,6 +2012,8 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("Μεγάλη Άμμος 184 is where we are", "Μεγάλη Άμμος 184"),
     ("I live at πλατεία Καραισκάκη 262", "πλατεία Καραισκάκη 262"),
     ("I live at 184 G. Seferi Street", "184 G. Seferi Street"),  # an initial in the name
+    ("Ship to 970 Kase põik 91, Tallinn", "970 Kase põik 91, Tallinn"),  # a lower-case street word after the name
+    ("his address: 65844 Nuussuataap Aqq. 291", "65844 Nuussuataap Aqq. 291"),  # a house number after an abbreviation
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)

@@ -119,6 +119,10 @@ STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdeilmrsABDEILMRS"  # of every STRONG_ADDRE
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Words for "street" written in lower case, in a street name and before it ("Lipahova ulica", "rua da Paz").
 _STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada"
+# ... and those that follow the name only, in Estonian, Latvian, Lithuanian, Czech, Slovak, Hungarian and
+# the Nordic languages ("Kase põik 91", "Brīvības iela 12", "Vodičkova třída 3", "Kossuth tér 4").
+_STREET_WORDS_AFTER_NAME = ("tänav|tee|põik|maantee|puiestee|väljak|iela|gatvė|náměstí|třída|nábřeží|námestie|tér|körút"
+                            "|sor|köz|sétány|gränd|torg|plads|plass|stræde|vegur|stræti")
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 # Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76", "Olaf
 # Aakranns veg 112", "Király u. 15", "92 Vasileos Pavlou str"), and more particles ("Rua das Imbuias"). "Flat"
@@ -126,13 +130,13 @@ _STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
-                    rf"|{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse|str)\b"
+                    rf"|{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTER_NAME}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse|str)\b"
                     rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, a particle or a
 # street word written in lower case ("Lipahova ulica 8", "Vasileos Pavlou str").
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur"
-                     rf"|(?:{_STREET_WORDS_IN_LOWER_CASE}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|str)\b)")
+                     rf"|(?:{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTER_NAME}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|str)\b)")
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
 _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
@@ -1957,7 +1961,7 @@ _ADDRESS_PART = re.compile(
     rf"|(?!{_UNIT})({_LONG_POSTCODE}(?:[ \t]+{_PLACE_WORDS})?|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May", "\n720 52 Ostrava since May"
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49",
 # "788 Industriestraat 133 Apt. 932").
-_TRAILING_HOUSE_NUMBER = re.compile(rf"[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
+_TRAILING_HOUSE_NUMBER = re.compile(rf"\.?[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
 # A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
 _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 # A town after the street's comma, or after a unit, before the sentence goes on in lower case
