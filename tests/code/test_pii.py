@@ -2027,3 +2027,17 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
 ])
 def test_versions_lists_rooms_and_sizes_are_no_address_parts(text, value):
     assert [found for entity, found in _found(text) if entity == "street_address"] == ([value] if value else [])
+
+
+@pytest.mark.parametrize("text, value", [
+    ("hi rebecca, thanks", "rebecca"), ("my name is alvin", "alvin"), ("ask rebecca about it", "rebecca"),
+    ("rebecca said no", "rebecca"), ("why is alvin so impulsive?", "alvin"),
+    ("joel had given rebecca his address", "rebecca"),
+])
+def test_one_first_name_in_lower_case_after_chat_cues(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["hi there", "ask siri", "thanks amber", "cc jenkins", "hello world", "i gave it the slip"])
+def test_lower_case_words_after_chat_cues_that_are_no_first_names_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -1166,6 +1166,19 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_WEAK_CUE})){LOWER_CASE_NAME}"
         ), group=1, validate=_known_lower_case_name),
+        # One known first name typed in lower case, after a chat cue ("hi rebecca, thanks", "my name is
+        # alvin", "ask sigrid about it"), before what people do at a sentence's start ("rebecca said
+        # no"), asked about ("why is alvin so impulsive?") or given something ("had given kimiko his
+        # address"): one that no dictionary lists as a word
+        # and that names no thing ("hi there", "ask siri", "thanks amber" stay).
+        Detector("person", re.compile(
+            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE}))[ \t]+({LOWER_CASE_NAME_WORD})(?![\w'’@.-]|\.\w)"
+            rf"|(?:^|(?<=[.!?] )|(?<=\n))({LOWER_CASE_NAME_WORD})[ \t]+(?:said|says|wrote|asked|told|replied|had given|has given"
+            rf"|lives|lived|wants|called|emailed)\b"
+            rf"|\b(?:why|how|when|where)[ \t]+(?:is|was|does|did|has|can|could|would|will)[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+"
+            rf"(?:{ASKED_ABOUT_PERSON_AFTER})\b"
+            rf"|\b{GIVEN_TO_PERSON}[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+{GIVEN_THING}\b"  # "had given kimiko his address"
+        ), group=(1, 2, 3, 4), validate=_lower_case_first_name),
         # A name before a job title or a department: "- Qing Yamasaki, Product Manager", "X - Operations".
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:,|\s[-–—|])\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE}|{DEPARTMENT})\b"
