@@ -1173,8 +1173,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # and that names no thing ("hi there", "ask siri", "thanks amber" stay).
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE}))[ \t]+({LOWER_CASE_NAME_WORD})(?![\w'’@.-]|\.\w)"
-            rf"|(?:^|(?<=[.!?] )|(?<=\n))({LOWER_CASE_NAME_WORD})[ \t]+(?:said|says|wrote|asked|told|replied|had given|has given"
-            rf"|lives|lived|wants|called|emailed)\b"
+            rf"|(?:^|(?<=[.!?] )|(?<=\n))({LOWER_CASE_NAME_WORD})(?=[ \t]+(?:said|says|wrote|asked|told|replied|had given|has given"
+            rf"|lives|lived|wants|called|emailed)\b)"
             rf"|\b(?:why|how|when|where)[ \t]+(?:is|was|does|did|has|can|could|would|will)[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+"
             rf"(?:{ASKED_ABOUT_PERSON_AFTER})\b"
             rf"|\b{GIVEN_TO_PERSON}[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+{GIVEN_THING}\b"  # "had given kimiko his address"
