@@ -2041,3 +2041,18 @@ def test_one_first_name_in_lower_case_after_chat_cues(text, value):
 @pytest.mark.parametrize("text", ["hi there", "ask siri", "thanks amber", "cc jenkins", "hello world", "i gave it the slip"])
 def test_lower_case_words_after_chat_cues_that_are_no_first_names_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("My neighbour Peverell has a dog.", "Peverell"),  # after who someone is to the writer
+    ("Our manager, Schneider, approved it.", "Schneider"),
+    ("Sorry Lopez, I missed your call.", "Lopez"),  # called while apologising
+    ("I told Lopez about the problem.", "Lopez"),  # told about something
+])
+def test_one_name_after_relations_apologies_and_telling(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["my friend Python is great", "I told Jenkins about it", "Sorry Windows, bye"])
+def test_things_after_relations_apologies_and_telling_stay(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -297,7 +297,7 @@ PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled
 GIVEN_TO_PERSON = (r"(?:given|gave|give|gives|giving|told|tell|tells|telling|sent|send|sends|showed|shown|show|handed"
                    r"|hand|offered|offer|owe|owes|owed|paid|pay|pays|lent|lend|promised|wished|asked|ask|asks|bought|buy"
                    r"|brought|bring|taught|teach|thanked|thank|texted|emailed|email|messaged)")
-GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back)"
+GIVEN_THING = r"(?:his|her|their|my|your|our|its|a|an|the|this|that|some|back|about)"  # "told Lopez about it"
 GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show", "hand", "offer", "owe", "paid", "pay",
                          "lent", "lend", "promised", "wished", "ask", "bought", "buy", "brought", "bring", "taught",
                          "teach", "thank", "texted", "email", "messaged")
@@ -1126,6 +1126,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
                    "thanked", "phoned", "speak", "talk")),
+        # After who someone is to the writer ("my neighbour Peverell", "our manager, Schneider,"), or
+        # called while apologising ("Sorry Lopez, I missed your call").
+        Detector("person", re.compile(
+            rf"(?=[MmOoYyHhTt])\b(?i:my|our|your|his|her|their)[ \t]+(?:new |former |old )?(?:{RELATION}),?[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"
+            rf"|(?:^|(?<=[.!?] )|(?<=\n))Sorry,?[ \t]+({NAME_WORD}),"
+        ), group=(1, 2), validate=_single_surname_or_rare_word, rare_words=True,
+            needs=("my ", "our ", "your ", "his ", "her ", "their ", "sorry")),
         Detector("person", re.compile(rf"(?=[Ll])\b[Ll]et[ \t]+({NAME_WORD})[ \t]+know\b"),  # "let Nygaard know"
                  group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=(" know",)),
         Detector("person", re.compile(
