@@ -1134,6 +1134,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|(?:^|(?<=[.!?] )|(?<=\n))Sorry,?[ \t]+({NAME_WORD}),"
         ), group=(1, 2), validate=_single_surname_or_rare_word, rare_words=True,
             needs=("my ", "our ", "your ", "his ", "her ", "their ", "sorry")),
+        # Before "who", inside a sentence and after no determiner ("It was Sedej who called"; not
+        # "Maintainers who participate", "the Kubernetes who").
+        Detector("person", re.compile(rf"(?<=[a-z,] )({NAME_WORD})[ \t]+who\b"), group=1,
+                 validate=_single_surname_or_rare_word, rare_words=True, needs=(" who",),
+                 not_after=re.compile(r"\b(?i:the|a|an|this|that|these|those|all|some|many|most|our|your|their|its|his|her)[ \t]+$")),
         Detector("person", re.compile(rf"(?=[Ll])\b[Ll]et[ \t]+({NAME_WORD})[ \t]+know\b"),  # "let Nygaard know"
                  group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=(" know",)),
         Detector("person", re.compile(
