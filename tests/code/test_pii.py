@@ -2049,12 +2049,15 @@ def test_lower_case_words_after_chat_cues_that_are_no_first_names_stay(text):
     ("Sorry Lopez, I missed your call.", "Lopez"),  # called while apologising
     ("I told Lopez about the problem.", "Lopez"),  # told about something
     ("It was Sedej who called.", "Sedej"),  # before "who" inside a sentence
+    ("Both Lopez and Rebecca agreed.", "Lopez"),  # a surname listed before a name
+    ("Rebecca and John agreed.", "Rebecca"),  # a sentence's first name before "and" and a name
 ])
 def test_one_name_after_relations_apologies_and_telling(text, value):
     assert ("person", value) in _found(text)
 
 
 @pytest.mark.parametrize("text", ["my friend Python is great", "I told Jenkins about it", "Sorry Windows, bye",
-                                  "Maintainers who participate", "we thank the Kubernetes who helped"])
+                                  "Maintainers who participate", "we thank the Kubernetes who helped",
+                                  "Python and Django are great", "Sales and Marketing"])
 def test_things_after_relations_apologies_and_telling_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -1516,7 +1516,7 @@ _PERSON_VERB_AFTER = re.compile(rf" (?:{_PERSON_VERBS}|[a-z]{{2,}}ed)\b")
 _SENTENCE_START_NAME = re.compile(
     rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD})(?: (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
     r"|will|would|can|could|should|did|does|isn't|wasn't|wants|needs|just|also|still|never|always|from"
-    r"|and (?:I|me|my|his|her|their|our)"
+    rf"|and (?:I|me|my|his|her|their|our)|and(?= [{CAPITAL}])"
     r"|[a-z]{2,}ed)\b|(['’]s)\b)", re.MULTILINE)
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
@@ -1626,14 +1626,15 @@ def _particle_surnames(text: str, names: _NameWords) -> list[tuple[int, int]]:
     return spans
 
 
-def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True) -> list[tuple[int, int]]:
+def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True,
+               name_starts: Iterable[int] = ()) -> list[tuple[int, int]]:
     """Spans of one known name alone inside a sentence, where no cue says it is a person.
 
     A known first name or surname counts when it is no core English word (so "French", "Server"
     and "Brown" do not), names no thing (``FIRST_NAMES_OF_THINGS``, ``WORD_NAMES``), and a
     surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
-    is listed after a name (``name_ends``: where names found in ``text`` end): "Mathiasen,
-    Wilson and Williamson", or owns something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also
+    is listed after or before a name (``name_ends``, ``name_starts``: where names found in ``text``
+    end and start): "Mathiasen, Wilson and Williamson", "Both Lopez and Maria agreed", or owns something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also
     names in a list and names called before a question (``_listed_and_called_names``;
     ``rare_words`` as in ``gazetteer_names``). Spans may overlap; the caller keeps the first.
     """
@@ -1663,7 +1664,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
                 before[-1].casefold() in names.core_english and before[-1] not in NEVER_NAME_PARTS
                 and (len(before) == 1 or before[-2].endswith((".", "!", "?", ":")))):
             continue
-        listed = any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
+        listed = (any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
+                  or any(_LIST_JOIN.fullmatch(text, match.end(1), start) for start in name_starts if start > match.end(1)))
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
         if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
             known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
@@ -2377,7 +2379,8 @@ class PiiMasker:
         if self._find_uncued_names:
             _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names))
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
-            _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names))
+            name_starts = [t_start for t_start, _, entity in taken if entity == "person"]
+            _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names, name_starts))
             _add_persons_where_free(taken, names_heading_contact_blocks(text, taken, self.rare_word_names))
             _add_persons_where_free(taken, lower_case_names(text))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
