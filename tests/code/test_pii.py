@@ -2051,6 +2051,7 @@ def test_lower_case_words_after_chat_cues_that_are_no_first_names_stay(text):
     ("It was Sedej who called.", "Sedej"),  # before "who" inside a sentence
     ("Both Lopez and Rebecca agreed.", "Lopez"),  # a surname listed before a name
     ("Rebecca and John agreed.", "Rebecca"),  # a sentence's first name before "and" and a name
+    ("Rebecca (sales) will follow up.", "Rebecca"), ("Lopez - Accounting", "Lopez"),  # before a department
 ])
 def test_one_name_after_relations_apologies_and_telling(text, value):
     assert ("person", value) in _found(text)
@@ -2058,6 +2059,6 @@ def test_one_name_after_relations_apologies_and_telling(text, value):
 
 @pytest.mark.parametrize("text", ["my friend Python is great", "I told Jenkins about it", "Sorry Windows, bye",
                                   "Maintainers who participate", "we thank the Kubernetes who helped",
-                                  "Python and Django are great", "Sales and Marketing"])
+                                  "Python and Django are great", "Sales and Marketing", "Python (Engineering) is used"])
 def test_things_after_relations_apologies_and_telling_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []

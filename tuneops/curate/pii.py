@@ -1196,6 +1196,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:,|\s[-–—|])\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE}|{DEPARTMENT})\b"
         ), group=1, validate=_name_in_strong_context, needs=JOB_TITLE_NEEDS, rare_words=True),
+        # ... and one known name before one in brackets or after a dash ("Rebecca (sales) will follow up",
+        # "Lopez - Accounting").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_WORD})(?:[ \t]\((?i:{JOB_TITLE}|{DEPARTMENT})\)|[ \t][-–—|][ \t]+(?:{JOB_TITLE}|{DEPARTMENT})\b)"
+        ), group=1, validate=_known_single_name, needs=JOB_TITLE_NEEDS,
+            not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server - Operations"
     ]
 
 
