@@ -90,12 +90,12 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
                                r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
                                r"|Pasaje|Cours|Route|(?-i:R(?=[ \t][A-ZÀ-Þ]))"  # "R São Romão 118": Rua, abbreviated
                                # Slovenian, Croatian, Serbian, Romanian and Polish: "Trg revolucije 96", "Calea Victoriei 12"
-                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek|Obala"
+                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek"
                                # Czech streets named with a preposition: "U Parku 310", "V Zahradách 505", "Na Příkopě 12"
                                # (not a year: "V Praze 2024")
                                r"|(?-i:(?:U|V|Na|Pod|Nad|Za|Ke|Ve)(?=[ \t][A-ZÀ-ÞČŠŽŘ][a-zà-žěščřžýáíéůú]+(?:[ \t]\w+){0,3}"
                                rf"[ \t]{_NOT_A_YEAR}\d)))")
-STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNOPQRSTUVZabcjklnopqrstuvz"  # of every alternative, for a fast skip
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNPQRSTUVZabcjklnpqrstuvz"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
@@ -325,6 +325,10 @@ LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with
 LOWER_CASE_NAME_WEAK_CUE = (r"tell|contact|call|email(?:ed)?|message(?:d)?|remind|with|by|to|under|add|name|for|from"
                             r"|assistant|commenter")
 LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhilmnpstACDEFHILMNPST"  # of every LOWER_CASE_NAME_CUE alternative
+# A chat cue, in any case, before a lower-case word: texts without one skip the lower-case name detectors fast.
+_LOWER_CASE_CUE_BEFORE_A_WORD = re.compile(
+    r"(?i:\b(?:ask|ping|cc|talk|spoke|speak|thanks|thank you|thx|hi|hey|hello|dear|loop|looping|assign|assigned|forward"
+    r"|forwarded|hand|handed|escalate|escalated|name is|i am|i'm)(?:ed|ing)?\b[^\n]{0,20}?)[ \t][a-zß-ÿ\u0100-\u024F]{2}")
 LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrwbuanfTCEMRWBUANF"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
 LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ\u0100-\u024F][a-zß-öø-ÿ\u0100-\u024F'’]+(?:-[a-zß-öø-ÿ\u0100-\u024F]+)?"
 # Two such words, perhaps with a middle initial or joined by a particle ("maria de la cruz"), as group 1.
@@ -709,6 +713,7 @@ class Detector:
     not_after: re.Pattern | None = None  # a label that makes the value something else ("Order 1234-5678-9012")
     rare_words: bool = False  # its validator may take a name for being rare ("Xanthe Zapatero said")
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
+    needs_match: re.Pattern | None = None  # a short pattern the text must match for the pattern to be tried (fast)
 
 
 # A word of a street name in any case, or abbreviated ("Brisas", "rua", "u.", "Λ.", "Ctra.", "R Palmeira").
@@ -837,7 +842,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # "Contact no. 75 670 362"), or one letter for it at the start of a line or after a bracket
         # ("H: 96 63 21", "(M) 75 670 362").
         Detector("phone", re.compile(
-            rf"(?:(?i:\b(?:{PHONE_LABEL})\s*#?\s*:|\bcontact\s+(?:no\.?|number|#)\s*:?)"
+            rf"(?=[hwmoecsprtHWMOECSPRT(])(?:(?i:\b(?:{PHONE_LABEL})\s*#?\s*:|\bcontact\s+(?:no\.?|number|#)\s*:?)"
             rf"|(?:^|(?<=[\n|;(]))[ \t]*[HWMPT]\s*:|\([HWM]\))[ \t]*"
             rf"(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
         ), group=1, validate=_cued_phone_valid, cut_before_next_value=True, not_after=ID_LABEL,
@@ -1031,7 +1036,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}Α-ΩΆ-Ώ])(?<![\w.,/-])(?:{STREET_NAME_WORD}[ \t]+){{1,3}}(?:{LOWER_CASE_NAME_WORD}\.?[ \t]+)?"
             rf"(?!(?:19|20)\d\d\b){HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?,[ \t]*(?:\d{{4,5}}[ \t]+{_PLACE_WORDS}"
             rf"|{_PLACE_WORDS},[ \t]*(?:{_COUNTRIES_OF_SEVERAL_WORDS}|[{CAPITAL}][a-z]+)(?:[ \t]+\([{CAPITAL}][a-z]+\))?)(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
-        ), validate=_street_before_postcode_and_town, needs=(", ",)),
+        ), validate=_street_before_postcode_and_town, needs_match=re.compile(r"\d[A-Za-z]?,[ \t]*[\d{CAPITAL}]".replace("{CAPITAL}", CAPITAL))),
         # A house number and a street line above a town, a state or province and a postcode, as in
         # North America and Australia ("90996 John Cape\nWest Jane, FL 71369", "9 Williams Edge\nWest
         # Keithberg, NSW, 5482"): the line below says an address is written, whatever the street type.
@@ -1174,10 +1179,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_introduced_lower_case_name, rare_words=True, needs=("name", "i am", "i'm")),
         # A name typed in lower case after a chat cue: "ask reuben fenwick", "thanks maria de la cruz".
         Detector("person", re.compile(
-            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE})){LOWER_CASE_NAME}"
+            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b{by_first_letter(LOWER_CASE_NAME_CUE)}){LOWER_CASE_NAME}"
         ), group=1, validate=_lower_case_name, rare_words=True),
         Detector("person", re.compile(
-            rf"(?=[{LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_WEAK_CUE})){LOWER_CASE_NAME}"
+            rf"(?=[{LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS}])(?i:\b{by_first_letter(LOWER_CASE_NAME_WEAK_CUE)}){LOWER_CASE_NAME}"
         ), group=1, validate=_known_lower_case_name),
         # One known first name typed in lower case, after a chat cue ("hi rebecca, thanks", "my name is
         # alvin", "ask sigrid about it"), before what people do at a sentence's start ("rebecca said
@@ -1185,13 +1190,20 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # address"): one that no dictionary lists as a word
         # and that names no thing ("hi there", "ask siri", "thanks amber" stay).
         Detector("person", re.compile(
-            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b(?:{LOWER_CASE_NAME_CUE}))[ \t]+({LOWER_CASE_NAME_WORD})(?![\w'’@.-]|\.\w)"
-            rf"|(?:^|(?<=[.!?] )|(?<=\n))({LOWER_CASE_NAME_WORD})(?=[ \t]+(?:said|says|wrote|asked|told|replied|had given|has given"
+            rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b{by_first_letter(LOWER_CASE_NAME_CUE)})[ \t]+({LOWER_CASE_NAME_WORD})(?![\w'’@.-]|\.\w)"
+        ), group=1, validate=_lower_case_first_name, needs_match=_LOWER_CASE_CUE_BEFORE_A_WORD),
+        Detector("person", re.compile(
+            rf"(?:^|(?<=[.!?] )|(?<=\n))({LOWER_CASE_NAME_WORD})(?=[ \t]+(?:said|says|wrote|asked|told|replied|had given|has given"
             rf"|lives|lived|wants|called|emailed)\b)"
-            rf"|\b(?:why|how|when|where)[ \t]+(?:is|was|does|did|has|can|could|would|will)[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+"
+        ), group=1, validate=_lower_case_first_name,
+            needs=(" said", " says", " wrote", " asked", " told", " replied", " given", " live", " wants", " called", " emailed")),
+        Detector("person", re.compile(
+            rf"\b(?:why|how|when|where)[ \t]+(?:is|was|does|did|has|can|could|would|will)[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+"
             rf"(?:{ASKED_ABOUT_PERSON_AFTER})\b"
-            rf"|\b{GIVEN_TO_PERSON}[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+{GIVEN_THING}\b"  # "had given kimiko his address"
-        ), group=(1, 2, 3, 4), validate=_lower_case_first_name),
+        ), group=1, validate=_lower_case_first_name, needs=("why ", "how ", "when ", "where ")),
+        Detector("person", re.compile(
+            rf"(?=[gtsohplawbe])\b{GIVEN_TO_PERSON}[ \t]+({LOWER_CASE_NAME_WORD})[ \t]+{GIVEN_THING}\b"  # "had given kimiko his address"
+        ), group=1, validate=_lower_case_first_name, needs=GIVEN_TO_PERSON_NEEDS),
         # A name before a job title or a department: "- Qing Yamasaki, Product Manager", "X - Operations".
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:,|\s[-–—|])\s+(?:[A-Z][A-Za-z]+\s){{0,3}}(?:{JOB_TITLE}|{DEPARTMENT})\b"
@@ -2346,6 +2358,8 @@ class PiiMasker:
         contains = lowered.__contains__  # map() over a C method: no Python frame per needed word
         for detector in self.detectors:
             if detector.needs and not any(map(contains, detector.needs)):
+                continue
+            if detector.needs_match is not None and detector.needs_match.search(text) is None:
                 continue
             for start, end in _valid_spans(detector, text):
                 if detector.entity == "person":
