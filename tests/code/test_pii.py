@@ -2014,6 +2014,9 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("I live at 184 G. Seferi Street", "184 G. Seferi Street"),  # an initial in the name
     ("Ship to 970 Kase põik 91, Tallinn", "970 Kase põik 91, Tallinn"),  # a lower-case street word after the name
     ("his address: 65844 Nuussuataap Aqq. 291", "65844 Nuussuataap Aqq. 291"),  # a house number after an abbreviation
+    # A cross street after "in", "on" or "with", before the sentence goes on; a name taken for a person is part of it.
+    ("Please return to Zita and Oranje-Nassauhof 169 in case of an issue.", "Zita and Oranje-Nassauhof 169"),
+    ("It's in Markha and Groenekruislaan 170", "Markha and Groenekruislaan 170"),
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2024,6 +2027,7 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
     ("Chapter 5, 2019 Report", None), ("Κεφάλαιο 5 και Έκδοση 2", None),
     ("Shipping address: 59 Maple Ave. 4 x 2.5 GB", "59 Maple Ave."),  # no house number after a street type
     ("Delivery address: 58 Willow Close Room 101 again", "58 Willow Close"),  # a meeting room stays
+    ("meet me with John and 2 friends", None), ("I was with Anna and Python 3.", None),
 ])
 def test_versions_lists_rooms_and_sizes_are_no_address_parts(text, value):
     assert [found for entity, found in _found(text) if entity == "street_address"] == ([value] if value else [])

@@ -518,13 +518,19 @@ def _corner_of_streets(text: str) -> bool:
     return any(char.isdigit() for char in text) or any(word.casefold() not in core for word in _capitalised_words(text))
 
 
+_STREET_TYPE_WORD = re.compile(rf"\b(?i:{STREET_SUFFIX})(?!\w)")
+
+
 def _cross_street(text: str) -> bool:
     """Whether "Word and street" names a cross street: the word is no core English word, and either no
     dictionary word or the street has a word that is no core English word ("Kasey and Ilichova 26",
-    "Matias and 25 Woodlands Avenue"; not "work and school 5", "Python and Java 8")."""
+    "Matias and 25 Woodlands Avenue"; not "work and school 5", "Python and Java 8", "John and 2 friends")."""
     core = _NameWords.load().core_english
     cross, street = re.split(r"[ \t]+and[ \t]+", text, maxsplit=1)
     street_words = _WORD.findall(street)
+    if (street[:1].isdigit() and not any(word[0].isupper() for word in street_words)
+            and all(word.casefold() in core for word in street_words) and not _STREET_TYPE_WORD.search(street)):
+        return False  # a number and everyday words: "with John and 2 friends", "to Anna and 3 others"
     return cross.casefold() not in core and (
         not in_dictionary(cross.casefold()) or any(word.casefold() not in core for word in street_words))
 
@@ -887,9 +893,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # on the street and the clause ending after it ("a taxi to Kasey and Ilichova 26.", "Address:\n
         # Vilmundína and 14 Spencer Street."). The word must be no core English word ("to Paris and 3 others").
         Detector("street_address", re.compile(
-            rf"(?:\b(?:to|at|is)[ \t]+|:[ \t]*(?:\n[ \t]*){{0,2}})((?:{NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+and[ \t]+"
+            rf"(?:\b(?:to|at|is|in|on|with)[ \t]+|:[ \t]*(?:\n[ \t]*){{0,2}})((?:{NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+and[ \t]+"
             rf"(?:(?:\d{{1,6}}[ \t]+)?(?:(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+){{1,3}}\d{{1,5}}[A-Za-z]?"
-            rf"|\d{{1,6}}(?:[ \t]+(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})){{1,3}})){_CLAUSE_END}"
+            rf"|\d{{1,6}}(?:[ \t]+(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})){{1,3}}))(?:{_CLAUSE_END}|(?=[ \t]+(?:in|for|after|before|by|on)\b))"
         ), group=1, validate=_cross_street, needs=(" and ",)),
         # A street name in its own language with its house number, then an English street type a
         # writer added, after a preposition ("enter on Brisas 6802 St.", "lives on rua mina 50 street",
@@ -2181,6 +2187,11 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
             and _STREET_LINE_END.match(text, end) is not None)
 
 
+def _holds_names_only(taken: list[tuple[int, int, str]], start: int, end: int) -> bool:
+    """Whether every value of ``taken`` that ``start:end`` overlaps is a person's name inside it."""
+    return all(entity == "person" and start <= t_start and t_end <= end for t_start, t_end, entity in _overlapping(taken, start, end))
+
+
 def _holds_shorter_values_of_its_kind(taken: list[tuple[int, int, str]], start: int, end: int, entity: str) -> bool:
     """Whether ``start:end`` holds every value of ``taken`` it overlaps, each of the same kind ``entity``
     and shorter: two detectors found one value, the first only a part of it. Persons are left to the
@@ -2377,8 +2388,10 @@ class PiiMasker:
                     end = start + len(" ".join(words))
                 clashes = [t_start for t_start, t_end, _ in taken if start < t_end and t_start < end]
                 if clashes and detector.entity == "street_address":
-                    # A street line that holds or joins the shorter ones found before it replaces them.
-                    union = (start, end) if _longer_street_line(text, start, end, taken) else _street_union(text, start, end, taken)
+                    # A street line that holds or joins the shorter ones found before it replaces them,
+                    # and so does one that holds a name taken for a person ("Zita and Oranje-Nassauhof 169").
+                    union = ((start, end) if _longer_street_line(text, start, end, taken) or _holds_names_only(taken, start, end)
+                             else _street_union(text, start, end, taken))
                     if union:
                         start, end = union
                         taken = [t for t in taken if not (start < t[1] and t[0] < end)]
