@@ -2017,6 +2017,10 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     # A cross street after "in", "on" or "with", before the sentence goes on; a name taken for a person is part of it.
     ("Please return to Zita and Oranje-Nassauhof 169 in case of an issue.", "Zita and Oranje-Nassauhof 169"),
     ("It's in Markha and Groenekruislaan 170", "Markha and Groenekruislaan 170"),
+    # A street line above a town, a region and a postcode, split over lines by a form.
+    ("Apteegi 1\nTallinn\n, HA\n 80944", "Apteegi 1\nTallinn\n, HA\n 80944"),
+    ("We moved to Köie 88\nNässuma, SA 40842 last year.", "Köie 88\nNässuma, SA 40842"),
+    ("The office is at 3 Rue Hedi Nooman\nZeghabna, 53 43951.", "3 Rue Hedi Nooman\nZeghabna, 53 43951"),
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2028,6 +2032,7 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
     ("Shipping address: 59 Maple Ave. 4 x 2.5 GB", "59 Maple Ave."),  # no house number after a street type
     ("Delivery address: 58 Willow Close Room 101 again", "58 Willow Close"),  # a meeting room stays
     ("meet me with John and 2 friends", None), ("I was with Anna and Python 3.", None),
+    ("Windows 11\nRelease, EN 2024", None),
 ])
 def test_versions_lists_rooms_and_sizes_are_no_address_parts(text, value):
     assert [found for entity, found in _found(text) if entity == "street_address"] == ([value] if value else [])

@@ -1050,6 +1050,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?<![\w.,-])\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}"
             rf"(?=[ \t]*,?[ \t]*\n[ \t]*{_PLACE_WORDS},?[ \t]+[A-Z]{{2,3}},?[ \t]+(?:\d{{4,5}}(?:-\d{{4}})?|[A-Z]\d[A-Z] ?\d[A-Z]\d)\b)"
         ), needs=("\n",)),
+        # ... and a street line with its number after the name, above a town, a region and a postcode
+        # that a form split over lines ("Apteegi 1\nTallinn\n, HA\n 80944", "Köie 88\nNässuma, SA 40842",
+        # "3 Rue Hedi Nooman\nZeghabna, 53 43951"): a region in letters or a number.
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?"
+            rf"(?=[ \t]*\n[ \t]*{_PLACE_WORDS}[ \t]*\n?[ \t]*,[ \t]*(?:[A-Z]{{2,3}}|\d{{1,2}})[ \t]*\n?[ \t]*\d{{4,5}}\b)"
+        ), validate=_street_after_cue, needs=("\n",)),  # not everyday words only ("Windows 11\nRelease, EN 2024")
         # US military mail: "PSC 2731, Box 7784", "Unit 0499 Box 7916", "USNS Rivera", "USNV de Launay"
         # over "APO AP 53202"; chat writes it in lower case too ("unit 6973 box 1648\ndpo ap 13527").
         Detector("street_address", re.compile(
@@ -2008,6 +2015,7 @@ _ADDRESS_PART = re.compile(
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}(?:[ \t]+{_MISSING_PART})?){_CLAUSE_END}"
     # a town's district number before the next part ("Sušice 1\n, PL", "Cite El Ouns 2, Tunisia")
     rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE_WORDS}[ \t]+\d{{1,2}}(?=[ \t]*[\n,])"
+    rf"|\d{{1,2}}(?:[ \t]+\d{{4,5}}|(?=[ \t]*\n[ \t]*{_POSTCODE}))"  # a region's number: "Zeghabna, 53 43951", ", 31\n 98762"
     rf"|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}(?:[ \t]+{_PLACE_WORDS})?|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May", "\n720 52 Ostrava since May"
