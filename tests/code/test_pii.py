@@ -2021,6 +2021,7 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("Apteegi 1\nTallinn\n, HA\n 80944", "Apteegi 1\nTallinn\n, HA\n 80944"),
     ("We moved to Köie 88\nNässuma, SA 40842 last year.", "Köie 88\nNässuma, SA 40842"),
     ("The office is at 3 Rue Hedi Nooman\nZeghabna, 53 43951.", "3 Rue Hedi Nooman\nZeghabna, 53 43951"),
+    ("I live at Apt. 819, Avenida Marquês Tomar 103, Lisboa", "Apt. 819, Avenida Marquês Tomar 103, Lisboa"),  # a unit first
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2032,7 +2033,7 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
     ("Shipping address: 59 Maple Ave. 4 x 2.5 GB", "59 Maple Ave."),  # no house number after a street type
     ("Delivery address: 58 Willow Close Room 101 again", "58 Willow Close"),  # a meeting room stays
     ("meet me with John and 2 friends", None), ("I was with Anna and Python 3.", None),
-    ("Windows 11\nRelease, EN 2024", None),
+    ("Windows 11\nRelease, EN 2024", None), ("Unit 3, Windows 11, later", None),
 ])
 def test_versions_lists_rooms_and_sizes_are_no_address_parts(text, value):
     assert [found for entity, found in _found(text) if entity == "street_address"] == ([value] if value else [])

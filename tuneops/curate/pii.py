@@ -521,6 +521,14 @@ def _corner_of_streets(text: str) -> bool:
 _STREET_TYPE_WORD = re.compile(rf"\b(?i:{STREET_SUFFIX})(?!\w)")
 
 
+def _street_after_a_unit(text: str) -> bool:
+    """Whether the line after a flat or suite is a street: any line of words ("Flat 5\nJames Route"); one
+    that ends in a number has a street type or a word that is no core English word ("Apt. 819, Avenida
+    Marquês Tomar 103"; not "Unit 3, Windows 11")."""
+    street = re.split(r"[\n,]", text, maxsplit=1)[1].rstrip()
+    return not street[-1:].isdigit() or _STREET_TYPE_WORD.search(street) is not None or _street_after_cue(street)
+
+
 def _cross_street(text: str) -> bool:
     """Whether "Word and street" names a cross street: the word is no core English word, and either no
     dictionary word or the street has a word that is no core English word ("Kasey and Ilichova 26",
@@ -1021,8 +1029,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # address is written.
         Detector("street_address", re.compile(
             rf"\b(?:Flat|Suite|Unit|Apt|Apartment|Studio)\.?[ \t]?#?[ \t]?\d{{1,5}}[A-Za-z]?[ \t]*[\n,][ \t]*"
-            rf"(?:\d{{1,5}}[A-Za-z]?[ \t]+)?{_UNIT_ANCHOR_WORD}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*[\n,])"
-        ), needs=("flat", "suite", "unit", "apt", "apartment", "studio"),
+            rf"(?:\d{{1,5}}[A-Za-z]?[ \t]+)?{_UNIT_ANCHOR_WORD}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?(?=[ \t]*[\n,])"
+        ), validate=_street_after_a_unit, needs=("flat", "suite", "unit", "apt", "apartment", "studio"),
             not_after=re.compile(rf"(?:\d[A-Za-z]?|[{CAPITAL}][\w'’-]*\.?)[ \t]*,?[ \t]*\n?[ \t]*$")),  # a street line before it
         # A street line right above a postcode and a town, as much of Europe writes an address
         # ("Pastierska 20\n890 99 Brhlovce", "ulica Nałkowskiej 091\n29-646 Gorlice", "Sauerstraße 34/43\n94875 Hagenow").
