@@ -1233,7 +1233,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # "Lopez - Accounting").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})(?:[ \t]\((?i:{JOB_TITLE}|{DEPARTMENT})\)|[ \t][-–—|][ \t]+(?:{JOB_TITLE}|{DEPARTMENT})\b)"
-        ), group=1, validate=_known_single_name, needs=JOB_TITLE_NEEDS,
+        ), group=1, validate=_known_single_name, needs=JOB_TITLE_NEEDS, needs_match=re.compile(r"[ \t](?:\(|[-–—|][ \t])"),
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server - Operations"
     ]
 
