@@ -1208,8 +1208,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # One known first name typed in lower case, after a chat cue ("hi rebecca, thanks", "my name is
         # alvin", "ask sigrid about it"), before what people do at a sentence's start ("rebecca said
         # no"), asked about ("why is alvin so impulsive?") or given something ("had given kimiko his
-        # address"): one that no dictionary lists as a word
-        # and that names no thing ("hi there", "ask siri", "thanks amber" stay).
+        # address"): one that no dictionary lists as a word and that names no thing ("hi there", "ask
+        # siri", "thanks amber" stay). Each context is its own detector, with what it needs to run.
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b{by_first_letter(LOWER_CASE_NAME_CUE)})[ \t]+({LOWER_CASE_NAME_WORD})(?![\w'’@.-]|\.\w)"
         ), group=1, validate=_lower_case_first_name, needs_match=_LOWER_CASE_CUE_BEFORE_A_WORD),
