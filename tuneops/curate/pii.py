@@ -123,6 +123,9 @@ _STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada
 # the Nordic languages ("Kase põik 91", "Brīvības iela 12", "Vodičkova třída 3", "Kossuth tér 4").
 _STREET_WORDS_AFTER_NAME = ("tänav|tee|põik|maantee|puiestee|väljak|iela|gatvė|náměstí|třída|nábřeží|námestie|tér|körút"
                             "|sor|köz|sétány|gränd|torg|plads|plass|stræde|vegur|stræti")
+# Every street word written in lower case in or after a street's name ("92 Vasileos Pavlou str").
+_LOWER_CASE_STREET_WORDS = (rf"{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTER_NAME}|útja|út|gasse|gatan|vej|veg|vei|gate|gata"
+                            r"|str")
 # Capitalised, with a lower-case letter ("Écoles", not "IBAN"), or a particle; whole words: "des", not "de"+"s".
 # Street words written in lower case count too ("Lipahova ulica 8c", "Hegedűs Gyula utca 76", "Olaf
 # Aakranns veg 112", "Király u. 15", "92 Vasileos Pavlou str"), and more particles ("Rua das Imbuias"). "Flat"
@@ -130,13 +133,13 @@ _STREET_WORDS_AFTER_NAME = ("tänav|tee|põik|maantee|puiestee|väljak|iela|gatv
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
-                    rf"|{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTER_NAME}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|straße|strasse|str)\b"
+                    rf"|{_LOWER_CASE_STREET_WORDS}|straße|strasse)\b"
                     rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, a particle or a
 # street word written in lower case ("Lipahova ulica 8", "Vasileos Pavlou str").
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur"
-                     rf"|(?:{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTER_NAME}|útja|út|gasse|gatan|vej|veg|vei|gate|gata|str)\b)")
+                     rf"|(?:{_LOWER_CASE_STREET_WORDS})\b)")
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
 _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
@@ -303,6 +306,7 @@ GIVEN_TO_PERSON_NEEDS = ("give", "gave", "told", "tell", "sent", "send", "show",
                          "teach", "thank", "texted", "email", "messaged")
 ASKED_ABOUT_PERSON_BEFORE = (r"(?:(?:[Ww]hy|[Hh]ow|[Ww]hen|[Ww]here) (?:is|was|does|did|has|can|could|would|will)"
                              r"|(?:^|(?<=[.!?] )|(?<=\n))(?:Is|Was|Has|Did|Does|Will|Can|Could))")
+ASKED_ABOUT_PERSON_NEEDS = ("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")
 ASKED_ABOUT_PERSON_AFTER = (r"(?:so|such|always|still|never|not|feeling|doing|going|coming|joining|there|here|around"
                             r"|available|back|free|busy|away|in today|off today|on leave|on holiday|on vacation|awake"
                             r"|married|pregnant|sick|ill)")
@@ -325,10 +329,6 @@ LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with
 LOWER_CASE_NAME_WEAK_CUE = (r"tell|contact|call|email(?:ed)?|message(?:d)?|remind|with|by|to|under|add|name|for|from"
                             r"|assistant|commenter")
 LOWER_CASE_NAME_CUE_FIRST_LETTERS = "acdefhilmnpstACDEFHILMNPST"  # of every LOWER_CASE_NAME_CUE alternative
-# A chat cue, in any case, before a lower-case word: texts without one skip the lower-case name detectors fast.
-_LOWER_CASE_CUE_BEFORE_A_WORD = re.compile(
-    r"(?i:\b(?:ask|ping|cc|talk|spoke|speak|thanks|thank you|thx|hi|hey|hello|dear|loop|looping|assign|assigned|forward"
-    r"|forwarded|hand|handed|escalate|escalated|name is|i am|i'm)(?:ed|ing)?\b[^\n]{0,20}?)[ \t][a-zß-ÿ\u0100-\u024F]{2}")
 LOWER_CASE_NAME_WEAK_CUE_FIRST_LETTERS = "tcemrwbuanfTCEMRWBUANF"  # of every LOWER_CASE_NAME_WEAK_CUE alternative
 LOWER_CASE_NAME_WORD = r"[a-zß-öø-ÿ\u0100-\u024F][a-zß-öø-ÿ\u0100-\u024F'’]+(?:-[a-zß-öø-ÿ\u0100-\u024F]+)?"
 # Two such words, perhaps with a middle initial or joined by a particle ("maria de la cruz"), as group 1.
@@ -1050,7 +1050,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}Α-ΩΆ-Ώ])(?<![\w.,/-])(?:{STREET_NAME_WORD}[ \t]+){{1,3}}(?:{LOWER_CASE_NAME_WORD}\.?[ \t]+)?"
             rf"(?!(?:19|20)\d\d\b){HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?,[ \t]*(?:\d{{4,5}}[ \t]+{_PLACE_WORDS}"
             rf"|{_PLACE_WORDS},[ \t]*(?:{_COUNTRIES_OF_SEVERAL_WORDS}|[{CAPITAL}][a-z]+)(?:[ \t]+\([{CAPITAL}][a-z]+\))?)(?:{_CLAUSE_END}|(?=[ \t]+[a-z]))"
-        ), validate=_street_before_postcode_and_town, needs_match=re.compile(r"\d[A-Za-z]?,[ \t]*[\d{CAPITAL}]".replace("{CAPITAL}", CAPITAL))),
+        ), validate=_street_before_postcode_and_town, needs_match=re.compile(rf"\d[A-Za-z]?,[ \t]*[\d{CAPITAL}]")),
         # A house number and a street line above a town, a state or province and a postcode, as in
         # North America and Australia ("90996 John Cape\nWest Jane, FL 71369", "9 Williams Edge\nWest
         # Keithberg, NSW, 5482"): the line below says an address is written, whatever the street type.
@@ -1173,14 +1173,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[WwHhIDC])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+{ASKED_ABOUT_PERSON_AFTER}\b"
         ), group=1, validate=_known_single_name,
-            needs=("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")),
+            needs=ASKED_ABOUT_PERSON_NEEDS),
         # A known name as the subject of a question, before its verb ("Did Alvin finish the
         # report?", "When will Rebecca be back?", "Why did Nygaard leave?"); products stand here
         # too ("Can Alexa play", "Does Jenkins run"), but no name of things passes ``_known_single_name``.
         Detector("person", re.compile(
             rf"(?=[WwHhIDC])\b{ASKED_ABOUT_PERSON_BEFORE}[ \t]+({NAME_WORD})[ \t]+[a-z]{{2,}}\b(?![^.!?\n]*\.)"
         ), group=1, validate=_known_single_name,
-            needs=("why ", "how ", "when ", "where ", "is ", "was ", "has ", "did ", "does ", "will ", "can ", "could ")),
+            needs=ASKED_ABOUT_PERSON_NEEDS),
         # A word owning what only people have is a name, in the gazetteer or not ("here's Gabrjel's
         # address", "Desrosiers's phone number", "Yuuka's husband").
         Detector("person", re.compile(
@@ -1212,7 +1212,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # siri", "thanks amber" stay). Each context is its own detector, with what it needs to run.
         Detector("person", re.compile(
             rf"(?=[{LOWER_CASE_NAME_CUE_FIRST_LETTERS}])(?i:\b{by_first_letter(LOWER_CASE_NAME_CUE)})[ \t]+({LOWER_CASE_NAME_WORD})(?![\w'’@.-]|\.\w)"
-        ), group=1, validate=_lower_case_first_name, needs_match=_LOWER_CASE_CUE_BEFORE_A_WORD),
+        ), group=1, validate=_lower_case_first_name),
         Detector("person", re.compile(
             rf"(?:^|(?<=[.!?] )|(?<=\n))({LOWER_CASE_NAME_WORD})(?=[ \t]+(?:said|says|wrote|asked|told|replied|had given|has given"
             rf"|lives|lived|wants|called|emailed)\b)"
@@ -1673,7 +1673,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     and "Brown" do not), names no thing (``FIRST_NAMES_OF_THINGS``, ``WORD_NAMES``), and a
     surname must be rare in all seven languages too ("Olson", "Kowalczyk"; not "Rust"), unless it
     is listed after or before a name (``name_ends``, ``name_starts``: where names found in ``text``
-    end and start): "Mathiasen, Wilson and Williamson", "Both Lopez and Maria agreed", or owns something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also
+    end and start): "Mathiasen, Wilson and Williamson", "Both Lopez and Maria agreed", or owns
+    something ("Tran's song"; not ``POSSESSIVE_BRANDS``). Also
     names in a list and names called before a question (``_listed_and_called_names``;
     ``rare_words`` as in ``gazetteer_names``). Spans may overlap; the caller keeps the first.
     """
@@ -1987,7 +1988,8 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
 _UNIT_WORD = (r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat"
               r"|Piso|Oficina|Interior|Depto|Dpto|Dto|Apto|Ap)")  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
-_UNIT = rf"{_UNIT_WORD}\.?\s?#?\s?\d{{1,5}}[A-Za-z]?\b"
+_UNIT_NUMBER = r"\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"  # "Apt. 5", "Suite #12", "Flat 3b"
+_UNIT = rf"{_UNIT_WORD}{_UNIT_NUMBER}"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
 _MISSING_PART = r"(?:nan|NaN|None|null|N/A)"
 # "38197", "12345-6789", "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
@@ -2040,7 +2042,7 @@ _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 # A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
 # or a floor, which a meeting is set in as often ("58 Willow Close Room 101 again").
-_DWELLING_UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apto|Ap)\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"
+_DWELLING_UNIT = rf"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apto|Ap){_UNIT_NUMBER}"
 _UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?[ \t]+({_DWELLING_UNIT})(?=[ \t]+[a-z]|[ \t]*(?:[.?!;:)](?:\s|$)|$))")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
