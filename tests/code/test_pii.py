@@ -197,6 +197,30 @@ def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, 
     assert _found(text) == [("phone", value)]
 
 
+@pytest.mark.parametrize("text, value", [
+    ("Is 85 99 60 your number?", "85 99 60"),  # a phoning word anywhere in the sentence, before or after
+    ("I can be reached at 72 231 101 after six.", "72 231 101"),
+    ("85 99 60 - mobile", "85 99 60"),
+    ("Missed call from 78 936 857 at 10:32", "78 936 857"),
+    ("The number 85 99 60 is not in service.", "85 99 60"),
+    ("please contact my husband, 72 231 101, if I am out", "72 231 101"),
+])
+def test_short_spaced_phones_in_a_sentence_about_phoning(text, value):
+    assert _found(text) == [("phone", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "We have 12 345 678 users; call us.",  # a count or an amount, named after it
+    "Please call about 12 345 678 EUR.",
+    "Number of rows: 12 345 678",  # "number of" counts
+    "The invoice total was 12 345 678 and I called twice.",  # an amount named before it
+    "Order 12 34 56 arrived, call me.",
+    "Call me. The value is 12 34 56.",  # another sentence
+])
+def test_short_spaced_numbers_that_are_counts_amounts_or_in_another_sentence_are_no_phone(text):
+    assert [entity for entity, _ in _found(text)] == []
+
+
 @pytest.mark.parametrize("text", [
     "pmem(rss=10915840, text=2310144, lib=0)",  # a size in bytes after a "text" label
     "reach 100 000 users by May", "call it at least 12345678 times", "version 2024 is my number one",

@@ -171,6 +171,23 @@ PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|whatsapp"
              r"|fax|ph|handy|portable|móvil|celular|telefono|telefone|telefoon|desk|direct line|direct|landline"
              r"|(?:reach|contact) (?:me|us|him|her|them|you) (?:at|on)|reachable at|reachable on|answering at|answering on|number is"
              r"|(?:my|your|his|her|our|their|new|contact|mobile|home|work|cell) number|messages? to|sms|texts to")
+# Words that make a short spaced number in their sentence a phone ("Is 85 99 60 your number?", "I can
+# be reached at 72 231 101 after six", "85 99 60 - mobile").
+PHONE_SENTENCE_WORD = (r"phone|telephone|tel|mobile|mob|cell|cellphone|call|called|calling|ring|reach|reached|reachable"
+                       r"|contact|text|texted|dial|dialed|dialled|fax|whatsapp|sms|landline|number(?!\s+of\b)|callback"
+                       r"|voicemail|switchboard|hotline|helpline")
+# Six to nine digits in two- and three-digit groups: local numbers of small countries (Greenland
+# "85 99 60", Tunisia "72 231 101"), but also amounts and counts ("12 345 678"), so only in a sentence
+# with a PHONE_SENTENCE_WORD, with no currency or unit after it and no identifier or amount named
+# before it in its sentence (SHORT_PHONE_NOT_AFTER).
+_SHORT_SPACED_PHONE = (
+    r"(?<![\w.,/+$€£-])(\d{2,3}(?:[ \t]\d{2,3}){2,3})(?![\w-]|[.,]\d|[ \t]*(?:%|€|\$|£|(?i:eur|usd|gbp|chf|kr|dollars?"
+    r"|euros?|pounds?|users|people|customers|rows|records|items|units|downloads|views|visitors|times|bytes|[kmg]?b|km|kg|m)\b))")
+PHONE_SENTENCE_REACH = 50  # characters, within a sentence, between the word and the number
+SHORT_PHONE_NOT_AFTER = re.compile(
+    r"(?i:\b(?:order|invoice|ticket|case|ref|reference|serial|tracking|sku|part|model|batch|lot|version|build|po|id"
+    r"|confirmation|booking|transaction|receipt|policy|claim|account|amount|total|price|balance|cost|paid|pay|sum"
+    r"|population|count|size|weight)\b)[^.!?\n]*$")
 # Labels of a contact card's lines that are phones when a colon and a number follow ("Home: 96 63 21").
 PHONE_LABEL = (r"home|work|office|main|emergency|hotline|helpline|customer care|customer service|support line|pager"
                r"|contact|contact phone|switchboard|reception")
@@ -861,6 +878,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(\+?(?:\(\d{{1,5}}\)[ \t.-]?)?\d{{1,15}}(?:[ \t.-]\d{{2,8}}(?!\.\d)){{0,5}}{PHONE_EXTENSION})(?![\w-])"
         ), group=1, validate=_cued_phone_valid, cut_before_next_value=True, not_after=ID_LABEL,
             needs=(":", "(h)", "(w)", "(m)", "contact")),
+        # A short spaced number in a sentence about phones, after or before the word.
+        Detector("phone", re.compile(
+            rf"(?i:\b(?:{PHONE_SENTENCE_WORD})\b)[^.!?\n\d]{{0,{PHONE_SENTENCE_REACH}}}?{_SHORT_SPACED_PHONE}"
+            rf"|{_SHORT_SPACED_PHONE}(?=[^.!?\n\d]{{0,{PHONE_SENTENCE_REACH}}}?(?i:\b(?:{PHONE_SENTENCE_WORD})\b))"
+        ), group=(1, 2), validate=_cued_phone_valid, not_after=SHORT_PHONE_NOT_AFTER, needs_match=re.compile(r"\d\d[ \t]\d\d")),
         # An area code after a trunk 0 and a slash, as in Germany, Austria and Hungary ("0732/77588814",
         # "06-55/696 3279", "(28)/667-5347").
         Detector("phone", re.compile(
