@@ -2046,9 +2046,35 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("We moved to Köie 88\nNässuma, SA 40842 last year.", "Köie 88\nNässuma, SA 40842"),
     ("The office is at 3 Rue Hedi Nooman\nZeghabna, 53 43951.", "3 Rue Hedi Nooman\nZeghabna, 53 43951"),
     ("I live at Apt. 819, Avenida Marquês Tomar 103, Lisboa", "Apt. 819, Avenida Marquês Tomar 103, Lisboa"),  # a unit first
+    ("I live at Apt. 819, 123 Main Street.", "Apt. 819, 123 Main Street"),  # before a street that ends the sentence
+    ("send it to apt 3, Via Roma 12.", "apt 3, Via Roma 12"),  # the unit's word before its number and comma
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
+
+
+def test_two_addresses_in_a_row_that_share_a_unit_between_them_are_masked_whole():
+    """The first address takes "Flat 2" as its unit, the second as its own; neither may be lost."""
+    text = "Hi, Flat 2, 855 Pennsylvania Ave, London Flat 2, 28 Downing St, London thanks"
+    masked = PiiMasker(ALL).mask_record({"messages": [{"role": "user", "content": text}]})[0]["messages"][0]["content"]
+    assert "855" not in masked and "28 Downing" not in masked
+
+
+@pytest.mark.parametrize("text, value", [
+    ("My zip code is 94110.", "94110"), ("zip: 94110-1234", "94110-1234"), ("PLZ 10115 Berlin", "10115"),
+    ("my postcode is SW1A 1AA", "SW1A 1AA"), ("postcode: 1012 AB", "1012 AB"), ("CEP 01310-100", "01310-100"),
+    ("The postal code 75008 is in Paris", "75008"),
+    ("I live in Springfield, IL 62704.", "62704"),  # a US town, state and ZIP code without a street
+])
+def test_postcodes_after_their_label_or_a_us_town_and_state(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "zip the 12345 files", "cap 10000", "Code 12345", "gzip 12345", "the zip file 12345.zip", "Springfield, Il 62704",
+])
+def test_numbers_near_zip_or_code_that_are_no_postcode(text):
+    assert [entity for entity, _ in _found(text)] == []
 
 
 @pytest.mark.parametrize("text, value", [

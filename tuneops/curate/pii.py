@@ -858,6 +858,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|{MONTH}\s+{DAY},?\s+\d{{4}}|{COMPACT_DATE}|\d{{1,2}}\s\d{{1,2}}\s(?:19|20)\d{{2}}(?!\d)|{COMPACT_MONTH_DATE})"
         ), group=1),
         *uncued_birth_dates,
+        # A postcode after its label ("zip code 94110", "CEP 01310-100"), before the phone rules take it.
+        Detector("street_address", _LABELLED_POSTCODE, group=1, not_after=ID_LABEL,
+                 needs=("zip", "post", "plz", "cep", "cap", "code", "pin")),
+        Detector("street_address", _TOWN_STATE_ZIP, group=1, needs_match=re.compile(r",[ \t]*[A-Z][A-Z][ \t]+\d{5}")),
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#)|\s*#)?{_AFTER_PHONE_CUE}(?:[\"']?\s*[:.=-]\s*[\"']?|\s+|(?<=#))"
@@ -882,7 +886,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("phone", re.compile(
             rf"(?i:\b(?:{PHONE_SENTENCE_WORD})\b)[^.!?\n\d]{{0,{PHONE_SENTENCE_REACH}}}?{_SHORT_SPACED_PHONE}"
             rf"|{_SHORT_SPACED_PHONE}(?=[^.!?\n\d]{{0,{PHONE_SENTENCE_REACH}}}?(?i:\b(?:{PHONE_SENTENCE_WORD})\b))"
-        ), group=(1, 2), validate=_cued_phone_valid, not_after=SHORT_PHONE_NOT_AFTER, needs_match=re.compile(r"\d\d[ \t]\d\d")),
+        ), group=(1, 2), validate=_cued_phone_valid, not_after=SHORT_PHONE_NOT_AFTER, needs_match=re.compile(_SHORT_SPACED_PHONE)),
         # An area code after a trunk 0 and a slash, as in Germany, Austria and Hungary ("0732/77588814",
         # "06-55/696 3279", "(28)/667-5347").
         Detector("phone", re.compile(
@@ -2023,6 +2027,22 @@ _POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\
 _LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d[\dW] ?[A-Z\d]{4})"
 # A postcode that may end an address inside a sentence: four or more digits, or letters and digits.
 _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|{_LETTERED_POSTCODE})"
+# A postcode's own label, in the seven languages and a few more ("zip code", "PLZ", "CEP", "CAP").
+POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?|post(?:al)?[ -]?code|postcode|postleitzahl|code postal|c[óo]digo postal|postnummer"
+                  r"|pincode|pin code)|PLZ|CEP|CAP")
+# A postcode after its label ("My zip code is 94110", "PLZ: 10115", "postcode SW1A 1AA"): with
+# the rest of what a record holds it narrows a person down to a few streets, so it is masked as
+# part of an address even alone. Lettered postcodes in any case after a label ("sw1a 1aa").
+_LABELLED_POSTCODE = re.compile(
+    rf"\b(?:{POSTCODE_LABEL})(?:[ \t]+(?:is|was|of|number|no\.?))?[ \t]*[:#=-]?[ \t]*"
+    rf"(\d{{4}} ?[A-Z]{{2}}|\d{{5}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|\d{{3,6}}|(?i:{_LETTERED_POSTCODE}))(?![\w-]|[.,]\d)")
+# The states, district and territories of the United States by their postal abbreviations.
+US_STATE_ABBREVIATIONS = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM"
+                          " NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI").split()
+# A US town, state and ZIP code without a street ("I live in Springfield, IL 62704"): the ZIP code.
+_TOWN_STATE_ZIP = re.compile(
+    rf"(?<![\w'’-])[{CAPITAL}][\w'’.-]*(?:[ \t]+[{CAPITAL}][\w'’.-]*){{0,2}},[ \t]*(?:{'|'.join(US_STATE_ABBREVIATIONS)})[ \t]+"
+    r"(\d{5}(?:-\d{4})?)(?![\w-]|[.,]\d)")
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
 _PLACE_PARTICLES = (r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|los|las|el|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na|u|v"
@@ -2065,6 +2085,12 @@ _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 # A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
 # or a floor, which a meeting is set in as often ("58 Willow Close Room 101 again").
 _DWELLING_UNIT = rf"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apto|Ap){_UNIT_NUMBER}"
+# A flat or suite and a comma right before a street line ("Apt. 819, 123 Main Street"), or its word
+# alone before a line that starts with its number ("apt " of "apt 3, Via Roma 12").
+_DWELLING_UNIT_WORD = r"(?<![\w.-])(?i:apt|apartment|suite|ste|unit|flat|piso|depto|dpto|dto|apto)"
+_UNIT_AND_COMMA_BEFORE = re.compile(rf"{_DWELLING_UNIT_WORD}{_UNIT_NUMBER},[ \t]*$")
+_UNIT_WORD_BEFORE = re.compile(rf"{_DWELLING_UNIT_WORD}\.?[ \t]?#?[ \t]?$")
+_UNIT_NUMBER_AND_COMMA = re.compile(r"\d{1,5}[A-Za-z]?,")
 _UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?[ \t]+({_DWELLING_UNIT})(?=[ \t]+[a-z]|[ \t]*(?:[.?!;:)](?:\s|$)|$))")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
@@ -2128,6 +2154,9 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     new_start = before.start() if before else start
     if not before and not text[start].isdigit():
         new_start = _with_street_words_before(text, start)
+    if unit := (_UNIT_AND_COMMA_BEFORE.search(text, max(0, new_start - 20), new_start)
+                or (_UNIT_NUMBER_AND_COMMA.match(text, new_start) and _UNIT_WORD_BEFORE.search(text, max(0, new_start - 12), new_start))):
+        new_start = unit.start()  # "I live at Apt. 819, 123 Main Street.", "apt 3, Via Roma 12"
     end = second.end() if (second := _SECOND_HOUSE_NUMBER.match(text, end)) else end
     trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
     new_end = trailing.end() if trailing else end
@@ -2269,6 +2298,18 @@ def _street_union(text: str, start: int, end: int, taken: list[tuple[int, int, s
             return None
     union = min(start, *(t[0] for t in overlapped)), max(end, *(t[1] for t in overlapped))
     return union if "\n" not in text[union[0]:union[1]] else None
+
+
+def _joined_overlapping_addresses(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``spans`` with street addresses that overlap once widened joined into one: two addresses in a row
+    share the unit between them ("Flat 2, 855 Pennsylvania Ave, London Flat 2, 28 Downing St")."""
+    joined: list[tuple[int, int, str]] = []
+    for span in sorted(spans):
+        if joined and span[2] == joined[-1][2] == "street_address" and span[0] < joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], span[1]), "street_address")
+        else:
+            joined.append(span)
+    return joined
 
 
 def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -2458,7 +2499,8 @@ class PiiMasker:
             _add_persons_where_free(taken, lower_case_names(text))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
-        addresses = [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken]
+        addresses = _joined_overlapping_addresses(
+            [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken])
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         streets = [span for span in addresses if span[2] == "street_address"]
         return sorted({span for span in addresses if not any(
