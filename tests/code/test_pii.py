@@ -2003,6 +2003,26 @@ def test_names_alone_as_questions_subjects_and_with_particles(text, value):
     assert ("person", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("I went shopping with Mike on Friday.", "Mike"),  # common given names that word counts hold
+    ("Tom said no.", "Tom"), ("Tell Victor I said hi.", "Victor"), ("The laptop belongs to Jane.", "Jane"),
+    ("Is this Rebecca?", "Rebecca"),  # on the phone
+    ("Hello? Is this Alvin?", "Alvin"),
+    ("Rebecca - thanks!", "Rebecca"),  # a name, a dash and the rest
+])
+def test_common_given_names_among_core_words_and_names_asked_for_on_the_phone(text, value):
+    assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "Is this Python?", "Is this the Hilton?", "is this Windows?", "Python - thanks!", "Use the Tom cat.",
+    "We will Mark it done.", "Bill me later.",
+    " defeat redesignIran Cin acceptable burnedezers Tom",  # a core-word name after no word people write (model output)
+])
+def test_things_asked_for_and_given_names_that_are_words_are_no_names(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
 @pytest.mark.parametrize("text", [
     "Can Alexa play music?", "Does Jenkins run on Java?", "Did Python install correctly?", "Is Docker running?",
     "Did Alvin finish the report.",  # no question

@@ -210,6 +210,18 @@ def in_dictionary(word: str) -> bool:
         word.endswith(ending) and word[:len(word) - len(ending)] + stem in dictionary for ending, stem in _INFLECTIONS)
 
 
+# English given names so common that the 10,000 commonest English words hold them, whose word
+# sense (if they have one) is seldom written capitalised inside a sentence: a name wherever a lone
+# name stands ("I went shopping with Mike on Friday", "Tom said no"). "Mark", "Will", "Bill",
+# "Frank", "Jack" and the names in WORD_NAMES are left out: their words start sentences and titles.
+GIVEN_NAMES_AMONG_CORE_WORDS = frozenset({
+    "Alan", "Allan", "Amy", "Ann", "Anna", "Barry", "Ben", "Benjamin", "Beth", "Betty", "Billy", "Bob", "Bobby", "Brad",
+    "Brett", "Carl", "Carol", "Caroline", "Colin", "Dan", "Donna", "Emma", "Eric", "Gilbert", "Harry", "Henry", "James",
+    "Jane", "Jared", "Jeff", "Jenny", "Jerry", "Jimmy", "Joe", "Joey", "Josh", "Kelly", "Kyle", "Larry", "Laura", "Lucy",
+    "Luke", "Marc", "Marco", "Maria", "Martin", "Mary", "Mike", "Molly", "Nancy", "Nick", "Pete", "Peter", "Ralph",
+    "Randy", "Rick", "Roger", "Ruth", "Sally", "Sam", "Seth", "Steven", "Sue", "Ted", "Terry", "Timothy", "Tom", "Tommy",
+    "Tony", "Travis", "Troy", "Victor", "Vincent", "Walt", "Walter", "Willie",
+})
 # Given names that are also everyday English words: flowers and plants, gems and materials,
 # colours, virtues, seasons, weather and birds. Before an everyday English word that is no
 # surname in English-speaking countries such a name names a thing more often than a person ("Ivy

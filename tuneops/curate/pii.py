@@ -60,6 +60,7 @@ from typing import NamedTuple
 from tuneops.curate.names import (
     COLOUR_WORD_NAMES,
     COLOURS,
+    GIVEN_NAMES_AMONG_CORE_WORDS,
     LATIN_CAPITALS,
     WORD_NAMES,
     common_words,
@@ -1404,8 +1405,10 @@ def _known_single_name(text: str) -> bool:
 
 
 def _no_thing_nor_core_word(word: str, names: _NameWords) -> bool:
-    """Neither a word that never starts a name, nor a thing's name, nor a core English word."""
-    return word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and word.casefold() not in names.core_english
+    """Neither a word that never starts a name, nor a thing's name, nor a core English word (the
+    common given names among them, ``GIVEN_NAMES_AMONG_CORE_WORDS``, excepted)."""
+    return word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS and (
+        word.casefold() not in names.core_english or word in GIVEN_NAMES_AMONG_CORE_WORDS)
 
 
 def _lower_case_first_name(text: str) -> bool:
@@ -1582,8 +1585,9 @@ _SENTENCE_START_NAME = re.compile(
     rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD})(?: (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
     r"|will|would|can|could|should|did|does|isn't|wasn't|wants|needs|just|also|still|never|always|from"
     rf"|and (?:I|me|my|his|her|their|our)|and(?= [{CAPITAL}])"
-    r"|[a-z]{2,}ed)\b|(['’]s)\b)", re.MULTILINE)
+    r"|[a-z]{2,}ed)\b|(['’]s)\b|(?=[ \t]+[-–—][ \t]))", re.MULTILINE)  # and "Rebecca - thanks!"
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
+_ASKED_WHO_IS_ON_THE_LINE = re.compile(r"(?:^|[.!?]\s+|\n)[ \t]*(?i:is)[ \t]+(?i:this|that)[ \t]+$")  # "Is this Rebecca?"
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
 _EPONYM_NOUNS = frozenset({
     "number", "numbers", "sequence", "series", "filter", "filters", "coding", "code", "codes", "space", "spaces",
@@ -1718,12 +1722,15 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         spans += _particle_surnames(text, names)
     for match in _LONE_NAME.finditer(text):
         word = match.group(1)
-        if (word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or word in WORD_NAMES
-                or word.casefold() in names.core_english):
+        if word in WORD_NAMES or not _no_thing_nor_core_word(word, names):
             continue
         before = text[max(0, match.start() - 40):match.start()].split()
-        if before and (before[-1].lower() in _DETERMINERS or before[-1] == "import"):  # "stayed at the Hilton", "import Repo"
-            continue
+        if before and (before[-1].lower() in _DETERMINERS or before[-1] == "import") and not (
+                _ASKED_WHO_IS_ON_THE_LINE.search(text, 0, match.start()) and text.startswith("?", match.end(1))):
+            continue  # "stayed at the Hilton", "import Repo"; but on the phone, "Is this Rebecca?"
+        if word.casefold() in names.core_english and not (before and (
+                before[-1].endswith((",", ";")) or before[-1].casefold() in names.everyday_english)):
+            continue  # a common given name that is a core word after a word people write: "with Mike", "to Tom"
         # After a capitalised word the name may be part of a longer one ("São Paulo"), unless that
         # word is an everyday word starting the sentence ("Tell Giulia when done"; but "Lake Louise").
         if before and before[-1][0].isupper() and not before[-1].endswith((",", ";")) and not (
