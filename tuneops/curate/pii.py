@@ -1865,7 +1865,7 @@ class _NameWords:
         return self.surname(word) and _no_english_word(word)
 
     def surname_shaped(self, word: str) -> bool:
-        """A surname no list knows, by an ending only surnames have ("Rushisvili", "Umkhayev",
+        """A name no list knows, by an ending only names have ("Rushisvili", "Umkhayev", "Berislav",
         "Kowalczyk", "Horvatinčić", "Papadopoulos"), written in Japanese morae ("Fujimura") or spelt
         as no word of the seven languages is ("Lončar", "Szabados"), rare in all seven languages, no
         dictionary word and no time-zone city."""
@@ -1942,8 +1942,11 @@ class _NameWords:
 # least two more letters ("Ivanov", "Kuznetsova", "Kowalczyk", "Jovanović", "Beridze", "Hansen").
 _SURNAME_ENDING = re.compile(
     r"[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{2,}(?:ov|ova|ev|eva|yev|yeva|aev|ayev|iyev|enko|sky|ski|ska|skaya|wicz|czyk|czak|ović|ovic|ić|sen|sson"
-    r"|dóttir|dottir|poulos|idis|akis|escu|yan|vili|dze|oglu|oğlu|ová|ková|ský|ská|nen)")
-_SURNAME_SHAPED_THINGS = frozenset({"Codecov", "Bluesky", "Vilanova", "Casanova", "Kalashnikov", "Molotov", "Smirnov"})
+    r"|dóttir|dottir|poulos|idis|akis|escu|yan|vili|dze|oglu|oğlu|ová|ková|ský|ská|nen"
+    # and given names' endings: Slavic, Chechen and Central Asian ("Berislav", "Khasbulat", "Islambek")
+    r"|slav|slava|sław|sława|mir|mira|bek|bulat|khan)")
+_SURNAME_SHAPED_THINGS = frozenset({"Codecov", "Bluesky", "Vilanova", "Casanova", "Kalashnikov", "Molotov", "Smirnov",
+                                    "Yugoslav", "Uzbek", "Kashmir", "Pamir", "Tadzhik", "Azerbaijan"})
 # A name written in Hepburn romanization, three morae or more ("Fujimura", "Ogasahara", "Satou",
 # "Hayashida"): a consonant (or shi, chi, tsu, fu, ji, a y-glide) and a vowel, a vowel alone, a
 # closing n, or the first of a doubled consonant ("Hattori"). Japanese names are rarely listed.
@@ -1955,7 +1958,7 @@ _HEPBURN_NAME = re.compile(rf"(?=[A-Z][a-z]{{4,}}$)(?i:{_MORA}){{3,}}")
 # Turkish, Romanian: "Kouřil", "Lončar", "Løvstad", "Þórðarson"); Hungarian digraphs starting the
 # word and endings ("Szabados", "Gyarmathy", "Pálffy", "Szakács"); Icelandic patronymics ("Skaftason").
 _FOREIGN_NAME_SHAPE = re.compile(
-    r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățș]\w*|(?:Sz|Gy|Cs|Zs)\w*"
+    r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățșČŠŽŘŇŤĎŐŰØÆÐÞŁŚŹŻĞŞȚȘ]\w*|(?:Sz|Gy|Cs|Zs)\w*"
     r"|\w*(?:ffy|thy|ghy|esy|ssy|áry|ády|ényi|ányi|ôs|ös|ós|ák|ács|ász|ár|ér|ason|uson|arson))")
 
 
