@@ -2082,6 +2082,16 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     ("I live at Apt. 819, Avenida Marquês Tomar 103, Lisboa", "Apt. 819, Avenida Marquês Tomar 103, Lisboa"),  # a unit first
     ("I live at Apt. 819, 123 Main Street.", "Apt. 819, 123 Main Street"),  # before a street that ends the sentence
     ("send it to apt 3, Via Roma 12.", "apt 3, Via Roma 12"),  # the unit's word before its number and comma
+    # Italian street types before the name and a comma before the number, postcode before the town
+    ("Ship to Borgo Adelmo, 77\n85059, Viggiano (PZ).", "Borgo Adelmo, 77\n85059, Viggiano (PZ)"),
+    ("I live at Vicolo Chechi, 31 since May", "Vicolo Chechi, 31"),
+    # Romanian: street types, and block, staircase and flat after the number
+    ("I live at Strada Stancu Nr. 303 Bl. 88  Sc. 10 Ap. 373\nTeius, 322646 since May",
+     "Strada Stancu Nr. 303 Bl. 88  Sc. 10 Ap. 373\nTeius, 322646"),
+    ("Ship to Drumul Nicolae Ioniță Nr. 72\nMoreni, 285491.", "Drumul Nicolae Ioniță Nr. 72\nMoreni, 285491"),
+    # Brazilian: street types, the district's line, the postcode (CEP, no phone) and "Town / state"
+    ("Rua das Flores, 123\nCentro\n01310-100 São Paulo / SP", "Rua das Flores, 123\nCentro\n01310-100 São Paulo / SP"),
+    ("Ship to Viaduto da Mata, 40\nVila Suzana\n84951-838 Brito / BA.", "Viaduto da Mata, 40\nVila Suzana\n84951-838 Brito / BA"),
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2102,6 +2112,13 @@ def test_two_addresses_in_a_row_that_share_a_unit_between_them_are_masked_whole(
 ])
 def test_postcodes_after_their_label_or_a_us_town_and_state(text, value):
     assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "Watch Canale 5 tonight", "the stretto 12 bars", "Sc. 10 of the report", "see Bl. 5",
+])
+def test_words_shaped_like_new_street_types_and_units_are_no_address(text):
+    assert _found(text) == []
 
 
 @pytest.mark.parametrize("text", [

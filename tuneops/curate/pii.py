@@ -91,12 +91,18 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
                                r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
                                r"|Pasaje|Cours|Route|(?-i:R(?=[ \t][A-ZÀ-Þ]))"  # "R São Romão 118": Rua, abbreviated
                                # Slovenian, Croatian, Serbian, Romanian and Polish: "Trg revolucije 96", "Calea Victoriei 12"
-                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek"
+                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek|Intrarea|Drumul|Șoseaua|Soseaua|Splaiul"
+                               # Italian, as Faker's it_IT writes them ("Borgo Adelmo, 77", "Vicolo Chechi, 31")
+                               r"|Borgo|Contrada|Rotonda|Incrocio|Stretto|Vicolo|Canale|Piazzale|Lungomare|Salita|Traversa"
+                               # Brazilian Portuguese, as Faker's pt_BR writes them ("Viaduto da Mata, 40")
+                               r"|Alameda|Chácara|Colônia|Condomínio|Conjunto|Esplanada|Estrada|Favela|Fazenda|Jardim|Ladeira"
+                               r"|Loteamento|Morro|Núcleo|Passarela|Pátio|Quadra|Recanto|Residencial|Rodovia|Setor|Sítio|Trecho"
+                               r"|Trevo|Vereda|Viaduto|Viela|Vila|Aeroporto"
                                # Czech streets named with a preposition: "U Parku 310", "V Zahradách 505", "Na Příkopě 12"
                                # (not a year: "V Praze 2024")
                                r"|(?-i:(?:U|V|Na|Pod|Nad|Za|Ke|Ve)(?=[ \t][A-ZÀ-ÞČŠŽŘ][a-zà-žěščřžýáíéůú]+(?:[ \t]\w+){0,3}"
                                rf"[ \t]{_NOT_A_YEAR}\d)))")
-STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNPQRSTUVZabcjklnpqrstuvz"  # of every alternative, for a fast skip
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCDEFIJKLMNPQRSTUVZabcdefijklmnpqrstuvzȘșÁáÍíÚú"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
@@ -685,7 +691,9 @@ def _phone_valid(text: str) -> bool:
         area_and_local = digits == 10 and len(groups[0]) == 3  # "163-8937316"
         spaced_fours = len(groups[0]) == len(groups[1]) == 4 and " " in text
         area_before_six = 2 <= len(groups[0]) <= 4 and len(groups[1]) >= 6  # "25 470375" (Cyprus)
-        return (local or area_and_local or groups[0].startswith("0") or spaced_fours or area_before_six) and 7 <= digits <= 15
+        brazilian_postcode = len(groups[0]) == 5 and len(groups[1]) == 3 and "-" in text  # "01310-100" (CEP)
+        return (local or area_and_local or groups[0].startswith("0") or spaced_fours or area_before_six) and 7 <= digits <= 15 and (
+            not brazilian_postcode)
     return 7 <= digits <= 15
 
 
@@ -2023,7 +2031,7 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
 _UNIT_WORD = (r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat"
-              r"|Piso|Oficina|Interior|Depto|Dpto|Dto|Apto|Ap)")  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
+              r"|Piso|Oficina|Of|Interior|Depto|Dpto|Dto|Apto|Ap|Bl|Sc|Et)")  # Romanian: "Bl. 77 Sc. 10 Ap. 358"  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
 _UNIT_NUMBER = r"\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"  # "Apt. 5", "Suite #12", "Flat 3b"
 _UNIT = rf"{_UNIT_WORD}{_UNIT_NUMBER}"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
@@ -2064,7 +2072,7 @@ _COUNTRIES_OF_SEVERAL_WORDS = (r"(?:United (?:Kingdom|States(?: of America)?|Ara
 _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
-_PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE})?"
+_PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE}|[ \t]+/[ \t]+[A-Z]{{2}}\b)?"  # and a Brazilian state: "Brito / BA"
 # Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784").
 _CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
