@@ -2092,6 +2092,14 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     # Brazilian: street types, the district's line, the postcode (CEP, no phone) and "Town / state"
     ("Rua das Flores, 123\nCentro\n01310-100 São Paulo / SP", "Rua das Flores, 123\nCentro\n01310-100 São Paulo / SP"),
     ("Ship to Viaduto da Mata, 40\nVila Suzana\n84951-838 Brito / BA.", "Viaduto da Mata, 40\nVila Suzana\n84951-838 Brito / BA"),
+    # South Asian house, building and holding numbers, after a flat
+    ("I live at Apartment 1, Holding No. 98, New DaudTala Lane, ChouddahKhali, Jessore, 4409 since May",
+     "Apartment 1, Holding No. 98, New DaudTala Lane, ChouddahKhali, Jessore, 4409"),
+    ("I live at H.No. 416, Cherian Street, Raurkela Industrial Township 185491 since May",
+     "H.No. 416, Cherian Street, Raurkela Industrial Township 185491"),
+    # Colombian grid addresses with a direction after the number, and the lines below
+    ("Ship to Cr. 62 # 79-8 Sur\n130620\nZambrano, Bolívar.", "Cr. 62 # 79-8 Sur\n130620\nZambrano, Bolívar"),
+    ("Avenida calle 5ª # 7-3 Sur\n545778\nVilla Caro", "Avenida calle 5ª # 7-3 Sur\n545778\nVilla Caro"),
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2115,7 +2123,7 @@ def test_postcodes_after_their_label_or_a_us_town_and_state(text, value):
 
 
 @pytest.mark.parametrize("text", [
-    "Watch Canale 5 tonight", "the stretto 12 bars", "Sc. 10 of the report", "see Bl. 5",
+    "Watch Canale 5 tonight", "the stretto 12 bars", "Sc. 10 of the report", "see Bl. 5", "see House No. 5, the sitcom",
 ])
 def test_words_shaped_like_new_street_types_and_units_are_no_address(text):
     assert _found(text) == []

@@ -984,9 +984,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), needs=("street", "st", "road", "rd", "avenue", "ave", "lane", "drive", "boulevard", "blvd")),
         # Colombian and other grid addresses: "Calle 72 #10-34", "Carrera 7 No. 71-21", "Cra. 15 # 93-47".
         Detector("street_address", re.compile(
-            r"(?=[ACDKT])\b(?:Calle|Carrera|Cra\.?|Kra\.?|Cl\.?|Avenida|Av\.?|Diagonal|Dg\.?|Transversal|Tv\.?)\s\d{1,3}\s?[A-Z]?(?:\s?[Bb]is)?"
-            r"\s?(?:#|No\.?|N[º°o]\.?)\s?\d{1,3}\s?[A-Z]?\s?-\s?\d{1,3}\b"
+            r"(?=[ACDKT])\b(?:Avenida\s(?i:calle|carrera)\s|Calle|Carrera|Cra\.?|Cr\.|Kra\.?|Cl\.?|Avenida|Av\.?|Diagonal|Dg\.?"
+            r"|Transversal|Tv\.?|Tr\.)\s?\d{1,3}(?:ª|\s?[A-Z])?(?:\s?[Bb]is(?:\s[A-Z]\b)?)?(?:\s(?:Sur|Este|Norte|Oeste)\b)?"
+            r"\s?(?:#|No\.?|N[º°o]\.?)\s?\d{1,3}\s?[A-Z]?\s?-\s?\d{1,3}\b(?:\s(?:Sur|Este|Norte|Oeste)\b)?"  # "Cr. 62 # 79-8 Sur"
         ), needs=("#", "no", "nº", "n°")),
+        # A house, building or holding number, as South Asia writes an address ("House No. 25, New
+        # MohammadGhat, AlamChar, Barguna, 4981", "H.No. 416, Cherian Street"), after a flat or studio.
+        Detector("street_address", re.compile(
+            r"(?=[AFSHBP])\b(?:(?:Apartment|Flat|Studio|Apt\.?)\s\d{1,5}[A-Za-z]?,\s)?"
+            r"(?:(?:House|Building|Holding|Plot)\sNo\.?|H\.\s?No\.?)\s?\d{1,5}[A-Za-z]?(?:/\d{1,5})?(?=,[ \t]*[A-Z])"
+        ), needs=("no",)),
         Detector("street_address", re.compile(
             rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
         )),
