@@ -2100,6 +2100,14 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     # Colombian grid addresses with a direction after the number, and the lines below
     ("Ship to Cr. 62 # 79-8 Sur\n130620\nZambrano, Bolívar.", "Cr. 62 # 79-8 Sur\n130620\nZambrano, Bolívar"),
     ("Avenida calle 5ª # 7-3 Sur\n545778\nVilla Caro", "Avenida calle 5ª # 7-3 Sur\n545778\nVilla Caro"),
+    # Quebec's street types in lower case after the number; Australia's unit or level before it
+    ("I live at 660 rang Allard", "660 rang Allard"),
+    ("3702 montée Jonathan\nSaint--Lac--Bilodeau, NS C3R6M3", "3702 montée Jonathan\nSaint--Lac--Bilodeau, NS C3R6M3"),
+    ("I live at Level 3 627 Stephanie Quays\nPopeburgh, NSW, 2935", "Level 3 627 Stephanie Quays\nPopeburgh, NSW, 2935"),
+    ("Suite 373 5 Ortiz Roads\nLewismouth, NT, 2604", "Suite 373 5 Ortiz Roads\nLewismouth, NT, 2604"),
+    # no house number ("sem número", "sin número")
+    ("Ship to Travessa de Vaz, S/N\n4659-085 Câmara de Lobos.", "Travessa de Vaz, S/N\n4659-085 Câmara de Lobos"),
+    ("new address is Avenida Paulista, 2016 (see UTC)", "Avenida Paulista, 2016"),  # a house number like a year
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2124,6 +2132,7 @@ def test_postcodes_after_their_label_or_a_us_town_and_state(text, value):
 
 @pytest.mark.parametrize("text", [
     "Watch Canale 5 tonight", "the stretto 12 bars", "Sc. 10 of the report", "see Bl. 5", "see House No. 5, the sitcom",
+    "We had 12 rang Sunday", "R. Kelly 2", "by R. Smith, 2019",
 ])
 def test_words_shaped_like_new_street_types_and_units_are_no_address(text):
     assert _found(text) == []

@@ -125,7 +125,8 @@ STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdeilmrsABDEILMRS"  # of every STRONG_ADDRE
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Words for "street" written in lower case, in a street name and before it ("Lipahova ulica", "rua da Paz").
-_STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada"
+# (Quebec writes its own after the house number: "660 rang Allard", "3702 montée Jonathan".)
+_STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada|chemin|montée|rang|allé|allée|impasse"
 # ... and those that follow the name only, in Estonian, Latvian, Lithuanian, Czech, Slovak, Hungarian and
 # the Nordic languages ("Kase põik 91", "Brīvības iela 12", "Vodičkova třída 3", "Kossuth tér 4").
 _STREET_WORDS_AFTER_NAME = ("tänav|tee|põik|maantee|puiestee|väljak|iela|gatvė|náměstí|třída|nábřeží|námestie|tér|körút"
@@ -995,7 +996,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"(?:(?:House|Building|Holding|Plot)\sNo\.?|H\.\s?No\.?)\s?\d{1,5}[A-Za-z]?(?:/\d{1,5})?(?=,[ \t]*[A-Z])"
         ), needs=("no",)),
         Detector("street_address", re.compile(
-            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b"
+            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t]"
+            rf"(?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"  # or "S/N", no number (Portugal, Spain, Latin America)
         )),
         Detector("street_address", re.compile(
             # The lookahead (a capital, and a house number within the next three words) skips most words fast.
@@ -2114,8 +2116,10 @@ _DWELLING_UNIT = rf"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apt
 # alone before a line that starts with its number ("apt " of "apt 3, Via Roma 12").
 _DWELLING_UNIT_WORD = r"(?<![\w.-])(?i:apt|apartment|suite|ste|unit|flat|piso|depto|dpto|dto|apto)"
 _UNIT_AND_COMMA_BEFORE = re.compile(rf"{_DWELLING_UNIT_WORD}{_UNIT_NUMBER},[ \t]*$")
-_UNIT_WORD_BEFORE = re.compile(rf"{_DWELLING_UNIT_WORD}\.?[ \t]?#?[ \t]?$")
-_UNIT_NUMBER_AND_COMMA = re.compile(r"\d{1,5}[A-Za-z]?,")
+_UNIT_WORD_BEFORE = re.compile(rf"(?:{_DWELLING_UNIT_WORD}|(?<![\w.-])(?i:level|lvl))\.?[ \t]?#?[ \t]?$")
+# The unit's number and a comma, or a space and the house number, starting a street line: "3, Via
+# Roma 12"; "3 627 Stephanie Quays" of "Level 3 627 Stephanie Quays", as Australia writes it.
+_UNIT_NUMBER_THEN_STREET = re.compile(r"\d{1,5}[A-Za-z]?(?:,|[ \t]+\d)")
 _UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?[ \t]+({_DWELLING_UNIT})(?=[ \t]+[a-z]|[ \t]*(?:[.?!;:)](?:\s|$)|$))")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
@@ -2180,7 +2184,7 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     if not before and not text[start].isdigit():
         new_start = _with_street_words_before(text, start)
     if unit := (_UNIT_AND_COMMA_BEFORE.search(text, max(0, new_start - 20), new_start)
-                or (_UNIT_NUMBER_AND_COMMA.match(text, new_start) and _UNIT_WORD_BEFORE.search(text, max(0, new_start - 12), new_start))):
+                or (_UNIT_NUMBER_THEN_STREET.match(text, new_start) and _UNIT_WORD_BEFORE.search(text, max(0, new_start - 12), new_start))):
         new_start = unit.start()  # "I live at Apt. 819, 123 Main Street.", "apt 3, Via Roma 12"
     end = second.end() if (second := _SECOND_HOUSE_NUMBER.match(text, end)) else end
     trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
