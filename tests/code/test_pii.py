@@ -2108,6 +2108,11 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
     # no house number ("sem número", "sin número")
     ("Ship to Travessa de Vaz, S/N\n4659-085 Câmara de Lobos.", "Travessa de Vaz, S/N\n4659-085 Câmara de Lobos"),
     ("new address is Avenida Paulista, 2016 (see UTC)", "Avenida Paulista, 2016"),  # a house number like a year
+    # the Philippines' block and lot; Mexico's building and flat after the number
+    ("Ship to Block 01 Lot 08 Young Homes, Davis Road, Lumbayanague, 3140 Pampanga.",
+     "Block 01 Lot 08 Young Homes, Davis Road, Lumbayanague, 3140 Pampanga"),
+    ("Ship to Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana.",
+     "Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana"),
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2132,7 +2137,7 @@ def test_postcodes_after_their_label_or_a_us_town_and_state(text, value):
 
 @pytest.mark.parametrize("text", [
     "Watch Canale 5 tonight", "the stretto 12 bars", "Sc. 10 of the report", "see Bl. 5", "see House No. 5, the sitcom",
-    "We had 12 rang Sunday", "R. Kelly 2", "by R. Smith, 2019",
+    "We had 12 rang Sunday", "R. Kelly 2", "by R. Smith, 2019", "B12 L34, check the sheet", "the block 5 lot 3 of the auction, sold",
 ])
 def test_words_shaped_like_new_street_types_and_units_are_no_address(text):
     assert _found(text) == []

@@ -989,6 +989,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"|Transversal|Tv\.?|Tr\.)\s?\d{1,3}(?:ª|\s?[A-Z])?(?:\s?[Bb]is(?:\s[A-Z]\b)?)?(?:\s(?:Sur|Este|Norte|Oeste)\b)?"
             r"\s?(?:#|No\.?|N[º°o]\.?)\s?\d{1,3}\s?[A-Z]?\s?-\s?\d{1,3}\b(?:\s(?:Sur|Este|Norte|Oeste)\b)?"  # "Cr. 62 # 79-8 Sur"
         ), needs=("#", "no", "nº", "n°")),
+        # A block and a lot, as the Philippines writes an address ("Block 01 Lot 08 Young Homes, Davis
+        # Road", "B09 L89 Milflower Village 8, Palali Road"), with the subdivision's name up to the comma.
+        Detector("street_address", re.compile(
+            rf"(?=[Bb])\b(?:(?:Block|Blk\.?)[ \t]?\d{{1,3}}[A-Za-z]?[ \t]+(?:Lot|Lt\.?)[ \t]?\d{{1,3}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,5}}"
+            rf"|B\d{{1,3}}[ \t]L\d{{1,3}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,5}})(?:[ \t]+\d{{1,4}})?(?=,)"  # not cells: "B12 L34, check"
+        ), needs=("block", "blk", "b")),
         # A house, building or holding number, as South Asia writes an address ("House No. 25, New
         # MohammadGhat, AlamChar, Barguna, 4981", "H.No. 416, Cherian Street"), after a flat or studio.
         Detector("street_address", re.compile(
@@ -2040,7 +2046,7 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
 _UNIT_WORD = (r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat"
-              r"|Piso|Oficina|Of|Interior|Depto|Dpto|Dto|Apto|Ap|Bl|Sc|Et)")  # Romanian: "Bl. 77 Sc. 10 Ap. 358"  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
+              r"|Piso|Oficina|Of|Interior|Depto|Dpto|Dto|Apto|Ap|Edif|Edificio|Bl|Sc|Et)")  # Romanian: "Bl. 77 Sc. 10 Ap. 358"  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
 _UNIT_NUMBER = r"\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"  # "Apt. 5", "Suite #12", "Flat 3b"
 _UNIT = rf"{_UNIT_WORD}{_UNIT_NUMBER}"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
