@@ -2007,6 +2007,8 @@ def test_names_alone_as_questions_subjects_and_with_particles(text, value):
     ("I went shopping with Berislav on Friday.", "Berislav"),  # given names no list knows, by their endings
     ("Tell Khasbulat I said hi.", "Khasbulat"), ("The laptop belongs to Islambek.", "Islambek"),
     ("Has anyone seen Šefka?", "Šefka"),  # a capital letter none of the seven languages writes
+    ("Has anyone seen Haanpää?", "Haanpää"),  # Finnish, Estonian and Nordic shapes rare in all seven languages
+    ("I'm waiting for Sommerseth to reply.", "Sommerseth"), ("Please ask Myrvold.", "Myrvold"),
 ])
 def test_given_names_no_list_knows_by_their_endings_and_letters(text, value):
     assert _found(text) == [("person", value)]

@@ -1982,7 +1982,11 @@ _HEPBURN_NAME = re.compile(rf"(?=[A-Z][a-z]{{4,}}$)(?i:{_MORA}){{3,}}")
 # word and endings ("Szabados", "Gyarmathy", "Pálffy", "Szakács"); Icelandic patronymics ("Skaftason").
 _FOREIGN_NAME_SHAPE = re.compile(
     r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățșČŠŽŘŇŤĎŐŰØÆÐÞŁŚŹŻĞŞȚȘ]\w*|(?:Sz|Gy|Cs|Zs)\w*"
-    r"|\w*(?:ffy|thy|ghy|esy|ssy|áry|ády|ényi|ányi|ôs|ös|ós|ák|ács|ász|ár|ér|ason|uson|arson))")
+    r"|\w*(?:ffy|thy|ghy|esy|ssy|áry|ády|ényi|ányi|ôs|ös|ós|ák|ács|ász|ár|ér|ason|uson|arson)"
+    # Finnish, Estonian and Nordic: "å", "ä" or "ö", or a doubled vowel English does not write, in a
+    # word rare in all seven languages (German too: "Haanpää", "Grönholm", "Järventaus", "Wuori");
+    # Nordic endings ("Sommerseth", "Myrvold", "Rustad")
+    r"|\w*[äöåÄÖÅ]\w*|\w*(?:aa|uu|yy|ii)\w*|\w+(?:seth|vold|stad|rud|heim|holm|qvist|kvist|ström|strom))")
 
 
 # Words that follow "this is"/"I am" but are not names.
