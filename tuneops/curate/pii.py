@@ -102,7 +102,7 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
                                # (not a year: "V Praze 2024")
                                r"|(?-i:(?:U|V|Na|Pod|Nad|Za|Ke|Ve)(?=[ \t][A-ZÀ-ÞČŠŽŘ][a-zà-žěščřžýáíéůú]+(?:[ \t]\w+){0,3}"
                                rf"[ \t]{_NOT_A_YEAR}\d)))")
-STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCDEFIJKLMNPQRSTUVZabcdefijklmnpqrstuvzȘșÁáÍíÚú"  # of every alternative, for a fast skip
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCDEFIJKLMNPQRSTUVZabcdefijklmnpqrstuvzȘș"  # of every alternative, for a fast skip
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
@@ -2050,7 +2050,8 @@ def _occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]
 # 39421"). Each part must end a line, a clause or the text, so that a sentence going on after the
 # street ("12 Elm Road, London Firmware 2.0.7?") keeps its words.
 _UNIT_WORD = (r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building|apt|suite|unit|flat"
-              r"|Piso|Oficina|Of|Interior|Depto|Dpto|Dto|Apto|Ap|Edif|Edificio|Bl|Sc|Et)")  # Romanian: "Bl. 77 Sc. 10 Ap. 358"  # Spanish, Portuguese, Romanian: "Piso 6", "Ap. 785"
+              # Spanish, Portuguese, Romanian: "Piso 6", "Of. 392", "Edif. 252", "Bl. 77 Sc. 10 Ap. 358"
+              r"|Piso|Oficina|Of|Interior|Depto|Dpto|Dto|Apto|Ap|Edif|Edificio|Bl|Sc|Et)")
 _UNIT_NUMBER = r"\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"  # "Apt. 5", "Suite #12", "Flat 3b"
 _UNIT = rf"{_UNIT_WORD}{_UNIT_NUMBER}"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
