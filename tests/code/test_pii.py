@@ -2115,6 +2115,13 @@ def test_a_particle_surname_after_its_given_name_stays_in_the_whole_name():
      "Block 01 Lot 08 Young Homes, Davis Road, Lumbayanague, 3140 Pampanga"),
     ("Ship to Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana.",
      "Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana"),
+    # Malaysia's house number and comma before the street; Chile's street with no type before a Spanish
+    # unit, and its seven-digit postcode
+    ("No. 12, Jalan Bukit Bintang, 55100 Kuala Lumpur", "No. 12, Jalan Bukit Bintang, 55100 Kuala Lumpur"),
+    ("I live at 5-6, Jalan 4/16, USJ 66, 75735 Taman Damai, Malacca since May",
+     "5-6, Jalan 4/16, USJ 66, 75735 Taman Damai, Malacca"),
+    ("My address is Caupolicán 817 Of. 392\nCuracautín, Región de La Araucanía, 9579310",
+     "Caupolicán 817 Of. 392\nCuracautín, Región de La Araucanía, 9579310"),
 ])
 def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
@@ -2140,6 +2147,7 @@ def test_postcodes_after_their_label_or_a_us_town_and_state(text, value):
 @pytest.mark.parametrize("text", [
     "Watch Canale 5 tonight", "the stretto 12 bars", "Sc. 10 of the report", "see Bl. 5", "see House No. 5, the sitcom",
     "We had 12 rang Sunday", "R. Kelly 2", "by R. Smith, 2019", "B12 L34, check the sheet", "the block 5 lot 3 of the auction, sold",
+    "Table 3, Jalan, x", "Windows 11 Local 3", "Chapter 5 Of 12",
 ])
 def test_words_shaped_like_new_street_types_and_units_are_no_address(text):
     assert _found(text) == []

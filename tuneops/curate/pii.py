@@ -995,6 +995,19 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[Bb])\b(?:(?:Block|Blk\.?)[ \t]?\d{{1,3}}[A-Za-z]?[ \t]+(?:Lot|Lt\.?)[ \t]?\d{{1,3}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,5}}"
             rf"|B\d{{1,3}}[ \t]L\d{{1,3}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,5}})(?:[ \t]+\d{{1,4}})?(?=,)"  # not cells: "B12 L34, check"
         ), needs=("block", "blk", "b")),
+        # A street of one to three words with its number and a flat or office after it, as Chile and
+        # Argentina write an address without a street type ("Caupolicán 817 Of. 392", "Lautaro 790 Piso
+        # 9"): the Spanish unit says it is an address; not all everyday English words ("Windows 11 Local 3").
+        Detector("street_address", re.compile(
+            rf"(?<![\w'’-])[{LATIN_CAPITALS}][\w'’-]+(?:[ \t]+[{LATIN_CAPITALS}][\w'’-]+){{0,2}}[ \t]+\d{{1,5}}(?=[ \t]+"
+            r"(?:Of|Oficina|Piso|Depto|Dpto|Dto|Apto|Interior|Local|Casa)\.?[ \t]?\d{1,5}\b)"
+        ), validate=_street_after_cue, needs=("of", "piso", "dpto", "dto", "apto", "interior", "local", "casa")),
+        # A house number, a comma and a street, as Malaysia writes an address ("No. 36, Jalan Alor 4,
+        # Medan Belakong, ...", "5-6, Jalan 4/16, USJ 66, ...", "7, Jln Ampang Hilir 9/9i, ...").
+        Detector("street_address", re.compile(
+            r"(?<![\w.,/-])(?:No\.?[ \t]?)?(?=[\w-]*\d)[\dA-Za-z]{1,3}(?:-\d{1,2}){0,2},[ \t]+(?:Jalan|Jln\.?|Lorong|Lrg\.?|Persiaran|Lebuh)"
+            r"(?:[ \t]+[A-Z][\w'’-]*){0,4}(?:[ \t]+\d{1,3}(?:/\d{1,3})?[A-Za-z]?)?(?<![ \t]Jalan)(?<![ \t]Jln)(?<![ \t]Lorong)(?=,)"
+        ), needs=("jalan", "jln", "lorong", "lrg", "persiaran", "lebuh")),
         # A house, building or holding number, as South Asia writes an address ("House No. 25, New
         # MohammadGhat, AlamChar, Barguna, 4981", "H.No. 416, Cherian Street"), after a flat or studio.
         Detector("street_address", re.compile(
@@ -2056,9 +2069,9 @@ _UNIT_NUMBER = r"\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"  # "Apt. 5", "Suite #12", "Flat 
 _UNIT = rf"{_UNIT_WORD}{_UNIT_NUMBER}"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
 _MISSING_PART = r"(?:nan|NaN|None|null|N/A)"
-# "38197", "12345-6789", "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
+# "38197", "12345-6789", "9579310" (CL), "30411895" (BR), "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
 # "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
-_POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,6}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
+_POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,8}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
              r"|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d[\dW] ?[A-Z\d]{4})")
 # Postcodes with letters, which no other number looks like, may follow a street after a space
 # ("99 McCarville Street P82 A85E Constance Ville"): UK, Canada, Ireland.
