@@ -91,18 +91,23 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
                                r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
                                r"|Pasaje|Cours|Route|(?-i:R(?=[ \t][A-ZÀ-Þ]))"  # "R São Romão 118": Rua, abbreviated
                                # Slovenian, Croatian, Serbian, Romanian and Polish: "Trg revolucije 96", "Calea Victoriei 12"
-                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek|Intrarea|Drumul|Șoseaua|Soseaua|Splaiul"
-                               # Italian, as Faker's it_IT writes them ("Borgo Adelmo, 77", "Vicolo Chechi, 31")
-                               r"|Borgo|Contrada|Rotonda|Incrocio|Stretto|Vicolo|Canale|Piazzale|Lungomare|Salita|Traversa"
-                               # Brazilian Portuguese, as Faker's pt_BR writes them ("Viaduto da Mata, 40")
-                               r"|Alameda|Chácara|Colônia|Condomínio|Conjunto|Esplanada|Estrada|Favela|Fazenda|Jardim|Ladeira"
-                               r"|Loteamento|Morro|Núcleo|Passarela|Pátio|Quadra|Recanto|Residencial|Rodovia|Setor|Sítio|Trecho"
-                               r"|Trevo|Vereda|Viaduto|Viela|Vila|Aeroporto"
+                               r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek"
                                # Czech streets named with a preposition: "U Parku 310", "V Zahradách 505", "Na Příkopě 12"
                                # (not a year: "V Praze 2024")
                                r"|(?-i:(?:U|V|Na|Pod|Nad|Za|Ke|Ve)(?=[ \t][A-ZÀ-ÞČŠŽŘ][a-zà-žěščřžýáíéůú]+(?:[ \t]\w+){0,3}"
                                rf"[ \t]{_NOT_A_YEAR}\d)))")
-STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCDEFIJKLMNPQRSTUVZabcdefijklmnpqrstuvzȘș"  # of every alternative, for a fast skip
+STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNPQRSTUVZabcjklnpqrstuvz"  # of every alternative, for a fast skip
+# More street types before the name, each a word that must occur for its detector to run (a fast
+# skip for most texts): Romanian, Italian as Faker's it_IT writes them ("Borgo Adelmo, 77"),
+# Brazilian Portuguese as its pt_BR does ("Viaduto da Mata, 40").
+REGIONAL_STREET_PREFIXES = (
+    "Intrarea", "Drumul", "Șoseaua", "Soseaua", "Splaiul",
+    "Borgo", "Contrada", "Rotonda", "Incrocio", "Stretto", "Vicolo", "Canale", "Piazzale", "Lungomare", "Salita", "Traversa",
+    "Alameda", "Chácara", "Colônia", "Condomínio", "Conjunto", "Esplanada", "Estrada", "Favela", "Fazenda", "Jardim", "Ladeira",
+    "Loteamento", "Morro", "Núcleo", "Passarela", "Pátio", "Quadra", "Recanto", "Residencial", "Rodovia", "Setor", "Sítio",
+    "Trecho", "Trevo", "Vereda", "Viaduto", "Viela", "Vila", "Aeroporto",
+)
+_REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
@@ -1018,6 +1023,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t]"
             rf"(?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"  # or "S/N", no number (Portugal, Spain, Latin America)
         )),
+        Detector("street_address", re.compile(
+            rf"\b(?i:{_REGIONAL_STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t](?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"
+        ), needs=tuple(prefix.lower() for prefix in REGIONAL_STREET_PREFIXES)),
         Detector("street_address", re.compile(
             # The lookahead (a capital, and a house number within the next three words) skips most words fast.
             r"(?=[A-ZÄÖÜÅØÆÀ-ÞČŠŽŘĽŤĎŇΑ-ΩΆ-Ώ])\b(?=\S+\s(?:\S+\s){0,2}\d)(?:"
@@ -2069,8 +2077,8 @@ _UNIT_NUMBER = r"\.?\s?#?\s?\d{1,5}[A-Za-z]?\b"  # "Apt. 5", "Suite #12", "Flat 
 _UNIT = rf"{_UNIT_WORD}{_UNIT_NUMBER}"
 # A part of an address left empty by a table export ("Ljubljana\n, nan\n Slovenia 06908", "LAKSEVÅG nan").
 _MISSING_PART = r"(?:nan|NaN|None|null|N/A)"
-# "38197", "12345-6789", "9579310" (CL), "30411895" (BR), "5462-819" (PT), "H-1824" (HU), "890 99" (CZ, SK), "29-646" (PL), "1996 OC" (NL),
-# "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
+# "38197", "12345-6789", "9579310" (CL), "30411895" (BR), "5462-819" (PT), "H-1824" (HU), "890 99" (CZ,
+# SK), "29-646" (PL), "1996 OC" (NL), "SW1A 1AA" (UK), "B9J 7V6" (CA), "F62 3R26" (IE).
 _POSTCODE = (r"(?:(?:[A-Z]{1,2}-)?\d{3,8}(?:-\d{3,4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4} ?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}"
              r"|[A-Z]\d[A-Z] \d[A-Z]\d|[A-Z]\d[\dW] ?[A-Z\d]{4})")
 # Postcodes with letters, which no other number looks like, may follow a street after a space
@@ -2326,7 +2334,7 @@ def _holds_shorter_values_of_its_kind(taken: list[tuple[int, int, str]], start: 
 
 
 _HOUSE_NUMBER_ONLY = re.compile(r"[ \t]+\d{1,5}[A-Za-z]?")
-_STREET_TYPE_FIRST = re.compile(rf"(?i:{STREET_PREFIX_BEFORE_NUMBER})[ \t]")
+_STREET_TYPE_FIRST = re.compile(rf"(?i:{STREET_PREFIX_BEFORE_NUMBER}|{_REGIONAL_STREET_PREFIX})[ \t]")
 # Two numbers a phone detector may take where a house number follows another ("9036 1896 Maple Street").
 _TWO_NUMBERS = re.compile(r"\d{1,6}[ \t]\d{1,6}")
 
