@@ -148,6 +148,9 @@ STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*
                     r"|das|degli|delle|dello|dei|los|las|el|y"
                     rf"|{_LOWER_CASE_STREET_WORDS}|straße|strasse)\b"
                     rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
+# After a street type that comes first: one to four name words and the house number, or "S/N", no
+# number (Portugal, Spain, Latin America): "Calle Mayor 5", "Via Roma, 12", "Travessa de Vaz, S/N".
+_NAME_AND_HOUSE_NUMBER_AFTER_TYPE = rf"(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t](?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, a particle or a
 # street word written in lower case ("Lipahova ulica 8", "Vasileos Pavlou str").
@@ -1020,12 +1023,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"(?:(?:House|Building|Holding|Plot)\sNo\.?|H\.\s?No\.?)\s?\d{1,5}[A-Za-z]?(?:/\d{1,5})?(?=,[ \t]*[A-Z])"
         ), needs=("no",)),
         Detector("street_address", re.compile(
-            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t]"
-            rf"(?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"  # or "S/N", no number (Portugal, Spain, Latin America)
+            rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"
         )),
-        Detector("street_address", re.compile(
-            rf"\b(?i:{_REGIONAL_STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t](?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"
-        ), needs=tuple(prefix.lower() for prefix in REGIONAL_STREET_PREFIXES)),
+        Detector("street_address", re.compile(rf"\b(?i:{_REGIONAL_STREET_PREFIX}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"),
+                 needs=tuple(prefix.lower() for prefix in REGIONAL_STREET_PREFIXES)),
         Detector("street_address", re.compile(
             # The lookahead (a capital, and a house number within the next three words) skips most words fast.
             r"(?=[A-ZÄÖÜÅØÆÀ-ÞČŠŽŘĽŤĎŇΑ-ΩΆ-Ώ])\b(?=\S+\s(?:\S+\s){0,2}\d)(?:"
@@ -2143,10 +2144,11 @@ _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 # A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
 # or a floor, which a meeting is set in as often ("58 Willow Close Room 101 again").
-_DWELLING_UNIT = rf"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apto|Ap){_UNIT_NUMBER}"
+_DWELLING_UNIT_WORDS = "Apt|Apartment|Suite|Ste|Unit|Flat|Piso|Depto|Dpto|Dto|Apto"
+_DWELLING_UNIT = rf"(?:{_DWELLING_UNIT_WORDS}|Ap){_UNIT_NUMBER}"
 # A flat or suite and a comma right before a street line ("Apt. 819, 123 Main Street"), or its word
 # alone before a line that starts with its number ("apt " of "apt 3, Via Roma 12").
-_DWELLING_UNIT_WORD = r"(?<![\w.-])(?i:apt|apartment|suite|ste|unit|flat|piso|depto|dpto|dto|apto)"
+_DWELLING_UNIT_WORD = rf"(?<![\w.-])(?i:{_DWELLING_UNIT_WORDS})"  # in any case: "apt 3, Via Roma 12"
 _UNIT_AND_COMMA_BEFORE = re.compile(rf"{_DWELLING_UNIT_WORD}{_UNIT_NUMBER},[ \t]*$")
 _UNIT_WORD_BEFORE = re.compile(rf"(?:{_DWELLING_UNIT_WORD}|(?<![\w.-])(?i:level|lvl))\.?[ \t]?#?[ \t]?$")
 # The unit's number and a comma, or a space and the house number, starting a street line: "3, Via
