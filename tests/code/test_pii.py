@@ -192,6 +192,8 @@ def _found(text: str) -> list[tuple[str, str]]:
     ("Home: 96 63 21", "96 63 21"), ("Hotline: 75 670 362", "75 670 362"), ("Contact no. 75 670 362", "75 670 362"),
     ("Numbers\nH: 96 63 21", "96 63 21"), ("(M) 75 670 362", "75 670 362"), ("Ph#96 63 21", "96 63 21"),
     ("Tel#: 96 63 21", "96 63 21"), ("Contact me on 96 63 21 or by email", "96 63 21"),
+    # Caller ID names a phone, though "ID" before a number names an identifier.
+    ("Caller ID: 937-434-3032", "937-434-3032"), ("caller-id 085 773 3897", "085 773 3897"),
 ])
 def test_short_phones_after_verbs_of_phoning_and_before_words_naming_them(text, value):
     assert _found(text) == [("phone", value)]
@@ -974,7 +976,8 @@ def test_grid_addresses(text, value):
     assert ("street_address", value) in _found(text)
 
 
-@pytest.mark.parametrize("text", ["see: ID 0042-1133", "account 5512-0098 is locked", "Room 4471-220"])
+@pytest.mark.parametrize("text", ["see: ID 0042-1133", "account 5512-0098 is locked", "Room 4471-220",
+                                  "Customer ID: 937-434-3032", "Device ID 0612345678"])
 def test_digits_after_an_id_or_account_label_are_no_phone(text):
     assert [f for f in _found(text) if f[0] == "phone"] == []
 
@@ -1468,6 +1471,23 @@ def test_phones_with_a_country_or_bracketed_area_code_and_the_rest_run_together(
     assert _found(f"It is {value}.") == [("phone", value)]
 
 
+@pytest.mark.parametrize("text, phone", [
+    ("John Smith +447700639532 12 Main Street", "+447700639532"),  # a house number and a street follow
+    ("Mario Rossi (020)74960083 4 Via Roma", "(020)74960083"),
+])
+def test_a_phone_run_together_before_a_street_line_on_one_line(text, phone):
+    assert ("phone", phone) in _found(text)
+
+
+@pytest.mark.parametrize("text, phone", [
+    ("It is 06/ 193 07 33.", "06/ 193 07 33"),  # Belgium: the trunk and area code, a slash, three groups
+    ("Please use (06)73/924-1968 for that", "(06)73/924-1968"),  # Hungary: the trunk in brackets
+    ("It is 51/838 0125.", "51/838 0125"),  # Hungary: the area code without its trunk, in this shape only
+])
+def test_area_codes_before_a_slash(text, phone):
+    assert ("phone", phone) in _found(text)
+
+
 @pytest.mark.parametrize("text", ["see (2024) 123456 ok", "Order (123) 4567890", "population 12 500 000 people"])
 def test_bracketed_years_identifiers_and_spaced_thousands_are_no_phone(text):
     assert _found(text) == []
@@ -1609,6 +1629,9 @@ def test_single_names_where_only_a_person_stands(text, value):
     ("Tell Hansen I said hi.", "Hansen"),  # a name before "I"
     ("Itamar wrote to us", "Itamar"),  # a word English does not use, though other languages' counts hold it
     ("I talked to Manlio yesterday.", "Manlio"),
+    ("Tell Galesloot I said hi.", "Galesloot"),  # a word rare in seven languages before "I"
+    ("Can you check with Hansen before Friday?", "Hansen"),  # a known surname after "check with"
+    ("I told Kreutzmann that it broke", "Kreutzmann"),
 ])
 def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):
     assert _found(text) == [("person", value)]
@@ -2127,6 +2150,30 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
     assert ("street_address", value) in _found(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("Ship to Viaduto da Mata, 40\nVila Suzana Segunda Seção\n84951-838 Brito / BA.",
+     "Viaduto da Mata, 40\nVila Suzana Segunda Seção\n84951-838 Brito / BA"),  # district line, then postcode, town / state
+    ("My address is Calle Chihuahua 497 Interior 660\nSan Yuridia los bajos, QRO 78836",
+     "Calle Chihuahua 497 Interior 660\nSan Yuridia los bajos, QRO 78836"),  # lower case after a particle
+    ("Av. Mendoza N° 9716 Oficina 85\nSan Fernando del Valle de Catamarca 4700, Catamarca",
+     "Av. Mendoza N° 9716 Oficina 85\nSan Fernando del Valle de Catamarca 4700, Catamarca"),
+    ("Cerrada Altamirano 118\nSan Paola, Q. ROO 59397-6158", "Cerrada Altamirano 118\nSan Paola, Q. ROO 59397-6158"),
+])
+def test_place_lines_below_a_street_line_up_to_the_postcode(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, street", [
+    ("Ship to Via Roma 12\nOrder status: shipped", "Via Roma 12"),  # no postcode below
+    ("Ship to Via Roma 12\nPlease ring 4521 at the gate", "Via Roma 12"),  # a sentence, not a place line
+    ("Ship to 12 Main Street Thanks 2024 Bob", "12 Main Street"),  # a closing, on the same line
+    ("Ship to Via Roma 12\nOrder 45123", "Via Roma 12"),  # an identifier's label
+    ("Via Roma 12\nMilano\nThanks for your help", "Via Roma 12\nMilano"),
+])
+def test_lines_below_a_street_line_that_are_no_place_lines_stay(text, street):
+    assert ("street_address", street) in _found(text)
+
+
 def test_two_addresses_in_a_row_that_share_a_unit_between_them_are_masked_whole():
     """The first address takes "Flat 2" as its unit, the second as its own; neither may be lost."""
     text = "Hi, Flat 2, 855 Pennsylvania Ave, London Flat 2, 28 Downing St, London thanks"
@@ -2202,6 +2249,7 @@ def test_one_name_after_relations_apologies_and_telling(text, value):
 
 @pytest.mark.parametrize("text", ["my friend Python is great", "I told Jenkins about it", "Sorry Windows, bye",
                                   "Maintainers who participate", "we thank the Kubernetes who helped",
-                                  "Python and Django are great", "Sales and Marketing", "Python (Engineering) is used"])
+                                  "Python and Django are great", "Sales and Marketing", "Python (Engineering) is used",
+                                  "Tell Grafana to reload the dashboards", "check with Zendesk first"])
 def test_things_after_relations_apologies_and_telling_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []

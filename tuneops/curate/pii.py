@@ -99,13 +99,16 @@ STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|
 STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS = "ABCJKLNPQRSTUVZabcjklnpqrstuvz"  # of every alternative, for a fast skip
 # More street types before the name, each a word that must occur for its detector to run (a fast
 # skip for most texts): Romanian, Italian as Faker's it_IT writes them ("Borgo Adelmo, 77"),
-# Brazilian Portuguese as its pt_BR does ("Viaduto da Mata, 40").
+# Brazilian Portuguese as its pt_BR does ("Viaduto da Mata, 40"), Mexican Spanish as its es_MX does.
 REGIONAL_STREET_PREFIXES = (
     "Intrarea", "Drumul", "Șoseaua", "Soseaua", "Splaiul",
     "Borgo", "Contrada", "Rotonda", "Incrocio", "Stretto", "Vicolo", "Canale", "Piazzale", "Lungomare", "Salita", "Traversa",
     "Alameda", "Chácara", "Colônia", "Condomínio", "Conjunto", "Esplanada", "Estrada", "Favela", "Fazenda", "Jardim", "Ladeira",
     "Loteamento", "Morro", "Núcleo", "Passarela", "Pátio", "Quadra", "Recanto", "Residencial", "Rodovia", "Setor", "Sítio",
-    "Trecho", "Trevo", "Vereda", "Viaduto", "Viela", "Vila", "Aeroporto",
+    "Trecho", "Trevo", "Vereda", "Viaduto", "Viela", "Vila", "Aeroporto", "Campo", "Distrito",
+    # Mexican, as Faker's es_MX writes them ("Cerrada Altamirano 118 Interior 955")
+    "Calzada", "Cerrada", "Circuito", "Continuación", "Corredor", "Periférico", "Privada", "Prolongación", "Retorno",
+    "Andador",
 )
 _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
@@ -206,7 +209,7 @@ SHORT_PHONE_NOT_AFTER = re.compile(
     r"|population|count|size|weight)\b)[^.!?\n]*$")
 # Labels of a contact card's lines that are phones when a colon and a number follow ("Home: 96 63 21").
 PHONE_LABEL = (r"home|work|office|main|emergency|hotline|helpline|customer care|customer service|support line|pager"
-               r"|contact|contact phone|switchboard|reception")
+               r"|contact|contact phone|switchboard|reception|caller id|caller-id")
 # Words after a number that name it a phone: "(mobile)", "is my cell".
 _PHONE_KIND = r"mobile|cell|cellphone|phone|telephone|tel|landline|fax|number|home|work|office|home phone|work phone|whatsapp"
 # Verbs of phoning, followed by a space, not a label's colon ("text=2310144" is a size in bytes).
@@ -257,7 +260,8 @@ ID_LABEL = re.compile(
     r"(?i:(?<![A-Za-z0-9])(?:order|invoice|ticket|case|ref|reference|part|sku|serial|model|po|tracking|batch|lot|build"
     r"|version|ver|release|firmware|fw|incident|confirmation|booking|reservation|transaction|txn|receipt|policy"
     r"|claim|contract|shipment|item|product|article|document|ean|gtin|isbn|upc|asin|imei|iccid|rma|job|pr|issue|bug"
-    r"|id|identifier|account|acct|customer|member|employee|student|asset|device|room|flight|seat|page|step|section"
+    r"|(?<!caller )(?<!caller-)id|identifier|account|acct|customer|member|employee|student|asset|device|room|flight|seat|page"
+    r"|step|section"
     r"|chapter|bestellung|rechnung|commande|facture|pedido|factura|ordine|fattura|bestelling|factuur)"
     r"(?:\s*(?:no\.?|nr\.?|number|#|id|code|ref))?[\s:#=.'\"-]{0,4})$"  # also quoted: workspace_id='2345678901'
 )
@@ -280,7 +284,7 @@ GREETING_FIRST_LETTERS = "BCEGHLMOPQSbceghlmopqs"  # of every GREETING alternati
 NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
              rf"(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?")
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
-PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]hecked|[Ww]orked)\s+(?:to|with)"
+PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
                          r"|[Mm]anager|[Aa]sk|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
@@ -905,10 +909,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?i:\b(?:{PHONE_SENTENCE_WORD})\b)[^.!?\n\d]{{0,{PHONE_SENTENCE_REACH}}}?{_SHORT_SPACED_PHONE}"
             rf"|{_SHORT_SPACED_PHONE}(?=[^.!?\n\d]{{0,{PHONE_SENTENCE_REACH}}}?(?i:\b(?:{PHONE_SENTENCE_WORD})\b))"
         ), group=(1, 2), validate=_cued_phone_valid, not_after=SHORT_PHONE_NOT_AFTER, needs_match=re.compile(_SHORT_SPACED_PHONE)),
-        # An area code after a trunk 0 and a slash, as in Germany, Austria and Hungary ("0732/77588814",
-        # "06-55/696 3279", "(28)/667-5347").
+        # An area code after a trunk 0 and a slash, as in Germany, Austria, Belgium and Hungary
+        # ("0732/77588814", "06-55/696 3279", "(28)/667-5347", "(06)73/924-1968", "06/ 193 07 33"), and
+        # a Hungarian area code without its trunk in that shape only ("51/838 0125").
         Detector("phone", re.compile(
-            r"(?<![\w.,/+-])(?:0\d{1,4}(?:-\d{1,2})?|\(\d{1,4}\))/[ \t]?\d{2,8}(?:[ \t-]\d{2,8})?(?![\w/-]|\.\d)"
+            r"(?<![\w.,/+-])(?:(?:0\d{1,4}(?:-\d{1,2})?|\(\d{1,4}\)\d{0,3})/[ \t]?\d{2,8}(?:[ \t-]\d{2,8}){0,2}"
+            r"|[1-9]\d/\d{3}[ -]\d{4})(?![\w/-]|\.\d)"
         ), validate=_compact_phone_valid, not_after=ID_LABEL, needs=("/",)),
         # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4,5}: trunk 0 and a four- or
         # five-digit area or mobile code (UK 07700, Germany 036020). A space-separated group followed by ".digit" starts the
@@ -923,7 +929,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # "(020)74960083", "(351) 911860913").
         Detector("phone", re.compile(
             r"(?<![\w+])(?:(?:\+[ \t]?\(?\d{1,4}\)?|\(\+\d{1,4}\)|00\d{1,3})[ \t.-]?(?:\(0\)[ \t]?)?(?:\(\d{1,5}\)[ \t.-]?)?"
-            r"|(?<![\d.])\(\d{1,5}\)[ \t.-]?)\d{5,14}(?![\w-]|\.\d|[ \t.-]\d)"
+            r"|(?<![\d.])\(\d{1,5}\)[ \t.-]?)\d{5,14}(?![\w-]|[.-]\d|[ \t]\d(?!\d{0,4}[ \t]+[^\W\d_]{2}))"
         ), validate=_compact_phone_valid, not_after=ID_LABEL),
         # A number written in one run is a phone without a cue only in the shapes national plans
         # give it: a trunk 0 and 9 or 10 more digits ("0492778794", "05769908541"), or a North
@@ -1211,7 +1217,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}kK])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)}|{SINGLE_NAME_CONTEXT_BEFORE})"
             rf":?\s+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+[{CAPITAL}\d])"  # "emailed Ford Transit": a first word of a longer name is no first name
-        ), group=1, validate=_single_first_name),
+        ), group=1, validate=_known_single_name),
         # ... and a known surname or a rare word where only a person can stand ("Mehrudin had given", "said Agust").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:{PERSON_ONLY_CONTEXT_AFTER})\b"
@@ -1224,6 +1230,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
                    "thanked", "phoned", "speak", "talk")),
+        # Told something, where a clause follows the name: "Tell Galesloot I said hi", "told Nygaard
+        # that it broke"; not "tell Grafana to reload", a product told to do something.
+        Detector("person", re.compile(
+            rf"(?=[Tt])\b(?:[Tt]ell|[Tt]old)[ \t]+({NAME_WORD}),?[ \t]+(?:I|I'm|that|we|you|he|she|they|it's)\b"
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=("tell", "told")),
         # After who someone is to the writer ("my neighbour Peverell", "our manager, Schneider,"), or
         # called while apologising ("Sorry Lopez, I missed your call").
         Detector("person", re.compile(
@@ -2111,7 +2122,9 @@ _COUNTRIES_OF_SEVERAL_WORDS = (r"(?:United (?:Kingdom|States(?: of America)?|Ara
                                r"|Czech Republic|Dominican Republic|Costa Rica|Puerto Rico|Sri Lanka|Hong Kong|Saudi Arabia"
                                r"|El Salvador|North Macedonia|South Korea)")
 # ("∆", the increment sign, stands for a Greek delta in exported tables: "ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ")
-_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b)(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
+# Words that start what follows an address, not a place ("Order 45123", "Thanks 2024 Bob").
+_NOT_A_PLACE_WORD = r"(?!(?i:order|invoice|ticket|ref|case|account|customer|phone|fax|mobile|thanks|regards|cheers)\b)"
+_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE}|[ \t]+/[ \t]+[A-Z]{{2}}\b)?"  # and a Brazilian state: "Brito / BA"
@@ -2157,6 +2170,26 @@ _UNIT_NUMBER_THEN_STREET = re.compile(r"\d{1,5}[A-Za-z]?(?:,|[ \t]+\d)")
 _UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?[ \t]+({_DWELLING_UNIT})(?=[ \t]+[a-z]|[ \t]*(?:[.?!;:)](?:\s|$)|$))")
 _WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
+# Lines below a street line that hold only place words and a postcode, in the layouts Latin America
+# and India write ("Barreiro\n30411895 Vasconcelos dos Dourados / RN", "San Anabel los bajos, YUC
+# 75407-2075", "Rosario 2000, Santa Fe", "Dara Chowk, Secunderabad-951117"). A word in lower case
+# counts only after a particle ("los bajos"), so a sentence on the next line ("Order 12345 ships
+# Friday") is no address line.
+_LINE_PLACE_PARTICLE = r"(?:de|do|da|dos|das|del|la|las|los|el|y|e|di|du|der|den|van|von)"
+_LINE_PLACE_WORD = (rf"(?:[{CAPITAL}][\w'’]*(?:\.(?=[ \t]*[\w,]))?(?:-[{CAPITAL}][\w'’]*)*"  # "Q. ROO"; not a full stop
+                    rf"|{_LINE_PLACE_PARTICLE}(?:[ \t]+[a-zß-ÿ]+)?|\d{{1,2}}[ªº])")
+_LINE_POSTCODE = r"(?:\d{5}-\d{3,4}|\d{4,8}|\d{3} \d{2})"
+_LINE_TOKEN = rf"{_NOT_A_PLACE_WORD}(?:{_LINE_PLACE_WORD}|{_LINE_POSTCODE}|[{CAPITAL}][\w'’]*-{_LINE_POSTCODE})"
+_LINE_SEPARATOR = r"(?:[ \t]*[,/][ \t]*|[ \t]+[-–][ \t]+|[ \t]+)"
+_PLACE_LINE = rf"{_LINE_TOKEN}(?:{_LINE_SEPARATOR}{_LINE_TOKEN}){{0,9}}"
+_LINE_END = r"(?=[ \t]*[.!?]?[ \t]*(?:\n|$))"
+_ADDRESS_LINES_BELOW = re.compile(
+    # the rest of the line, after a full stop or with a comma in it: "Nueva Botswana, Q" + ". ROO 50283-1663",
+    # "9997 32nd Avenue" + " Extension, Bacong, 9738 Davao del Sur"
+    # or a postcode alone ("Jamshedpur" + " 845205")
+    rf"(?:\.[ \t]+{_PLACE_LINE}{_LINE_END}|[ \t]+(?=[^\n]*,){_PLACE_LINE}{_LINE_END}|[ \t]+{_LINE_POSTCODE}{_LINE_END})?"
+    rf"(?:[ \t]*\n[ \t]*{_LINE_MARKER}(?=\S){_PLACE_LINE}{_LINE_END}){{0,3}}")
+_HAS_LINE_POSTCODE = re.compile(rf"(?<![\w-])(?:{_LINE_POSTCODE})(?![\w-])|-{_LINE_POSTCODE}\b")
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}(?:[ \t]+|/)$")  # "15/4 Carter Interchange": a flat and a house
 
@@ -2240,12 +2273,28 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
             new_end = town.end(1)  # the unit alone: "12 Elm Road Apt. 5 Please call"
     elif unit := _UNIT_BEFORE_LOWER_CASE.match(text, new_end):
         new_end = unit.end(1)  # "deliver to Via Acrone 69 Apt. 518 please", "... Suite 393 by Monday."
+    new_end = _with_place_lines_below(text, new_end)
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
             inside = new_start <= other[0] and other[1] <= new_end
             if not (inside and other[2] in ("person", "street_address")):  # a place taken for a name, a unit
                 return span
     return new_start, new_end, entity
+
+
+def _with_place_lines_below(text: str, end: int) -> int:
+    """``end`` moved over the lines below it that hold only place words, up to the last that holds a
+    postcode (``_ADDRESS_LINES_BELOW``); where none holds one, ``end`` as it was."""
+    lines = _ADDRESS_LINES_BELOW.match(text, end)
+    if not lines or lines.end() == end:
+        return end
+    last_postcode = None
+    for postcode in _HAS_LINE_POSTCODE.finditer(text, end, lines.end()):
+        last_postcode = postcode
+    if not last_postcode:
+        return end
+    line_end = text.find("\n", last_postcode.end(), lines.end())
+    return lines.end() if line_end == -1 else line_end
 
 
 # After a person's name: a generational suffix or a degree ("Philip Shaw MD", "Ana Ruiz, PhD", "Jo Ruiz Jr.").
