@@ -913,7 +913,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("0732/77588814", "06-55/696 3279", "(28)/667-5347", "(06)73/924-1968", "06/ 193 07 33"), and
         # a Hungarian area code without its trunk in that shape only ("51/838 0125").
         Detector("phone", re.compile(
-            r"(?<![\w.,/+-])(?:(?:0\d{1,4}(?:-\d{1,2})?|\(\d{1,4}\)\d{0,3})/[ \t]?\d{2,8}(?:[ \t-]\d{2,8}){0,2}"
+            # not the last group of one phone and the first of the next ("770 341 004/770 341 004")
+            r"(?<![\w.,/+-])(?<!\d[ \t])(?:(?:0\d{1,4}(?:-\d{1,2})?|\(\d{1,4}\)\d{0,3})/[ \t]?\d{2,8}(?:[ \t-]\d{2,8}){0,2}"
             r"|[1-9]\d/\d{3}[ -]\d{4})(?![\w/-]|\.\d)"
         ), validate=_compact_phone_valid, not_after=ID_LABEL, needs=("/",)),
         # "+" or "00" before the country code ("0031 6 12345678"). 0\d{4,5}: trunk 0 and a four- or
