@@ -1631,6 +1631,8 @@ def test_single_names_where_only_a_person_stands(text, value):
     ("I talked to Manlio yesterday.", "Manlio"),
     ("Tell Galesloot I said hi.", "Galesloot"),  # a word rare in seven languages before "I"
     ("Can you check with Hansen before Friday?", "Hansen"),  # a known surname after "check with"
+    ("It was Per Hansen.", "Per Hansen"),  # "Per", a cue in lower case, is a given name here
+    ("It was Said Gairbekov.", "Said Gairbekov"),
     ("I told Kreutzmann that it broke", "Kreutzmann"),
 ])
 def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):

@@ -1218,6 +1218,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}kK])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)}|{SINGLE_NAME_CONTEXT_BEFORE})"
             rf":?\s+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+[{CAPITAL}\d])"  # "emailed Ford Transit": a first word of a longer name is no first name
+        ), group=1, validate=_single_first_name),
+        # ... and a known surname after such a cue in lower case ("check with Hansen"); not after one
+        # in capitals, which may be a given name itself ("It was Per Hansen", "Said Gairbekov").
+        Detector("person", re.compile(
+            rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS.lower()}])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)})"
+            rf":?\s+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_known_single_name),
         # ... and a known surname or a rare word where only a person can stand ("Mehrudin had given", "said Agust").
         Detector("person", re.compile(
