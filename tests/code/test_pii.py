@@ -1488,6 +1488,20 @@ def test_area_codes_before_a_slash(text, phone):
     assert ("phone", phone) in _found(text)
 
 
+@pytest.mark.parametrize("text, phone", [
+    ("P.O. Box 131, Danmarkshavn, 3984\n32 32 85", "32 32 85"),  # the line below an address
+    ("96 63 21\nP.O. Box 194, Upernavik, 3962", "96 63 21"),  # the line above it
+    ("Ship to 110 Rue du Koweit, 2190 Tunis; 76 151 559", "76 151 559"),
+])
+def test_a_short_spaced_number_beside_an_address_is_its_phone(text, phone):
+    assert ("phone", phone) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Ship to 12 Main Street. 12 345 678 users so far", "Ship to 12 Main Street, 10 20 30 items"])
+def test_counts_beside_an_address_are_no_phones(text):
+    assert [value for entity, value in _found(text) if entity == "phone"] == []
+
+
 @pytest.mark.parametrize("text", ["see (2024) 123456 ok", "Order (123) 4567890", "population 12 500 000 people"])
 def test_bracketed_years_identifiers_and_spaced_thousands_are_no_phone(text):
     assert _found(text) == []

@@ -2503,6 +2503,25 @@ def names_heading_contact_blocks(text: str, taken: list[tuple[int, int, str]], r
     return spans
 
 
+# A short spaced number right after an address, or alone on the line above it, is its phone, as in
+# contact blocks and signatures ("P.O. Box 131, Danmarkshavn, 3984\n32 32 85", "..., 2190 (76 151 559)").
+_SHORT_PHONE_AFTER_ADDRESS = re.compile(
+    rf"(?:[ \t]*[,;|(.–-][ \t]*|[ \t]*\n(?:[ \t]*\n)?[ \t]*){_SHORT_SPACED_PHONE}[ \t]*\)?[ \t]*(?=[\n.;,|]|$)")
+_SHORT_PHONE_LINE_ABOVE_ADDRESS = re.compile(rf"(?:^|(?<=\n))[ \t]*{_SHORT_SPACED_PHONE}[ \t]*\n(?:[ \t]*\n)?[ \t]*$")
+
+
+def _short_phones_beside_addresses(text: str, streets: list[tuple[int, int, str]],
+                                   taken: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Phones of ``_SHORT_PHONE_AFTER_ADDRESS`` and ``_SHORT_PHONE_LINE_ABOVE_ADDRESS`` next to ``streets``
+    that overlap nothing in ``taken``."""
+    phones = []
+    for start, end, _ in streets:
+        for match in (_SHORT_PHONE_AFTER_ADDRESS.match(text, end), _SHORT_PHONE_LINE_ABOVE_ADDRESS.search(text, 0, start)):
+            if match and not any(match.start(1) < t_end and t_start < match.end(1) for t_start, t_end, _ in taken + phones):
+                phones.append((match.start(1), match.end(1), "phone"))
+    return phones
+
+
 def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]]) -> None:
     """Append each of ``spans`` as a person to ``taken``, in order, unless it overlaps a span already there."""
     for start, end in spans:
@@ -2622,6 +2641,7 @@ class PiiMasker:
             [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken])
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         streets = [span for span in addresses if span[2] == "street_address"]
+        addresses += _short_phones_beside_addresses(text, streets, addresses)
         return sorted({span for span in addresses if not any(
             street != span and street[0] <= span[0] and span[1] <= street[1] for street in streets)})
 
