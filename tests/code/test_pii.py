@@ -1492,9 +1492,18 @@ def test_area_codes_before_a_slash(text, phone):
     ("P.O. Box 131, Danmarkshavn, 3984\n32 32 85", "32 32 85"),  # the line below an address
     ("96 63 21\nP.O. Box 194, Upernavik, 3962", "96 63 21"),  # the line above it
     ("Ship to 110 Rue du Koweit, 2190 Tunis; 76 151 559", "76 151 559"),
+    ("P.O. Box 131, Danmarkshavn, 3984 (32 32 85)", "32 32 85"),  # in brackets: the postcode before it stays in the address
 ])
 def test_a_short_spaced_number_beside_an_address_is_its_phone(text, phone):
     assert ("phone", phone) in _found(text)
+
+
+@pytest.mark.parametrize("text, street", [
+    ("Ship it to Männi 12, thanks", "Männi 12"), ("Please deliver them to Tala 7342 tomorrow", "Tala 7342"),
+    ("Mail it to Karu põik 61.", "Karu põik 61"),
+])
+def test_one_street_word_and_a_number_after_shipping_it_to(text, street):
+    assert ("street_address", street) in [(entity, value.rstrip(".")) for entity, value in _found(text)]
 
 
 @pytest.mark.parametrize("text", ["Ship to 12 Main Street. 12 345 678 users so far", "Ship to 12 Main Street, 10 20 30 items"])

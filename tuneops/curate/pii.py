@@ -126,9 +126,10 @@ ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_C
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
 STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
-                      r"|morada|adres|meet (?:me|us|you) at|see you at")
+                      r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to")
 STRONG_ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
-                            "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at")
+                            "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at",
+                            "mail")
 STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdeilmrsABDEILMRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
@@ -2136,7 +2137,7 @@ _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)\.[ \
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE}|[ \t]+/[ \t]+[A-Z]{{2}}\b)?"  # and a Brazilian state: "Brito / BA"
 # Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784").
-_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$))"
+_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+(?:\(\+?\d|\|[ \t]))"  # also before " (+41 ...", " | "; not " - ", as in "Email - x@y.z"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
 # postcode and the place after it that ends the clause are one part ("Suite 364 Trbonje Slovenia?").
 # What may start a line of an address before its text: a bullet, a quote mark, an emoji lost to "?" ("- ", "> ", "??? ").
