@@ -1457,9 +1457,19 @@ def test_names_joined_by_a_space_are_one_name():
     "Improved support for French and Spanish dates.",  # frequent as names, but names of languages
     "What is the capital of France?",  # and of countries
     "v10.0.19045? Lake Louise? Nothing changed.",  # after a word that starts place names
+    "We flew to Lagos.", "I moved to Texas.",  # surnames too, but time-zone cities and states
 ])
 def test_lone_capitalised_words_that_are_not_people_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Has anyone seen Pereira?", "Pereira"),  # a surname that a dictionary lists, seldom written in English ("pereira", a pear tree)
+    ("I'm waiting for Lopez to reply.", "Lopez"),  # frequent in English counts only as a name: in no dictionary
+    ("The ticket was for Davidson.", "Davidson"),
+])
+def test_known_surnames_seldom_written_as_english_words_alone_in_a_sentence(text, value):
+    assert _found(text) == [("person", value)]
 
 
 @pytest.mark.parametrize("value", [

@@ -1457,6 +1457,16 @@ def _no_english_word(word: str) -> bool:
             and folded not in time_zone_cities())
 
 
+def _seldom_written_english(word: str) -> bool:
+    """A word that English seldom writes: outside the ``EVERYDAY_ENGLISH_WORDS`` commonest, though a
+    dictionary may list it ("pereira", "auger"), or frequent only as a name, in no dictionary
+    ("lopez", "davidson"); no country, state or time-zone city either way."""
+    folded = word.casefold()
+    if folded in countries_and_states() or folded in time_zone_cities():
+        return False
+    return folded not in everyday_english_words() or not in_dictionary(folded)
+
+
 def _known_single_name(text: str) -> bool:
     """Whether one capitalised word is a known first name (as ``_single_first_name``) or a known or
     surname-shaped surname that is no core English word and names no thing ("Padilla", "Umkhayev";
@@ -1926,7 +1936,7 @@ class _NameWords:
     def name_more_than_word(self, word: str) -> bool:
         """A known surname common in some language's counts but no word English uses (``_no_english_word``):
         a name counted often ("Olsen", "Hansen", "Ribeiro"), not a word ("Costa", "London")."""
-        return self.surname(word) and _no_english_word(word)
+        return self.surname(word) and (_no_english_word(word) or _seldom_written_english(word))
 
     def surname_shaped(self, word: str) -> bool:
         """A name no list knows, by an ending only names have ("Rushisvili", "Umkhayev", "Berislav",
