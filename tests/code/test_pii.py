@@ -1666,7 +1666,14 @@ def test_single_names_where_only_a_person_stands(text, value):
     ("Can you check with Hansen before Friday?", "Hansen"),  # a known surname after "check with"
     ("It was Per Hansen.", "Per Hansen"),  # "Per", a cue in lower case, is a given name here
     ("It was Said Gairbekov.", "Said Gairbekov"),
+    ("talk to Kalinda del Bosque in billing", "Kalinda del Bosque"),  # whole, before a department
     ("I told Kreutzmann that it broke", "Kreutzmann"),
+    ("Galesloot will be late today.", "Galesloot"), ("Galesloot wants to know the status.", "Galesloot"),
+    ("Galesloot from sales will contact you.", "Galesloot"),  # a department in lower case after the name
+    ("Please forward the invoice to Galesloot in accounting.", "Galesloot"),
+    ("Who is Galesloot?", "Galesloot"), ("I'm waiting for Galesloot to reply.", "Galesloot"),
+    ("Galesloot's flight was cancelled.", "Galesloot"), ("We need Galesloot's approval.", "Galesloot"),
+    ("Signed, Galesloot", "Galesloot"),
 ])
 def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):
     assert _found(text) == [("person", value)]
@@ -2285,6 +2292,7 @@ def test_one_name_after_relations_apologies_and_telling(text, value):
 @pytest.mark.parametrize("text", ["my friend Python is great", "I told Jenkins about it", "Sorry Windows, bye",
                                   "Maintainers who participate", "we thank the Kubernetes who helped",
                                   "Python and Django are great", "Sales and Marketing", "Python (Engineering) is used",
-                                  "Tell Grafana to reload the dashboards", "check with Zendesk first"])
+                                  "Tell Grafana to reload the dashboards", "check with Zendesk first",
+                                  "What is Grafana?", "We are waiting for Grafana to load", "Grafana in it is slow"])
 def test_things_after_relations_apologies_and_telling_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []

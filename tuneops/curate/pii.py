@@ -318,13 +318,19 @@ RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neigh
             r"|accountant|teacher|tutor|mentor|supervisor|assistant|secretary|therapist|nurse|coach|advisor|adviser"
             r"|team lead|tech lead|line manager|account manager|contact person|classmate|stepfather|stepmother|in-law")
 _OWNERS = ("my", "our", "your", "his", "her", "their")
+# Departments after a name in a signature or a list: "X - Operations", "X | Finance".
+DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
+              r"|Procurement|Logistics|Facilities|Payroll|Billing|Compliance|Security|Customer Success|Purchasing|Admissions")
 # What only people do, right after one word: there a known surname or a word common in none of the
 # seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
                              r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me"
+                             r"|will be late|wants to know|would like to know"
+                             rf"|(?:from|in) (?:{DEPARTMENT.lower()}|hr)\b"  # "X from sales", "X in accounting"
                              rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
                                    "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
+                                   "late", "to know", " in ",
                                    *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
@@ -358,7 +364,8 @@ TITLE_FIRST_LETTERS = "SDLMHFIPCJODRUGANB"  # of every TITLE alternative
 # What only people have, after a possessive: their contact details and their family.
 PERSONAL_THING = (r"(?:home |postal |mailing |e-?mail |phone |mobile |cell |work )?(?:address|phone|number|e-?mail|mobile"
                   r"|birthday|date of birth|passport|husband|wife|partner|mother|father|son|daughter|brother|sister|mom"
-                  r"|mum|dad|parents|children|kids|boss|manager|colleague|friend|girlfriend|boyfriend|family)")
+                  r"|mum|dad|parents|children|kids|boss|manager|colleague|friend|girlfriend|boyfriend|family"
+                  r"|flight|appointment|salary|payslip|approval|signature|consent|sign-off|visa|prescription|diagnosis)")
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
@@ -374,9 +381,6 @@ LOWER_CASE_NAME = (rf"\s+({LOWER_CASE_NAME_WORD}\s(?:[a-z]\.?\s)?(?:(?:{PARTICLE
                    r"(?![\w'’-])")
 JOB_TITLE = (r"Manager|Engineer|Director|Lead|Officer|Specialist|Analyst|Consultant|Administrator|Agent|Representative"
              r"|Coordinator|Developer|Architect|Executive|Assistant|President|Head of [A-Z][a-z]+|CEO|CTO|CFO|COO|CIO|VP")
-# Departments after a name in a signature or a list: "X - Operations", "X | Finance".
-DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
-              r"|Procurement|Logistics|Facilities|Payroll|Billing|Compliance|Security|Customer Success|Purchasing|Admissions")
 JOB_TITLE_NEEDS = ("manager", "engineer", "director", "lead", "officer", "specialist", "analyst", "consultant", "administrator",
                    "agent", "representative", "coordinator", "developer", "architect", "executive", "assistant", "president",
                    "head of", "ceo", "cto", "cfo", "coo", "cio", "vp", "operations", "finance", "sales", "support",
@@ -1156,7 +1160,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}mtnrcsbhflg-])(?:\b(?:(?:[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Mm]aiden|[Ff]ull|[Ff]irst|[Ll]ast|[Ff]amily"
             rf"|[Gg]iven|[Mm]iddle) name is|[Ss]urname is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
-            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you),?\s+|--\s*)({NAME}){NAME_END})",
+            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you"
+            rf"|[Ss]igned),?\s+|--\s*)({NAME}){NAME_END})",
             re.MULTILINE,
         ), group=(1, 2, 3)),
         # A signature on its own line under a closing: "Thanks a lot!\n- Priya", "Cordialement\n\nAnouk".
@@ -1230,7 +1235,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:{PERSON_ONLY_CONTEXT_AFTER})\b"
         ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
-            not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),
+            # the last word of a longer name ("Windows Server has been down", "Kalinda del Bosque in billing")
+            not_after=re.compile(rf"(?:[{CAPITAL}][\w'’-]*|\b{PARTICLE})[ \t]+$")),
         Detector("person", re.compile(
             rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
@@ -1243,6 +1249,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[Tt])\b(?:[Tt]ell|[Tt]old)[ \t]+({NAME_WORD}),?[ \t]+(?:I|I'm|that|we|you|he|she|they|it's)\b"
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=("tell", "told")),
+        # Asked who someone is, or waited for as a person is ("Who is Galesloot?", "waiting for Galesloot to reply").
+        Detector("person", re.compile(
+            rf"\b[Ww]ho[ \t]+(?:is|was)[ \t]+({NAME_WORD})\?"
+            rf"|\bwait(?:ing)?[ \t]+for[ \t]+({NAME_WORD})[ \t]+to[ \t]+(?:reply|respond|answer|confirm|call|get back|approve|sign)\b"
+        ), group=(1, 2), validate=_single_surname_or_rare_word, rare_words=True, needs=("who", "wait")),
         # After who someone is to the writer ("my neighbour Peverell", "our manager, Schneider,"), or
         # called while apologising ("Sorry Lopez, I missed your call").
         Detector("person", re.compile(
