@@ -1516,6 +1516,19 @@ def test_one_street_word_and_a_number_after_shipping_it_to(text, street):
     assert ("street_address", street) in [(entity, value.rstrip(".")) for entity, value in _found(text)]
 
 
+@pytest.mark.parametrize("text, unit", [
+    ("I moved into Apt. 584 last week.", "Apt. 584"), ("Please deliver to Suite 300.", "Suite 300"),
+    ("My unit is Apt. 12", "Apt. 12"), ("I live in Flat 3b", "Flat 3b"),
+])
+def test_a_flat_or_suite_alone_where_someone_lives_or_gets_deliveries(text, unit):
+    assert _found(text) == [("street_address", unit)]
+
+
+@pytest.mark.parametrize("text", ["moved to Suite 2 of the plan", "we run it in Suite 3", "The meeting is in Room 4."])
+def test_suites_and_rooms_without_a_cue_of_living_or_delivering_stay(text):
+    assert _found(text) == []
+
+
 @pytest.mark.parametrize("text", ["Ship to 12 Main Street. 12 345 678 users so far", "Ship to 12 Main Street, 10 20 30 items"])
 def test_counts_beside_an_address_are_no_phones(text):
     assert [value for entity, value in _found(text) if entity == "phone"] == []

@@ -1098,6 +1098,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
             rf"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+[a-z])"
         ), group=1, validate=_street_after_cue, needs=STRONG_ADDRESS_CUE_NEEDS),
+        # A flat or suite alone after an address cue or where someone lives ("I moved into Apt. 584 last
+        # week", "deliver to Suite 300"): with the rest of a record it narrows a person down to one door.
+        Detector("street_address", re.compile(
+            rf"(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE}|liv(?:e|es|ing) in|mov(?:e|ed|ing) into"
+            rf"|(?:my|our|his|her|their) (?:apartment|flat|unit) is)(?:\s*[:=-]\s*|\s+)({_DWELLING_UNIT})"
+            # alone: the clause ends or goes on in lower case (a street or box after it: other detectors take both)
+            rf"(?=[ \t]*(?:[.!?;)](?!\w)|$|\n(?![ \t]*\w)|,?[ \t]+[a-z]))"
+        ), group=1, needs=(*STRONG_ADDRESS_CUE_NEEDS, "live", "living", "move", "moving", " is ")),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
         # A street line right before a flat or suite, whatever its street type or language: the unit
