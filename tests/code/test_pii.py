@@ -1687,6 +1687,7 @@ def test_single_names_where_only_a_person_stands(text, value):
     ("Who is Galesloot?", "Galesloot"), ("I'm waiting for Galesloot to reply.", "Galesloot"),
     ("Galesloot's flight was cancelled.", "Galesloot"), ("We need Galesloot's approval.", "Galesloot"),
     ("Signed, Galesloot", "Galesloot"),
+    ("Our new hire, Galesloot, starts Monday.", "Galesloot"), ("Galesloot is our new intern.", "Galesloot"),
 ])
 def test_a_single_surname_after_verbs_whose_object_is_a_person_and_before_relations(text, value):
     assert _found(text) == [("person", value)]

@@ -316,7 +316,8 @@ RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neigh
             r"|roommate|partner|husband|wife|fiancée?|boyfriend|girlfriend|brother|sister|mother|father|mom|mum|dad|son"
             r"|daughter|cousin|uncle|aunt|grandmother|grandfather|grandma|grandpa|nephew|niece|doctor|dentist|lawyer"
             r"|accountant|teacher|tutor|mentor|supervisor|assistant|secretary|therapist|nurse|coach|advisor|adviser"
-            r"|team lead|tech lead|line manager|account manager|contact person|classmate|stepfather|stepmother|in-law")
+            r"|team lead|tech lead|line manager|account manager|contact person|classmate|stepfather|stepmother|in-law"
+            r"|hire|intern|trainee|apprentice|recruit|joiner|starter|contractor|employee|engineer|developer|technician")
 _OWNERS = ("my", "our", "your", "his", "her", "their")
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
 DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
