@@ -331,7 +331,7 @@ PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|co
                              rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
                                    "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
-                                   "late", "to know", " in ",
+                                   "late", "to know", *(f"in {department}" for department in (*DEPARTMENT.lower().split("|"), "hr")),
                                    *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
@@ -1102,11 +1102,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # A flat or suite alone after an address cue or where someone lives ("I moved into Apt. 584 last
         # week", "deliver to Suite 300"): with the rest of a record it narrows a person down to one door.
         Detector("street_address", re.compile(
-            rf"(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE}|liv(?:e|es|ing) in|mov(?:e|ed|ing) into"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}mohtMOHT])(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE}|liv(?:e|es|ing) in|mov(?:e|ed|ing) into"
             rf"|(?:my|our|his|her|their) (?:apartment|flat|unit) is)(?:\s*[:=-]\s*|\s+)({_DWELLING_UNIT})"
             # alone: the clause ends or goes on in lower case (a street or box after it: other detectors take both)
             rf"(?=[ \t]*(?:[.!?;)](?!\w)|$|\n(?![ \t]*\w)|,?[ \t]+[a-z]))"
-        ), group=1, needs=(*STRONG_ADDRESS_CUE_NEEDS, "live", "living", "move", "moving", " is ")),
+        ), group=1, needs=(*STRONG_ADDRESS_CUE_NEEDS, "live", "living", "move", "moving", "apartment is", "flat is", "unit is"),
+            needs_match=re.compile(rf"(?i:{_DWELLING_UNIT_WORDS}|Ap)\b")),
         Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
                  needs=("box", "postfach")),
         # A street line right before a flat or suite, whatever its street type or language: the unit
