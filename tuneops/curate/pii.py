@@ -2167,8 +2167,9 @@ _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)\.[ \
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE}|[ \t]+/[ \t]+[A-Z]{{2}}\b)?"  # and a Brazilian state: "Brito / BA"
-# Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784").
-_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+(?:\(\+?\d|\|[ \t]))"  # also before " (+41 ...", " | "; not " - ", as in "Email - x@y.z"
+# Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784"). Also before a
+# bracketed number or " | " ("3984 (32 32 85)"); not before " - ", as in "Apt 2 Email - x@y.z".
+_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+(?:\(\+?\d|\|[ \t]))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
 # postcode and the place after it that ends the clause are one part ("Suite 364 Trbonje Slovenia?").
 # What may start a line of an address before its text: a bullet, a quote mark, an emoji lost to "?" ("- ", "> ", "??? ").
