@@ -1955,9 +1955,9 @@ class _NameWords:
         return word.casefold() not in self.common
 
     def name_more_than_word(self, word: str) -> bool:
-        """A known surname common in some language's counts but no word English uses (``_no_english_word``):
-        a name counted often ("Olsen", "Hansen", "Ribeiro"), not a word ("Costa", "London")."""
-        return self.surname(word) and (_no_english_word(word) or _seldom_written_english(word))
+        """A known surname that English seldom writes as a word (``_seldom_written_english``, which holds
+        every ``_no_english_word``): "Olsen", "Ribeiro", "Pereira", "Lopez"; not "Costa", "London"."""
+        return self.surname(word) and _seldom_written_english(word)
 
     def surname_shaped(self, word: str) -> bool:
         """A name no list knows, by an ending only names have ("Rushisvili", "Umkhayev", "Berislav",
