@@ -1498,6 +1498,11 @@ def test_area_codes_before_a_slash(text, phone):
     assert ("phone", phone) in _found(text)
 
 
+def test_two_phones_joined_by_a_slash_are_two_phones():
+    # the slash is no area code's: not "004/770 341", which left "770 341" and "004" unmasked
+    assert _found("770 341 004/770 341 005") == [("phone", "770 341 004"), ("phone", "770 341 005")]
+
+
 @pytest.mark.parametrize("text, phone", [
     ("P.O. Box 131, Danmarkshavn, 3984\n32 32 85", "32 32 85"),  # the line below an address
     ("96 63 21\nP.O. Box 194, Upernavik, 3962", "96 63 21"),  # the line above it
@@ -1506,6 +1511,10 @@ def test_area_codes_before_a_slash(text, phone):
 ])
 def test_a_short_spaced_number_beside_an_address_is_its_phone(text, phone):
     assert ("phone", phone) in _found(text)
+
+
+def test_an_address_part_ends_before_a_bracketed_phone():
+    assert ("street_address", "P.O. Box 131, Danmarkshavn, 3984") in _found("P.O. Box 131, Danmarkshavn, 3984 (32 32 85)")
 
 
 @pytest.mark.parametrize("text, street", [
@@ -2214,6 +2223,8 @@ def test_street_lines_with_units_own_numbers_and_towns(text, value):
     ("Av. Mendoza N° 9716 Oficina 85\nSan Fernando del Valle de Catamarca 4700, Catamarca",
      "Av. Mendoza N° 9716 Oficina 85\nSan Fernando del Valle de Catamarca 4700, Catamarca"),
     ("Cerrada Altamirano 118\nSan Paola, Q. ROO 59397-6158", "Cerrada Altamirano 118\nSan Paola, Q. ROO 59397-6158"),
+    ("Distrito Josué da Mata, 89\nVila Califórnia\n60856-517 Lima / MS",
+     "Distrito Josué da Mata, 89\nVila Califórnia\n60856-517 Lima / MS"),  # a Brazilian street type
 ])
 def test_place_lines_below_a_street_line_up_to_the_postcode(text, value):
     assert ("street_address", value) in _found(text)
