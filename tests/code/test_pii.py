@@ -1533,6 +1533,40 @@ def test_a_flat_or_suite_alone_where_someone_lives_or_gets_deliveries(text, unit
     assert _found(text) == [("street_address", unit)]
 
 
+@pytest.mark.parametrize("text, street", [
+    ("4262 Dominic River, Martineztown, TX 96338", "4262 Dominic River, Martineztown, TX 96338"),
+    ("Ship to: 775 Hill Mountains, Wintersville 59896", "775 Hill Mountains, Wintersville 59896"),
+    ("Apt. 332, 4262 Dominic River", "Apt. 332, 4262 Dominic River"),
+    ("My address is 775 Hill Mountains.", "775 Hill Mountains"),
+    ("Please update my address to 417 Gibson Ranch.", "417 Gibson Ranch"),
+    ("The house at 65318 Duncan Coves is for sale.", "65318 Duncan Coves"),
+    ("I'm at 41 Rose Hill until June", "41 Rose Hill"),
+])
+def test_a_us_street_of_any_usps_type_where_a_town_a_flat_or_a_cue_says_an_address(text, street):
+    assert _found(text) == [("street_address", street)]
+
+
+@pytest.mark.parametrize("text, unit", [
+    ("The package was left at Suite 580 instead of mine.", "Suite 580"), ("Address line 2: Apt. 573", "Apt. 573"),
+    ("Unit: Suite 580", "Suite 580"), ("The neighbor in Apt. 573 complained.", "Apt. 573"),
+])
+def test_a_flat_alone_or_a_suite_after_a_preposition(text, unit):
+    assert _found(text) == [("street_address", unit)]
+
+
+@pytest.mark.parametrize("text, zip_code", [("I live in Wallville, MH 51106.", "51106"), ("Koror, PW 96940", "96940")])
+def test_the_freely_associated_states_write_us_zip_codes(text, zip_code):
+    assert ("street_address", zip_code) in _found(text)
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("We moved to 5 Data Centers last year", "Data Centers"), ("Version 2 Update, Redmond, WA 98052", "2 Update"),
+    ("Office Suite 365 is great", "Suite 365"), ("Send it to Apt 2 IBAN no. 12", "IBAN"),
+])
+def test_things_named_like_a_us_street_or_a_suite_stay(text, kept):
+    assert not any(kept in value for _, value in _found(text))
+
+
 @pytest.mark.parametrize("text", ["moved to Suite 2 of the plan", "we run it in Suite 3", "The meeting is in Room 4."])
 def test_suites_and_rooms_without_a_cue_of_living_or_delivering_stay(text):
     assert _found(text) == []

@@ -81,6 +81,32 @@ from tuneops.curate.names import (
 # ("Hauptstrasse") and English one-word streets in "-way" ("Kingsway", "Broadway"; not "Gateway", "Railway").
 STREET_SUFFIX = (r"(?:Street|Str\.|St\.?|Avenue|Ave\.?|Road|Rd\.?|Drive|Dr\.?|Lane|Ln\.?|Boulevard|Blvd\.?|Way|Court|Ct\.?|Place|Pl\.?|Square|Sq\.?|Terrace|Parkway|Highway|Hwy\.?|Close|Crescent|Row|Loop|Circle|Cir\.?|Trail|Trl\.?|Alley|Grove|Gardens|Mews|Crossing|Cove|Pike|Heights|Ridge|Plaza|Bypass|Expressway|Freeway|Turnpike|Pkwy|Pky|Ter\.?|Terr\.?|Cres\.?|Expy|Fwy|Tpke|Plz|Xing|[A-Z][a-z]+(?:weg|strasse|straße|gasse|platz|laan|straat|gade|vej|gatan|vägen)"
                  r"|(?!(?:Gate|Rail|Sub|Run|Hall|Door|Half|Any|Nor|Mid|Air|Path|Walk|Drive|Motor|Water|Stair|Gang|Fair|Life|Hide|Get)way\b)[A-Z][a-z]+way)")
+# Every USPS street suffix (Publication 28, primary names), the everyday words among them too
+# ("River", "Wells", "Underpass"): where a town, a ZIP code, a flat or an address cue says an address
+# is written, "4262 Dominic River" is a street.
+USPS_STREET_SUFFIXES = frozenset((
+    "Alley Annex Arcade Avenue Bayou Beach Bend Bluff Bluffs Bottom Boulevard Branch Bridge Brook Brooks Burg Burgs"
+    " Bypass Camp Canyon Cape Causeway Center Centers Circle Circles Cliff Cliffs Club Common Commons Corner Corners"
+    " Course Court Courts Cove Coves Creek Crescent Crest Crossing Crossroad Crossroads Curve Dale Dam Divide Drive"
+    " Drives Estate Estates Expressway Extension Extensions Fall Falls Ferry Field Fields Flat Flats Ford Fords Forest"
+    " Forge Forges Fork Forks Fort Freeway Garden Gardens Gateway Glen Glens Green Greens Grove Groves Harbor Harbors"
+    " Haven Heights Highway Hill Hills Hollow Inlet Island Islands Isle Junction Junctions Key Keys Knoll Knolls Lake"
+    " Lakes Land Landing Lane Light Lights Loaf Lock Locks Lodge Loop Mall Manor Manors Meadow Meadows Mews Mill Mills"
+    " Mission Motorway Mount Mountain Mountains Neck Orchard Oval Overpass Park Parks Parkway Parkways Pass Passage"
+    " Path Pike Pine Pines Place Plain Plains Plaza Point Points Port Ports Prairie Radial Ramp Ranch Rapid Rapids"
+    " Rest Ridge Ridges River Road Roads Route Row Rue Run Shoal Shoals Shore Shores Skyway Spring Springs Spur Spurs"
+    " Square Squares Station Stravenue Stream Street Streets Summit Terrace Throughway Trace Track Trafficway Trail"
+    " Trailer Tunnel Turnpike Underpass Union Unions Valley Valleys Via Viaduct View Views Village Villages Ville"
+    " Vista Walk Walks Wall Way Ways Well Wells").split())
+
+# Those of them that name things in a sentence about work as often ("moved to 5 Data Centers", "ship to
+# 3 Test Stations"): after a cue alone they are no street.
+_USPS_TYPES_NAMING_THINGS = frozenset((
+    "Branch Center Centers Club Common Commons Course Curve Divide Extension Extensions Fall Falls Field Fields Flat"
+    " Flats Forge Forges Fork Forks Gateway Key Keys Land Light Lights Loaf Lock Locks Mall Oval Pass Path Plain Plains"
+    " Point Points Port Ports Radial Ramp Rest Route Run Spring Springs Station Stream Summit Trace Track Union Unions"
+    " Walk Walks Wall Well Wells").split())
+
 # Street types that come first, as in "12 Rue de Rivoli" or "Calle Mayor 5".
 STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piazza|Rua|Praça|Chemin|Allée|Quai|Place|Plaza|Carrer|Strada|Ulica|ul\.|Route|Cours)"
 # Those that also come before the house number ("Calle Mayor 5"); English words such as Place are left out.
@@ -113,16 +139,18 @@ REGIONAL_STREET_PREFIXES = (
 _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
+               r"|house at|property at|apartment at|flat at"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
                r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
-ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
+ADDRESS_CUE_NEEDS = ("addr", "house at", "property at", "apartment at", "flat at",
+                     "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
                      "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
                      "drop",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
-ADDRESS_CUE_FIRST_LETTERS = "abcdeilmoprsvwABCDEILMOPRSVW"  # of every ADDRESS_CUE alternative
+ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmoprsvwABCDEFHILMOPRSVW"  # of every ADDRESS_CUE alternative
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
 STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
@@ -518,11 +546,26 @@ def _bracketed(word: str) -> str:
 
 def _street_after_cue(text: str) -> bool:
     """Whether the words after an address cue are a street: not all of them everyday English
-    words ("moved to Windows Server 2022", "ship to Customer Service 2" are kept)."""
+    words ("moved to Windows Server 2022", "ship to Customer Service 2" are kept), unless a house
+    number comes first and a USPS street type last ("My address is 775 Hill Mountains")."""
     words = _capitalised_words(text)
     core = _NameWords.load().core_english
-    return bool(words) and any(word.casefold() not in core for word in words) and not any(
+    return bool(words) and (any(word.casefold() not in core for word in words) or (
+        _ends_with_usps_street_type(text) and text.split()[-1] not in _USPS_TYPES_NAMING_THINGS)) and not any(
         word in _CALENDAR_WORDS for word in words)
+
+
+_TRAILING_UNIT = re.compile(r",?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building)\.?[ \t]?#?[ \t]?\d{1,5}[A-Za-z]?$")
+
+
+def _ends_with_usps_street_type(text: str) -> bool:
+    """Whether a street line written house number first ends in a USPS street type that is an everyday
+    word, after at least one name word: "4262 Dominic River", "775 Hill Mountains Suite 827", "Apt. 332,
+    4262 Dominic River"; not "2 Update" nor "12 Park". The other street types ("Street", "Ave") have
+    detectors of their own."""
+    words = _TRAILING_UNIT.sub("", text.rsplit(",", 1)[-1].strip()).split()
+    return (len(words) >= 3 and words[0][0].isdigit() and not any(word in _CALENDAR_WORDS for word in words)
+            and words[-1] in USPS_STREET_SUFFIXES and re.fullmatch(STREET_SUFFIX, words[-1]) is None)
 
 
 def _street_before_postcode_and_town(text: str) -> bool:
@@ -1075,7 +1118,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("based at 23 Kingsway").
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
-            rf"(?:(?:is|was)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
+            rf"(?:(?:is|was|is now|to)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
             rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
             rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}])"
@@ -1347,6 +1390,27 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}])\b({NAME_WORD})(?:[ \t]\((?i:{JOB_TITLE}|{DEPARTMENT})\)|[ \t][-–—|][ \t]+(?:{JOB_TITLE}|{DEPARTMENT})\b)"
         ), group=1, validate=_known_single_name, needs=JOB_TITLE_NEEDS, needs_match=re.compile(r"[ \t](?:\(|[-–—|][ \t])"),
             not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server - Operations"
+        # Last, so that the rules above keep the addresses they find whole. A US street line on one
+        # line, before ", Town, ST 12345" or ", Town 12345", as a form or a signature writes it ("4262
+        # Dominic River, Martineztown, TX 96338"), or after a flat and a comma ("Apt. 332, 4262 Dominic
+        # River"): there a street that ends in a USPS street type will do, everyday words too.
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}?(?:,?[ \t]+{_UNIT})?"
+            rf"(?=,[ \t]*{_PLACE_WORDS},?[ \t]+(?:(?:{'|'.join(US_STATE_ABBREVIATIONS)})[ \t]+)?\d{{5}}(?:-\d{{4}})?(?![\w-]|[.,]\d))"
+        ), validate=_ends_with_usps_street_type, needs_match=re.compile(r"[ \t]\d{5}(?![\w-]|[.,]\d)")),
+        Detector("street_address", re.compile(
+            rf"(?<![\w.-]){_DWELLING_UNIT},[ \t]*\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*(?:[\n,;)]|[.!?](?:\s|$)|$))"
+        ), validate=_ends_with_usps_street_type, needs_match=re.compile(rf"(?:{_DWELLING_UNIT_WORDS}|Ap)\.?[ \t]?#?[ \t]?\d{{1,5}}[A-Za-z]?,")),
+        # A flat alone wherever it stands ("the package was left at Apt. 573", "Address line 2: Apt.
+        # 573"): English writes "Apt." for nothing else. A suite or flat of three digits or more alone
+        # after "at", "in", "to", "from" or a label's colon ("Unit: Suite 580"; not "Office Suite 365",
+        # "we run it in Suite 3"). Not before a capitalised word, which the address rules would take
+        # for a town ("Apt 2 IBAN no.").
+        Detector("street_address", re.compile(
+            r"(?:(?<![\w.-])(?:Apt\.?|Apartment|Apto\.?)[ \t]?#?[ \t]?\d{1,5}"
+            r"|(?:(?<=\bat )|(?<=\bin )|(?<=\bto )|(?<=into )|(?<=from )|(?<=: ))(?:Suite|Ste\.?|Flat)[ \t]?#?[ \t]?\d{3,5})"
+            r"[A-Za-z]?(?![\w.,/-]\d|[\w-]|[ \t]+[A-Z])"
+        ), needs_match=re.compile(r"(?:Apt|Apartment|Apto|Suite|Ste|Flat)\.?[ \t]?#?[ \t]?\d")),
     ]
 
 
@@ -2146,9 +2210,10 @@ POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?|post(?:al)?[ -]?code|postcode|postleit
 _LABELLED_POSTCODE = re.compile(
     rf"\b(?:{POSTCODE_LABEL})(?:[ \t]+(?:is|was|of|number|no\.?))?[ \t]*[:#=-]?[ \t]*"
     rf"(\d{{4}} ?[A-Z]{{2}}|\d{{5}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|\d{{3,6}}|(?i:{_LETTERED_POSTCODE}))(?![\w-]|[.,]\d)")
-# The states, district and territories of the United States by their postal abbreviations.
+# The states, district and territories of the United States by their postal abbreviations, and the
+# three freely associated states the USPS serves as states (FM, MH, PW).
 US_STATE_ABBREVIATIONS = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM"
-                          " NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI").split()
+                          " NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI FM MH PW").split()
 # A US town, state and ZIP code without a street ("I live in Springfield, IL 62704"): the ZIP code.
 _TOWN_STATE_ZIP = re.compile(
     rf"(?<![\w'’-])[{CAPITAL}][\w'’.-]*(?:[ \t]+[{CAPITAL}][\w'’.-]*){{0,2}},[ \t]*(?:{'|'.join(US_STATE_ABBREVIATIONS)})[ \t]+"
