@@ -1554,14 +1554,19 @@ def test_a_flat_alone_or_a_suite_after_a_preposition(text, unit):
     assert _found(text) == [("street_address", unit)]
 
 
-@pytest.mark.parametrize("text, zip_code", [("I live in Wallville, MH 51106.", "51106"), ("Koror, PW 96940", "96940")])
-def test_the_freely_associated_states_write_us_zip_codes(text, zip_code):
+@pytest.mark.parametrize("text, zip_code", [
+    ("I live in Wallville, MH 51106.", "51106"), ("Koror, PW 96940", "96940"),
+    ("I live in Springfield, Illinois 62704.", "62704"), ("Lake Jessica, New Mexico 12345", "12345"),
+    ("Springfield, IL, 62704", "62704"), ("Brooklyn NY 11201", "11201"), ("ZIP+4: 62704-1234", "62704-1234"),
+])
+def test_a_us_zip_code_after_a_town_and_state_written_any_way(text, zip_code):
     assert ("street_address", zip_code) in _found(text)
 
 
 @pytest.mark.parametrize("text, kept", [
     ("We moved to 5 Data Centers last year", "Data Centers"), ("Version 2 Update, Redmond, WA 98052", "2 Update"),
     ("Office Suite 365 is great", "Suite 365"), ("Send it to Apt 2 IBAN no. 12", "IBAN"),
+    ("Build IN 12345 failed", "12345"), ("Order OK 12345", "12345"),
 ])
 def test_things_named_like_a_us_street_or_a_suite_stay(text, kept):
     assert not any(kept in value for _, value in _found(text))

@@ -932,7 +932,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # A postcode after its label ("zip code 94110", "CEP 01310-100"), before the phone rules take it.
         Detector("street_address", _LABELLED_POSTCODE, group=1, not_after=ID_LABEL,
                  needs=("zip", "post", "plz", "cep", "cap", "code", "pin")),
-        Detector("street_address", _TOWN_STATE_ZIP, group=1, needs_match=re.compile(r",[ \t]*[A-Z][A-Z][ \t]+\d{5}")),
+        Detector("street_address", _TOWN_STATE_ZIP, group=1, needs_match=re.compile(r"(?:[A-Z]|[a-z][a-z]),?[ \t]+\d{5}(?!\d)")),
         # Digits written without separators ("0612345678") are a phone only after a phone cue.
         Detector("phone", re.compile(
             rf"(?=[{PHONE_CUE_FIRST_LETTERS}])(?i:\b(?:(?:{PHONE_CUE})\.?(?:\s+(?:no\.?|number|#)|\s*#)?{_AFTER_PHONE_CUE}(?:[\"']?\s*[:.=-]\s*[\"']?|\s+|(?<=#))"
@@ -1396,7 +1396,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # River"): there a street that ends in a USPS street type will do, everyday words too.
         Detector("street_address", re.compile(
             rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}?(?:,?[ \t]+{_UNIT})?"
-            rf"(?=,[ \t]*{_PLACE_WORDS},?[ \t]+(?:(?:{'|'.join(US_STATE_ABBREVIATIONS)})[ \t]+)?\d{{5}}(?:-\d{{4}})?(?![\w-]|[.,]\d))"
+            rf"(?=,[ \t]*{_PLACE_WORDS},?[ \t]+(?:(?:{'|'.join(US_STATE_ABBREVIATIONS)}|{US_STATES}),?[ \t]+)?\d{{5}}(?:-\d{{4}})?(?![\w-]|[.,]\d))"
         ), validate=_ends_with_usps_street_type, needs_match=re.compile(r"[ \t]\d{5}(?![\w-]|[.,]\d)")),
         Detector("street_address", re.compile(
             rf"(?<![\w.-]){_DWELLING_UNIT},[ \t]*\d{{1,6}}[A-Za-z]?(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*(?:[\n,;)]|[.!?](?:\s|$)|$))"
@@ -2202,7 +2202,7 @@ _LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\
 # A postcode that may end an address inside a sentence: four or more digits, or letters and digits.
 _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|{_LETTERED_POSTCODE})"
 # A postcode's own label, in the seven languages and a few more ("zip code", "PLZ", "CEP", "CAP").
-POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?|post(?:al)?[ -]?code|postcode|postleitzahl|code postal|c[óo]digo postal|postnummer"
+POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?(?:[ \t]?\+[ \t]?4)?|post(?:al)?[ -]?code|postcode|postleitzahl|code postal|c[óo]digo postal|postnummer"
                   r"|pincode|pin code)|PLZ|CEP|CAP")
 # A postcode after its label ("My zip code is 94110", "PLZ: 10115", "postcode SW1A 1AA"): with
 # the rest of what a record holds it narrows a person down to a few streets, so it is masked as
@@ -2214,10 +2214,21 @@ _LABELLED_POSTCODE = re.compile(
 # three freely associated states the USPS serves as states (FM, MH, PW).
 US_STATE_ABBREVIATIONS = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM"
                           " NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI FM MH PW").split()
-# A US town, state and ZIP code without a street ("I live in Springfield, IL 62704"): the ZIP code.
+US_STATES = ("Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho"
+             "|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota"
+             "|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York"
+             "|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota"
+             "|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming|District of Columbia"
+             "|Puerto Rico|Guam|American Samoa|U\\.S\\. Virgin Islands|Northern Mariana Islands")
+# A US town, state and ZIP code without a street ("I live in Springfield, IL 62704", "Springfield,
+# Illinois 62704", "Brooklyn NY 11201", "Springfield, IL, 62704"): the ZIP code.
+# Without the comma, no abbreviation that is also a word or a common code ("Build IN 12345", "Order OK 12345").
+_STATE_WORDS = {"IN", "OK", "OR", "ME", "HI", "OH", "ID", "AS", "DE", "GA", "MA", "PA", "LA", "CO", "AL", "MO", "MS", "MI"}
 _TOWN_STATE_ZIP = re.compile(
-    rf"(?<![\w'’-])[{CAPITAL}][\w'’.-]*(?:[ \t]+[{CAPITAL}][\w'’.-]*){{0,2}},[ \t]*(?:{'|'.join(US_STATE_ABBREVIATIONS)})[ \t]+"
-    r"(\d{5}(?:-\d{4})?)(?![\w-]|[.,]\d)")
+    rf"(?<![\w'’-])[{CAPITAL}][\w'’.-]*(?:[ \t]+[{CAPITAL}][\w'’.-]*){{0,2}}"
+    rf"(?:,[ \t]*(?:{'|'.join(US_STATE_ABBREVIATIONS)}|{US_STATES})"
+    rf"|[ \t]+(?:{'|'.join(state for state in US_STATE_ABBREVIATIONS if state not in _STATE_WORDS)}|{US_STATES}))"
+    r",?[ \t]+(\d{5}(?:-\d{4})?)(?![\w-]|[.,]\d)")
 # One to three capitalised words, perhaps joined by particles, with a bracketed name or a postcode
 # ("Oliveira do Hospital", "Bruck an der Leitha", "Aglantzia (Aglangia)", "Finland 38197", "St. Erin").
 _PLACE_PARTICLES = (r"(?:[ \t]+(?:de|do|da|dos|das|del|la|le|les|los|las|el|du|am|an|der|den|bei|sur|on|upon|en|im|nad|pod|na|u|v"
