@@ -1572,6 +1572,30 @@ def test_things_named_like_a_us_street_or_a_suite_stay(text, kept):
     assert not any(kept in value for _, value in _found(text))
 
 
+@pytest.mark.parametrize("text, address", [
+    ("I live at 37/92, Thaman, Guwahati-229486 since May", "37/92, Thaman, Guwahati-229486"),
+    ("I live at H.No. 79\nBarad\nSatna 976158 since May", "H.No. 79\nBarad\nSatna 976158"),
+    ("I live at Diagonal 9 N° 5359 Dto. 6\nFormosa 3600, Formosa since May", "Diagonal 9 N° 5359 Dto. 6\nFormosa 3600, Formosa"),
+    ("Ship to Ruta 5 Norte, km 740.", "Ruta 5 Norte, km 740"),
+    ("My address is Drumul Gențiana Dima\nApahida, 762836", "Drumul Gențiana Dima\nApahida, 762836"),
+    ("Ship to 76 avenue Imene Cheikh Larbaa - Tébessa.", "76 avenue Imene Cheikh Larbaa - Tébessa"),
+    ("I live at 539 Pennsylvania Avenue NW. Call me", "539 Pennsylvania Avenue NW"),
+])
+def test_a_whole_address_block_after_a_cue_of_a_place_in_any_layout(text, address):
+    assert _found(text) == [("street_address", address)]
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Return address: 200 Kings Road Synced with ticket #72546.", "Synced"),
+    ("please ship to 1885 Sunset Blvd FYI v2.9.3-beta.", "FYI"),
+    ("deliver to 157 Rue Saint-Honoré Reviewer - Mbeki, Yasmin re: 2025-01-31", "Mbeki"),
+    ("I'm at 41 Rose Hill RFC 2616 again", "RFC"), ("Ship to Germany, France 2024 edition", "Germany"),
+    ("Meet me at Terminal 2, Gate 14", "Terminal"),
+])
+def test_an_address_block_stops_where_the_sentence_goes_on(text, kept):
+    assert not any(kept in value for entity, value in _found(text) if entity == "street_address")
+
+
 @pytest.mark.parametrize("text", ["moved to Suite 2 of the plan", "we run it in Suite 3", "The meeting is in Room 4."])
 def test_suites_and_rooms_without_a_cue_of_living_or_delivering_stay(text):
     assert _found(text) == []

@@ -816,6 +816,7 @@ class Detector:
     rare_words: bool = False  # its validator may take a name for being rare ("Xanthe Zapatero said")
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
     needs_match: re.Pattern | None = None  # a short pattern the text must match for the pattern to be tried (fast)
+    replaces_parts: bool = False  # may hold names found before it (places in an address); never another street
 
 
 # A word of a street name in any case, or abbreviated ("Brisas", "rua", "u.", "Λ.", "Ctra.", "R Palmeira").
@@ -825,6 +826,71 @@ _ANY_STREET_AND_NUMBER = rf"(?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WOR
 # One street of a corner: capitalised street words with house numbers, or any three words.
 _CORNER_STREET = rf"(?:\d{{1,6}}[ \t]+)?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?"
 _ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}(?:[ \t]+\d{1,5}[A-Za-z]?)?"
+
+
+# The words of an address block after a cue: abbreviations of address words with their full stop
+# ("Av.", "Dto.", "H.No."), capitalised words, numbers ("37/92", "84951-838", "T-80"), "N°", a region
+# in brackets ("(RM)"), particles and street words in lower case ("rue", "de la"), and "km".
+_ADDRESS_ABBREVIATIONS = (r"(?:Av|Avda|Blv|Bd|Dto|Dpto|Depto|Edif|Sta|Sto|No|Nr|Nro|Apt|St|Ste|Fl|Bldg|H\.No|Pza|Gral|Pte|Dr"
+                          r"|Sr|Sra|Col|Mz|Lt|Ctra|Urb|Res|Qd|Cj|Jr|Prof|Str|Bl|Sc|Ap|Et|[A-Z])")
+_BLOCK_ABBREVIATION = rf"{_ADDRESS_ABBREVIATIONS}\."
+# Words that start the next sentence where no full stop ends the address ("... Apt. 5 Please call first").
+_BLOCK_NOT_A_WORD = (r"(?!(?:Please|Thanks|Thank|Call|Regards|Cheers|Hi|Hello|Dear|I|We|You|The|My|Our|It|This|That|If"
+                     r"|When|Can|Could|Would|Will|Let|Also|And|But|Or|So|Is|Are|Was|Were|Do|Does|Did|Have|Has|Had)\b)")
+_BLOCK_TOKEN = (rf"(?:{_BLOCK_ABBREVIATION}|{_BLOCK_NOT_A_WORD}[{CAPITAL}][\w'’°º-]*|\d{{1,4}}(?:st|nd|rd|th)\b"
+                rf"|(?:[A-Z]-)?\d{{1,8}}(?:[/-]\d{{1,6}})?[A-Za-z]?|N[°º]|\([A-Z]{{2,3}}\)"
+                rf"|(?:de|del|de la|da|do|dos|das|di|du|des|la|le|les|las|los|el|y|e|van|von|der|den|am|an|im|bei|sur|upon"
+                rf"|en|na|nad|pod|pri|ob|u|v|mesto|km|{_LOWER_CASE_STREET_WORDS}|avenue|avenida|chemin|boulevard|via|viale|piazza|corso)(?![\w'’-]))")
+_BLOCK_SEPARATOR = r"(?:[ \t]*,?[ \t]+|[ \t]*,?[ \t]*\n[ \t]*|[ \t]+[-–/][ \t]+|[ \t]*,|-(?=\d))"
+_BLOCK_POSTCODE = re.compile(r"(?<![\d/-])(?:\d{4,7}|\d{5}-\d{3}|\d{2}-\d{3})(?![\d/])")
+_BLOCK_START = re.compile(rf"(?:H\.No\.[ \t]*)?\d{{1,5}}(?:/\d{{1,5}})?[A-Za-z]?,?[ \t\n]+(?:[{CAPITAL}]|(?:{_LOWER_CASE_STREET_WORDS}|avenue|chemin|boulevard|via)\b)")
+_BLOCK_ROUTE = re.compile(r"\bkm[ \t]+\d")
+_BLOCK_ENDS_WITH_ABBREVIATION = re.compile(rf"(?<![\w.]){_ADDRESS_ABBREVIATIONS}$")
+ADDRESS_BLOCK_LINES_MAX = 4  # lines an address block after a cue may span
+
+
+def _address_block(text: str) -> bool:
+    """Whether the words after a cue that introduces only a place are an address: at most
+    ``ADDRESS_BLOCK_LINES_MAX`` lines, not everyday English words only, and a postcode among them or
+    a house number first ("37/92, Thaman, ...", "H.No. 79\nBarad\n...") or a kilometre on a route."""
+    if _BLOCK_ENDS_WITH_ABBREVIATION.search(text):
+        return False  # its full stop was taken for the end of the sentence ("12 Elm Road Apt. 5 Please")
+    return (text.count("\n") < ADDRESS_BLOCK_LINES_MAX and _street_after_cue(text)
+            and (_BLOCK_POSTCODE.search(text) is not None or _BLOCK_START.match(text) is not None
+                 or _BLOCK_ROUTE.search(text) is not None)
+            and _street_line_ends_cleanly(_BLOCK_PART_SEPARATOR.split(text, 1)[0]) and not _TICKET_WORD.search(text))
+
+
+# Words of tickets, not of addresses, that a block without a full stop may run into ("Avenida Paulista,
+# 1169 RFC 2616", "41 Rose Hill INC0012345").
+_TICKET_WORD = re.compile(r"\b(?:RFC|FYI|INC|HTTPS?|API|URL|SSO|SLA|CVE|KB|ASAP|ETA|TBD|BTW|PTO|OOO|CRM|ERP|VPN|DNS|SSL|TLS"
+                          r"|SQL|CSV|PDF|JSON|XML|UTC|GMT|IBAN|BIC|SSN|DOB|ORD|INV|REF|JIRA|CEO|CTO|CFO)\b|\b[A-Z]{2,}\d{4,}\b")
+
+
+_BLOCK_PART_SEPARATOR = re.compile(r"[ \t]*(?:,|\n|[ \t][-–/](?=[ \t]))[ \t]*")
+_NUMBER_TOKEN = re.compile(r"\d")
+_ACRONYM = re.compile(r"[A-Z]{3,}\d*")
+
+
+def _street_line_ends_cleanly(line: str) -> bool:
+    """Whether the first part of an address block, its street line, ends where a street line does
+    and not in the sentence that goes on: no acronym in it ("41 Rose Hill RFC 2616", "1885 Sunset Blvd
+    FYI"), nothing but a unit's number, "N°" and the like after a house number that follows the name
+    ("Avenida Paulista 1169 Synced"), and after a house number that comes first, a last word that is a
+    street type or no everyday English word ("12 Rue Saint-Honoré Reviewer")."""
+    words = line.split()
+    if any(_ACRONYM.fullmatch(word) for word in words):
+        return False
+    numbered = [i for i, word in enumerate(words) if _NUMBER_TOKEN.search(word)]
+    if not numbered or words[-1] in _COMPASS_POINTS:
+        return True
+    if numbered[-1] > 0 and numbered[-1] < len(words) - 1:
+        return False  # words after a house number that follows the name
+    if numbered[-1] == 0 and len(words) > 1:  # the house number first: "539 Pennsylvania Avenue", "41 Rose Hill"
+        last = words[-1]
+        return (last in USPS_STREET_SUFFIXES or re.fullmatch(STREET_SUFFIX, last) is not None
+                or last.casefold() not in _NameWords.load().everyday_english)
+    return True
 
 
 def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
@@ -1411,6 +1477,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             r"|(?:(?<=\bat )|(?<=\bin )|(?<=\bto )|(?<=into )|(?<=from )|(?<=: ))(?:Suite|Ste\.?|Flat)[ \t]?#?[ \t]?\d{3,5})"
             r"[A-Za-z]?(?![\w.,/-]\d|[\w-]|[ \t]+[A-Z])"
         ), needs_match=re.compile(r"(?:Apt|Apartment|Apto|Suite|Ste|Flat)\.?[ \t]?#?[ \t]?\d")),
+        # After a cue that introduces only a place ("My address is", "I live at", "Ship to"), the whole
+        # block of address words up to where the sentence goes on, however a country lays it out
+        # ("37/92, Thaman, Guwahati-229486", "Diagonal 9 N° 5359 Dto. 6\nFormosa 3600, Formosa",
+        # "Ruta 5 Norte, km 740"), where it holds a postcode or starts with a house number.
+        Detector("street_address", re.compile(
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE})(?:\s*[:=-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?"
+            rf"({_BLOCK_TOKEN}(?:{_BLOCK_SEPARATOR}{_BLOCK_TOKEN}){{1,16}})"
+            r"(?=[ \t]*(?:$|[.!?;](?:\s|$)|\n[ \t]*\n|[ \t]+[a-z]))"
+        ), group=1, validate=_address_block, needs=STRONG_ADDRESS_CUE_NEEDS, replaces_parts=True),
     ]
 
 
@@ -2484,6 +2559,42 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
             and _STREET_LINE_END.match(text, end) is not None)
 
 
+_COMPASS_POINTS = frozenset({"N", "S", "E", "W", "NE", "NW", "SE", "SW", "North", "South", "East", "West", "Norte", "Sur",
+                             "Sul", "Este", "Leste", "Oeste", "Nord", "Sud", "Est", "Ouest", "Nord-Est", "Nord-Ouest"})
+BLOCK_REST_WORDS_MAX = 3  # words of an address block outside the streets found in it, where it holds no postcode
+_BLOCK_TAIL_POSTCODE = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d\b)(?:\d{4,7}|\d{5}-\d{3,4}|\d{2}-\d{3})(?![\d/])")
+
+
+def _block_completes_streets(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
+    """Whether an address block after a cue (``start:end``) may replace the values found inside it:
+    names (places taken for them), and streets where no word of the block outside them is a
+    capitalised everyday English word, and the block holds a postcode (no year), or no more than
+    ``BLOCK_REST_WORDS_MAX`` words outside them that are a separate part or a quarter ("Lerchgasse
+    1\n4301 Tulln an der Donau", "... Dto. 9\nRosario 2000, Santa Fe", "76 avenue Imene Cheikh Larbaa -
+    Tébessa", "539 Pennsylvania Avenue NW"; not "58 Willow Close Room 101", "Via Roma 12\nOrder 45123",
+    "200 Kings Road Synced")."""
+    overlapped = _overlapping(taken, start, end)
+    if not all(entity in ("person", "street_address") and start <= t_start and t_end <= end
+               for t_start, t_end, entity in overlapped):
+        return False
+    if all(entity == "person" for _, _, entity in overlapped):
+        return True
+    rest = list(text[start:end])
+    for t_start, t_end, entity in overlapped:
+        if entity == "street_address":
+            rest[t_start - start:t_end - start] = " " * (t_end - t_start)
+    rest_text = "".join(rest)
+    core = _NameWords.load().core_english
+    if any(word.casefold() in core for word in _capitalised_words(rest_text)):
+        return False
+    if any(match.start() > start for match in _BLOCK_TAIL_POSTCODE.finditer(text, start, end)):
+        return True  # a postcode, not the house number it starts with ("1885 Sunset Blvd FYI")
+    # Without a postcode, only a separate part ("- Tébessa", ", Santa Fe") or a quarter ("NW") after the street.
+    rest_words = rest_text.split()
+    return len(rest_words) <= BLOCK_REST_WORDS_MAX and (
+        all(word in _COMPASS_POINTS for word in rest_words) or rest_text.lstrip(" \t")[:1] in (",", "-", "–", "/", "\n"))
+
+
 def _holds_names_only(taken: list[tuple[int, int, str]], start: int, end: int) -> bool:
     """Whether every value of ``taken`` that ``start:end`` overlaps is a person's name inside it."""
     return all(entity == "person" and start <= t_start and t_end <= end for t_start, t_end, entity in _overlapping(taken, start, end))
@@ -2719,6 +2830,7 @@ class PiiMasker:
                     # A street line that holds or joins the shorter ones found before it replaces them,
                     # and so does one that holds a name taken for a person ("Zita and Oranje-Nassauhof 169").
                     union = ((start, end) if _longer_street_line(text, start, end, taken) or _holds_names_only(taken, start, end)
+                             or (detector.replaces_parts and _block_completes_streets(text, start, end, taken))
                              else _street_union(text, start, end, taken))
                     if union:
                         start, end = union
