@@ -2384,3 +2384,19 @@ def test_one_name_after_relations_apologies_and_telling(text, value):
                                   "What is Grafana?", "We are waiting for Grafana to load", "Grafana in it is slow"])
 def test_things_after_relations_apologies_and_telling_stay(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text", [
+    "Our account manager is Bizier.", "The beneficiary was Veindorfer.", "The assignee is Bizier",
+    "My landlord is Beneventi", "I was referred by Bizier.", "The account is registered under the name Gatou.",
+])
+def test_a_rare_word_after_a_persons_role_and_is(text):
+    assert [entity for entity, _ in _found(text)] == ["person"]
+
+
+@pytest.mark.parametrize("text", [
+    "Our partner is Accenture.", "The developer is Jetbrains", "The default client is Postgres.", "The host is Ubuntu.",
+    "The owner is Grafana Labs",
+])
+def test_a_role_a_company_or_a_thing_fills_names_no_person(text):
+    assert _found(text) == []

@@ -347,6 +347,15 @@ RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neigh
             r"|team lead|tech lead|line manager|account manager|contact person|classmate|stepfather|stepmother|in-law"
             r"|hire|intern|trainee|apprentice|recruit|joiner|starter|contractor|employee|engineer|developer|technician")
 _OWNERS = ("my", "our", "your", "his", "her", "their")
+# People by their role, that only a person is named after ("Our account manager is Bizier", "The
+# beneficiary was Veindorfer"); not roles a company fills as often ("The owner is Microsoft",
+# "Our partner is Accenture", "The developer is Jetbrains", "The courier is Fedex").
+_PERSON_ROLES_NAMED = ("|".join(relation for relation in RELATION.split("|") if relation not in ("partner", "developer", "contractor"))
+                       + r"|guarantor|guardian|witness|borrower|policy ?holder|spouse|next of kin|emergency contact"
+                       r"|representative|signatory|claimant|debtor|consignee|physician|attendee|participant|candidate"
+                       r"|coordinator|account owner|requester|requestor|submitter|co-?signer|dependent|contact person"
+                       r"|interviewer|instructor|assignee|reporter|approver|recipient|beneficiary|account holder"
+                       r"|card ?holder|addressee|applicant|patient|organi[sz]er")
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
 DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
               r"|Procurement|Logistics|Facilities|Payroll|Billing|Compliance|Security|Customer Success|Purchasing|Admissions")
@@ -1356,6 +1365,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
             # the last word of a longer name ("Windows Server has been down", "Kalinda del Bosque in billing")
             not_after=re.compile(rf"(?:[{CAPITAL}][\w'’-]*|\b{PARTICLE})[ \t]+$")),
+        # A word after a person's role and "is" or "was" ("Our account manager is Bizier", "The
+        # beneficiary was Veindorfer"), or after "under the name", "in the name of", "referred by".
+        Detector("person", re.compile(
+            rf"(?i:\b(?:(?:{_PERSON_ROLES_NAMED})[ \t]+(?:is|was)|under the name(?: of)?|in the name of"
+            rf"|referred by|registered to))[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
+            needs=(" is ", " was ", "under the name", "in the name of", "referred by", "registered to")),
         Detector("person", re.compile(
             rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
