@@ -2400,3 +2400,25 @@ def test_a_rare_word_after_a_persons_role_and_is(text):
 ])
 def test_a_role_a_company_or_a_thing_fills_names_no_person(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Gatou is on leave until Monday.", "Mieto never received the package.", "The invoice is addressed to Bizier, not to me.",
+    "Godina left the company last year.", "I heard Beneventi was promoted.",
+])
+def test_a_rare_word_where_only_a_person_is_away_leaves_or_receives(text):
+    assert [entity for entity, _ in _found(text)] == ["person"]
+
+
+@pytest.mark.parametrize("text", ["Grafana is on the roadmap", "Traefik never received the request", "Kubernetes has left the building"])
+def test_things_on_a_roadmap_or_receiving_requests_stay(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Officer Roland S. Pena took my statement.", "Roland S. Pena"), ("Do you know where Roland S. Pena lives?", "Roland S. Pena"),
+    ("My landlord, Sophia A. Anderson, refuses", "Sophia A. Anderson"),
+    ("Is Sietske R. van der Wardt available?", "Sietske R. van der Wardt"),
+])
+def test_a_name_with_a_middle_initial_and_its_full_stop_stays_whole(text, name):
+    assert _found(text) == [("person", name)]

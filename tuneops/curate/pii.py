@@ -364,14 +364,22 @@ DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
                              r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me"
                              r"|will be late|wants to know|would like to know"
+                             # where people are and what befalls them ("X is on leave", "X never received the parcel")
+                             r"|is (?:on (?:leave|vacation|holiday|PTO|maternity leave|paternity leave|sick leave)|out sick|off sick"
+                             r"|out of (?:the )?office)|(?:has )?left the company|(?:has )?joined (?:the|our) (?:team|company)"
+                             r"|was (?:promoted|hired|fired|laid off)|(?:has )?(?:resigned|retired|passed away)"
+                             r"|(?:never|hasn't|has not|didn't|did not) (?:received|receive|got|get) (?:the|my|his|her|their|a|an|our)"
+                             r" (?:package|parcel|order|refund|payment|letter|card|invoice|delivery)"
                              rf"|(?:from|in) (?:{DEPARTMENT.lower()}|hr)\b"  # "X from sales", "X in accounting"
                              rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
                                    "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
-                                   "late", "to know", *(f"in {department}" for department in (*DEPARTMENT.lower().split("|"), "hr")),
+                                   "late", "to know", "is on ", "out sick", "off sick", "out of", "left the", "joined", "was promoted",
+                                   "was hired", "was fired", "laid off", "resigned", "retired", "passed away", "receive", " got ",
+                                   " get ", *(f"in {department}" for department in (*DEPARTMENT.lower().split("|"), "hr")),
                                    *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
-PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said"
+PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said|[Aa]ddressed to"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
                               r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed"  # not "Meet Ollama", a launch
@@ -1377,7 +1385,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
-            needs=("named", "call", "married", "said", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
+            needs=("named", "call", "married", "said", "addressed to", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
                    "thanked", "phoned", "speak", "talk")),
         # Told something, where a clause follows the name: "Tell Galesloot I said hi", "told Nygaard
@@ -1800,8 +1808,9 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         elif usable and _INITIAL_BETWEEN.fullmatch(between) and names.pair(word, following, rare_words, in_run):
             spans.append((start, next_end))  # "Pauline K Nielsen", "Maciej G. Borkowski"
             i += 2
-        elif usable and _PARTICLES.fullmatch(between) and names.joined_by_particle(word, following, rare_words):
-            spans.append((start, next_end))
+        elif usable and (_PARTICLES.fullmatch(between) or _INITIAL_THEN_PARTICLES.fullmatch(between)) and names.joined_by_particle(
+                word, following, rare_words):
+            spans.append((start, next_end))  # "Daan de Vries", "Sietske R. van der Wardt"
             i += 2
         elif (usable and between == ", " and names.reversed_pair(word, following, rare_words)
               and not (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
@@ -2065,6 +2074,7 @@ def _upper_case_names(text: str, names: _NameWords) -> list[tuple[int, int]]:
 _PARTICLES = re.compile(rf" {PARTICLE} ")
 _PARTICLE_WORDS = frozenset(PARTICLE.strip("(?:)").replace(" ", "|").split("|"))
 _INITIAL_BETWEEN = re.compile(rf" [{CAPITAL}]\.? ")
+_INITIAL_THEN_PARTICLES = re.compile(rf" [{CAPITAL}]\.? {PARTICLE} ")
 
 
 @dataclass(frozen=True)
@@ -2759,10 +2769,17 @@ def _short_phones_beside_addresses(text: str, streets: list[tuple[int, int, str]
     return phones
 
 
-def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]]) -> None:
-    """Append each of ``spans`` as a person to ``taken``, in order, unless it overlaps a span already there."""
+def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]], text: str = "") -> None:
+    """Append each of ``spans`` as a person to ``taken``, in order, unless it overlaps a span already
+    there; a name with a middle initial replaces the parts of it found before ("Roland S. Pena", where
+    the full stop after the initial let a rule take "Pena" for a name starting a sentence)."""
     for start, end in spans:
-        if not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
+        overlapped = [t for t in taken if start < t[1] and t[0] < end]
+        if overlapped and text and _INITIAL_BETWEEN.search(text, start, end) and all(
+                entity == "person" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped):
+            taken[:] = [t for t in taken if t not in overlapped]
+            overlapped = []
+        if not overlapped:
             taken.append((start, end, "person"))
 
 
@@ -2867,7 +2884,7 @@ class PiiMasker:
                         continue
                 taken.append((start, end, detector.entity))
         if self._find_uncued_names:
-            _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names))
+            _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names), text)
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
             name_starts = [t_start for t_start, _, entity in taken if entity == "person"]
             _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names, name_starts))
