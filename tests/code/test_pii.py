@@ -2422,3 +2422,11 @@ def test_things_on_a_roadmap_or_receiving_requests_stay(text):
 ])
 def test_a_name_with_a_middle_initial_and_its_full_stop_stays_whole(text, name):
     assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Surname Gatou", "Gatou"), ("Surname: Gatou", "Gatou"), ("Surname Roland S. Pena", "Roland S. Pena"),
+    ("Nachname: Müller", "Müller"), ("Apellidos: García López", "García López"), ("First name Bizier", "Bizier"),
+])
+def test_a_name_after_the_label_of_its_field_with_or_without_a_colon(text, name):
+    assert _found(text) == [("person", name)]

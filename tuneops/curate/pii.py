@@ -279,7 +279,8 @@ PERSON_ROLE = (r"[Gg]uarantor|[Gg]uardian|[Ww]itness|[Tt]enant|[Ll]andlord|[Bb]o
                r"|[Cc]o-?signer|[Dd]ependent|[Cc]ontact person|[Ii]nterviewer|[Ii]nstructor|[Tt]eacher|[Cc]ourier|[Uu]ser")
 # Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
 # common (directory exports).
-PERSON_LABEL = (r"(?:[Nn]ame|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
+PERSON_LABEL = (r"(?:[Nn]ame|[Ss]urname|[Nn]achname|[Vv]orname|[Pp]rénom|[Aa]pellidos?|[Cc]ognome|[Ss]obrenome|[Aa]chternaam"
+                r"|[Vv]oornaam|[Cc]ontact|[Cc]ustomer name|[Ff]ull name|[Rr]equester|[Rr]eporter|[Aa]ssignee|[Aa]pprover"
                 r"|[Oo]wner|[Aa]gent|[Ee]mployee|[Pp]atient|[Aa]ccount holder|[Cc]ardholder|[Ss]igned|[Rr]eviewer"
                 r"|[Aa]uthor|[Ss]ender|[Rr]ecipient|[Mm]anager|[Pp]assenger|[Gg]uest|[Aa]pplicant|[Bb]eneficiary|"
                 + PERSON_ROLE + ")")
@@ -380,6 +381,7 @@ PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "exp
                                    *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said|[Aa]ddressed to"
+                              r"|[Ss]urname|[Ll]ast name|[Ff]amily name|[Mm]aiden name|[Gg]iven name|[Ff]irst name"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
                               r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed"  # not "Meet Ollama", a launch
@@ -1382,10 +1384,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
             needs=(" is ", " was ", "under the name", "in the name of", "referred by", "registered to")),
         Detector("person", re.compile(
-            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKkLlFfGg])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
-            needs=("named", "call", "married", "said", "addressed to", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
+            needs=("named", "call", "married", "said", "addressed to", "surname", "last name", "family name", "maiden name",
+                   "given name", "first name", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
                    "thanked", "phoned", "speak", "talk")),
         # Told something, where a clause follows the name: "Tell Galesloot I said hi", "told Nygaard
@@ -2249,6 +2252,8 @@ _NOT_NAME_PARTS = _CALENDAR_WORDS | {
     "Helpdesk", "Servicedesk", "Sysadmin", "Sysadmins", "Admin", "Admins", "DevOps", "Devops", "SecOps", "SRE", "Ops",
     "Infra", "Techs", "Folks", "Everyone", "Everybody", "Colleagues", "Guys", "Y'all", "Yall", "Payroll", "Procurement",
     "Onboarding", "Helpline", "Hotline", "Frontdesk", "Backoffice", "Cybersecurity", "Infosec", "Netops",
+    # Labels of a name field written without a colon ("Surname Pena").
+    "Surname", "Surnames", "Nachname", "Vorname", "Apellido", "Apellidos", "Cognome", "Sobrenome", "Achternaam", "Voornaam",
 }
 
 
