@@ -2430,3 +2430,15 @@ def test_a_name_with_a_middle_initial_and_its_full_stop_stays_whole(text, name):
 ])
 def test_a_name_after_the_label_of_its_field_with_or_without_a_colon(text, name):
     assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text, street", [
+    ("Her house on Tala 7342 burned down.", "Tala 7342"), ("The flat on Karu põik 61 is for rent", "Karu põik 61"),
+    ("She lives on Mjövattnet 1 with her kids", "Mjövattnet 1"),
+])
+def test_a_street_of_one_word_and_a_number_after_a_house_or_living_on(text, street):
+    assert _found(text) == [("street_address", street)]
+
+
+def test_a_version_after_on_is_no_street():
+    assert _found("It broke on Ubuntu 22 yesterday") == []

@@ -139,13 +139,14 @@ REGIONAL_STREET_PREFIXES = (
 _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
-               r"|house at|property at|apartment at|flat at"
+               r"|house at|property at|apartment at|flat at|house on|apartment on|flat on|live on|lives on|living on"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
                r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
-ADDRESS_CUE_NEEDS = ("addr", "house at", "property at", "apartment at", "flat at",
+ADDRESS_CUE_NEEDS = ("addr", "house at", "property at", "apartment at", "flat at", "house on", "apartment on", "flat on",
+                     "live on", "lives on", "living on",
                      "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
                      "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
                      "drop",
@@ -153,12 +154,14 @@ ADDRESS_CUE_NEEDS = ("addr", "house at", "property at", "apartment at", "flat at
 ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmoprsvwABCDEFHILMOPRSVW"  # of every ADDRESS_CUE alternative
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
 STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
+                      r"|house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
                       r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to")
-STRONG_ADDRESS_CUE_NEEDS = ("addr", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
+STRONG_ADDRESS_CUE_NEEDS = ("addr", "house at", "house on", "apartment at", "apartment on", "flat at", "flat on", "live on",
+                            "lives on", "living on", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
                             "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at",
                             "mail")
-STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdeilmrsABDEILMRS"  # of every STRONG_ADDRESS_CUE alternative
+STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdefhilmrsABDEFHILMRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Words for "street" written in lower case, in a street name and before it ("Lipahova ulica", "rua da Paz").
