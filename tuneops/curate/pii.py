@@ -360,6 +360,8 @@ _PERSON_ROLES_NAMED = ("|".join(relation for relation in RELATION.split("|") if 
                        r"|coordinator|account owner|requester|requestor|submitter|co-?signer|dependent|contact person"
                        r"|interviewer|instructor|assignee|reporter|approver|recipient|beneficiary|account holder"
                        r"|card ?holder|addressee|applicant|patient|organi[sz]er")
+_PERSON_ROLES_NAMED_FIRST_LETTERS = "".join(sorted({letter for branch in _PERSON_ROLES_NAMED.split("|")
+                                                     for letter in (branch[0], branch[0].upper())}))  # for a fast skip
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
 DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
               r"|Procurement|Logistics|Facilities|Payroll|Billing|Compliance|Security|Customer Success|Purchasing|Admissions")
@@ -1226,14 +1228,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # Mustoja", "Karu põik 61"), when the line or clause ends after it or the sentence goes on
         # in lower case ("meet me at Männi 12 tomorrow").
         Detector("street_address", re.compile(
-            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE})(?:\s*[:=-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
             rf"({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
             rf"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+[a-z])"
         ), group=1, validate=_street_after_cue, needs=STRONG_ADDRESS_CUE_NEEDS),
         # A flat or suite alone after an address cue or where someone lives ("I moved into Apt. 584 last
         # week", "deliver to Suite 300"): with the rest of a record it narrows a person down to one door.
         Detector("street_address", re.compile(
-            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}mohtMOHT])(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE}|liv(?:e|es|ing) in|mov(?:e|ed|ing) into"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}mohtMOHT])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)}|liv(?:e|es|ing) in|mov(?:e|ed|ing) into"
             rf"|(?:my|our|his|her|their) (?:apartment|flat|unit) is)(?:\s*[:=-]\s*|\s+)({_DWELLING_UNIT})"
             # alone: the clause ends or goes on in lower case (a street or box after it: other detectors take both)
             rf"(?=[ \t]*(?:[.!?;)](?!\w)|$|\n(?![ \t]*\w)|,?[ \t]+[a-z]))"
@@ -1381,8 +1383,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # A word after a person's role and "is" or "was" ("Our account manager is Bizier", "The
         # beneficiary was Veindorfer"), or after "under the name", "in the name of", "referred by".
         Detector("person", re.compile(
-            rf"(?i:\b(?:(?:{_PERSON_ROLES_NAMED})[ \t]+(?:is|was)|under the name(?: of)?|in the name of"
-            rf"|referred by|registered to))[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?=[{_PERSON_ROLES_NAMED_FIRST_LETTERS}uirURI])(?i:\b(?:{by_first_letter(_PERSON_ROLES_NAMED)})[ \t]+(?:is|was)"
+            rf"|\b(?:under the name(?: of)?|in the name of|referred by|registered to))[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
             needs=(" is ", " was ", "under the name", "in the name of", "referred by", "registered to")),
@@ -1513,7 +1515,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("37/92, Thaman, Guwahati-229486", "Diagonal 9 N° 5359 Dto. 6\nFormosa 3600, Formosa",
         # "Ruta 5 Norte, km 740"), where it holds a postcode or starts with a house number.
         Detector("street_address", re.compile(
-            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{STRONG_ADDRESS_CUE})(?:\s*[:=-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?"
             rf"({_BLOCK_TOKEN}(?:{_BLOCK_SEPARATOR}{_BLOCK_TOKEN}){{1,16}})"
             r"(?=[ \t]*(?:$|[.!?;](?:\s|$)|\n[ \t]*\n|[ \t]+[a-z]))"
         ), group=1, validate=_address_block, needs=STRONG_ADDRESS_CUE_NEEDS, replaces_parts=True),
