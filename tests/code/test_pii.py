@@ -2442,3 +2442,16 @@ def test_a_street_of_one_word_and_a_number_after_a_house_or_living_on(text, stre
 
 def test_a_version_after_on_is_no_street():
     assert _found("It broke on Ubuntu 22 yesterday") == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Surname Young", "Young"), ("Last name Walker", "Walker"), ("My doctor is Young.", "Young"),
+])
+def test_an_everyday_word_that_is_a_surname_where_only_a_name_stands(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["Assignee: Unassigned", "The assignee is Unassigned", "Reporter: Automation",
+                                  "The recipient is Support"])
+def test_ticket_fields_that_name_no_one_stay(text):
+    assert _found(text) == []

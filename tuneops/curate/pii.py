@@ -386,7 +386,6 @@ PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "exp
                                    *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said|[Aa]ddressed to"
-                              r"|[Ss]urname|[Ll]ast name|[Ff]amily name|[Mm]aiden name|[Gg]iven name|[Ff]irst name"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
                               r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed"  # not "Meet Ollama", a launch
@@ -1386,14 +1385,19 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{_PERSON_ROLES_NAMED_FIRST_LETTERS}uirURI])(?i:\b(?:{by_first_letter(_PERSON_ROLES_NAMED)})[ \t]+(?:is|was)"
             rf"|\b(?:under the name(?: of)?|in the name of|referred by|registered to))[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name
-        ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
+        ), group=1, validate=_single_name_everyday_words_too, rare_words=True,
             needs=(" is ", " was ", "under the name", "in the name of", "referred by", "registered to")),
+        # A word after the label of a name's field without a colon ("Surname Gatou", "Last name Young").
         Detector("person", re.compile(
-            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKkLlFfGg])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?=[SsLlFfMmGg])\b(?:[Ss]urname|[Ll]ast name|[Ff]amily name|[Mm]aiden name|[Gg]iven name|[Ff]irst name)"
+            rf"[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"
+        ), group=1, validate=_single_name_everyday_words_too, rare_words=True,
+            needs=("surname", "last name", "family name", "maiden name", "given name", "first name")),
+        Detector("person", re.compile(
+            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
-            needs=("named", "call", "married", "said", "addressed to", "surname", "last name", "family name", "maiden name",
-                   "given name", "first name", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
+            needs=("named", "call", "married", "said", "addressed to", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
                    "thanked", "phoned", "speak", "talk")),
         # Told something, where a clause follows the name: "Tell Galesloot I said hi", "told Nygaard
@@ -1639,6 +1643,14 @@ def _single_surname_or_rare_word(text: str) -> bool:
     if _PRODUCT_SPELLING.search(word) and not _NAME_WITH_AN_INNER_CAPITAL.fullmatch(word):
         return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
     return _no_thing_nor_core_word(word, names) and (names.surname(word) or names.rare(word) or _no_english_word(word))
+
+
+def _single_name_everyday_words_too(text: str) -> bool:
+    """As ``_single_surname_or_rare_word``, and a known surname that is an everyday English word too,
+    where only a name can stand ("My doctor is Young", "Last name Walker")."""
+    word = text.strip()
+    return _single_surname_or_rare_word(word) or (
+        _NameWords.load().surname(word, everyday=True) and word not in NEVER_NAME_PARTS and word not in FIRST_NAMES_OF_THINGS)
 
 
 def _no_english_word(word: str) -> bool:
@@ -2257,6 +2269,8 @@ _NOT_NAME_PARTS = _CALENDAR_WORDS | {
     "Helpdesk", "Servicedesk", "Sysadmin", "Sysadmins", "Admin", "Admins", "DevOps", "Devops", "SecOps", "SRE", "Ops",
     "Infra", "Techs", "Folks", "Everyone", "Everybody", "Colleagues", "Guys", "Y'all", "Yall", "Payroll", "Procurement",
     "Onboarding", "Helpline", "Hotline", "Frontdesk", "Backoffice", "Cybersecurity", "Infosec", "Netops",
+    # Who a ticket field names when it names no one ("Assignee: Unassigned", "The reporter is Automation").
+    "Unassigned", "Unknown", "Nobody", "Anyone", "Someone", "Pending", "Automation", "Autobot", "Jirabot",
     # Labels of a name field written without a colon ("Surname Pena").
     "Surname", "Surnames", "Nachname", "Vorname", "Apellido", "Apellidos", "Cognome", "Sobrenome", "Achternaam", "Voornaam",
 }
