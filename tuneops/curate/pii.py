@@ -839,7 +839,7 @@ class Detector:
     rare_words: bool = False  # its validator may take a name for being rare ("Xanthe Zapatero said")
     needs: tuple[str, ...] = ()  # lower-case text one of which must occur for the pattern to be tried (fast)
     needs_match: re.Pattern | None = None  # a short pattern the text must match for the pattern to be tried (fast)
-    replaces_parts: bool = False  # may hold names found before it (places in an address); never another street
+    replaces_parts: bool = False  # may replace the names and streets found inside it (``_block_completes_streets``)
 
 
 # A word of a street name in any case, or abbreviated ("Brisas", "rua", "u.", "Λ.", "Ctra.", "R Palmeira").
@@ -898,9 +898,10 @@ _ACRONYM = re.compile(r"[A-Z]{3,}\d*")
 def _street_line_ends_cleanly(line: str) -> bool:
     """Whether the first part of an address block, its street line, ends where a street line does
     and not in the sentence that goes on: no acronym in it ("41 Rose Hill RFC 2616", "1885 Sunset Blvd
-    FYI"), nothing but a unit's number, "N°" and the like after a house number that follows the name
-    ("Avenida Paulista 1169 Synced"), and after a house number that comes first, a last word that is a
-    street type or no everyday English word ("12 Rue Saint-Honoré Reviewer")."""
+    FYI"); where a number follows the name, a number ends the line, the house number's or a unit's
+    ("Diagonal 9 N° 5359 Dto. 6"; not "Avenida Paulista 1169 Synced"); where the house number comes
+    first, a last word that is a street type, a quarter or no everyday English word ("41 Rose Hill",
+    "539 Pennsylvania Avenue NW"; not "12 Rue Saint-Honoré Reviewer")."""
     words = line.split()
     if any(_ACRONYM.fullmatch(word) for word in words):
         return False
