@@ -1580,6 +1580,14 @@ def test_things_named_like_a_us_street_or_a_suite_stay(text, kept):
     ("My address is Drumul Gențiana Dima\nApahida, 762836", "Drumul Gențiana Dima\nApahida, 762836"),
     ("Ship to 76 avenue Imene Cheikh Larbaa - Tébessa.", "76 avenue Imene Cheikh Larbaa - Tébessa"),
     ("I live at 539 Pennsylvania Avenue NW. Call me", "539 Pennsylvania Avenue NW"),
+    ("I live at Campo Arthur Jesus, 16\nBarreiro\n30411895 Vasconcelos dos Dourados / RN since May",
+     "Campo Arthur Jesus, 16\nBarreiro\n30411895 Vasconcelos dos Dourados / RN"),
+    ("Ship to Rotonda Bevilacqua, 620 Piano 6\n86082, Capracotta (IS).", "Rotonda Bevilacqua, 620 Piano 6\n86082, Capracotta (IS)"),
+    ("My address is Av. Santa Rosa # 6Q-89 Sur\n811884\nCravo Norte, Arauca", "Av. Santa Rosa # 6Q-89 Sur\n811884\nCravo Norte, Arauca"),
+    ("I live at B25 L17 70th Avenue, Banyan Estates 4, Ambaguio, 1917 Isabela since May",
+     "B25 L17 70th Avenue, Banyan Estates 4, Ambaguio, 1917 Isabela"),
+    ("I live at Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana, Q. ROO 50283-1663 since May",
+     "Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana, Q. ROO 50283-1663"),
 ])
 def test_a_whole_address_block_after_a_cue_of_a_place_in_any_layout(text, address):
     assert _found(text) == [("street_address", address)]

@@ -861,11 +861,11 @@ _BLOCK_ABBREVIATION = rf"{_ADDRESS_ABBREVIATIONS}\."
 _BLOCK_NOT_A_WORD = (r"(?!(?:Please|Thanks|Thank|Call|Regards|Cheers|Hi|Hello|Dear|I|We|You|The|My|Our|It|This|That|If"
                      r"|When|Can|Could|Would|Will|Let|Also|And|But|Or|So|Is|Are|Was|Were|Do|Does|Did|Have|Has|Had)\b)")
 _BLOCK_TOKEN = (rf"(?:{_BLOCK_ABBREVIATION}|{_BLOCK_NOT_A_WORD}[{CAPITAL}][\w'’°º-]*|\d{{1,4}}(?:st|nd|rd|th)\b"
-                rf"|(?:[A-Z]-)?\d{{1,8}}(?:[/-]\d{{1,6}})?[A-Za-z]?|N[°º]|\([A-Z]{{2,3}}\)"
+                rf"|(?:[A-Z]-)?\d{{1,8}}[A-Za-z]?(?:[/-]\d{{1,6}}[A-Za-z]?)?|N[°º]|#|\([A-Z]{{2,3}}\)"
                 rf"|(?:de|del|de la|da|do|dos|das|di|du|des|la|le|les|las|los|el|y|e|van|von|der|den|am|an|im|bei|sur|upon"
                 rf"|en|na|nad|pod|pri|ob|u|v|mesto|km|{_LOWER_CASE_STREET_WORDS}|avenue|avenida|chemin|boulevard|via|viale|piazza|corso)(?![\w'’-]))")
 _BLOCK_SEPARATOR = r"(?:[ \t]*,?[ \t]+|[ \t]*,?[ \t]*\n[ \t]*|[ \t]+[-–/][ \t]+|[ \t]*,|-(?=\d))"
-_BLOCK_POSTCODE = re.compile(r"(?<![\d/-])(?:\d{4,7}|\d{5}-\d{3}|\d{2}-\d{3})(?![\d/])")
+_BLOCK_POSTCODE = re.compile(r"(?<![\d/-])(?:\d{4,8}|\d{5}-\d{3}|\d{2}-\d{3})(?![\d/])")  # Brazil's CEP has 8 digits
 _BLOCK_START = re.compile(rf"(?:H\.No\.[ \t]*)?\d{{1,5}}(?:/\d{{1,5}})?[A-Za-z]?,?[ \t\n]+(?:[{CAPITAL}]|(?:{_LOWER_CASE_STREET_WORDS}|avenue|chemin|boulevard|via)\b)")
 _BLOCK_ROUTE = re.compile(r"\bkm[ \t]+\d")
 _BLOCK_ENDS_WITH_ABBREVIATION = re.compile(rf"(?<![\w.]){_ADDRESS_ABBREVIATIONS}$")
@@ -892,6 +892,7 @@ _TICKET_WORD = re.compile(r"\b(?:RFC|FYI|INC|HTTPS?|API|URL|SSO|SLA|CVE|KB|ASAP|
 
 _BLOCK_PART_SEPARATOR = re.compile(r"[ \t]*(?:,|\n|[ \t][-–/](?=[ \t]))[ \t]*")
 _NUMBER_TOKEN = re.compile(r"\d")
+_ORDINAL = re.compile(r"\d{1,4}(?:st|nd|rd|th)")
 _ACRONYM = re.compile(r"[A-Z]{3,}\d*")
 
 
@@ -905,7 +906,8 @@ def _street_line_ends_cleanly(line: str) -> bool:
     words = line.split()
     if any(_ACRONYM.fullmatch(word) for word in words):
         return False
-    numbered = [i for i, word in enumerate(words) if _NUMBER_TOKEN.search(word)]
+    # house and unit numbers; not ordinals, which name streets ("70th Avenue"), nor a block or lot ("B25 L17")
+    numbered = [i for i, word in enumerate(words) if _NUMBER_TOKEN.match(word) and not _ORDINAL.fullmatch(word)]
     if not numbered or words[-1] in _COMPASS_POINTS:
         return True
     if numbered[-1] > 0 and numbered[-1] < len(words) - 1:
@@ -2611,10 +2613,13 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
             and _STREET_LINE_END.match(text, end) is not None)
 
 
+# Words of flats, floors and blocks in other languages that are English words too ("Piano 6", "Torre 8").
+_UNIT_WORDS_ABROAD = frozenset({"Piano", "Scala", "Interno", "Casa", "Torre", "Etapa", "Lote", "Local", "Oficina", "Sala",
+                                "Bloco", "Andar", "Block", "Lot", "Tower"})
 _COMPASS_POINTS = frozenset({"N", "S", "E", "W", "NE", "NW", "SE", "SW", "North", "South", "East", "West", "Norte", "Sur",
                              "Sul", "Este", "Leste", "Oeste", "Nord", "Sud", "Est", "Ouest", "Nord-Est", "Nord-Ouest"})
 BLOCK_REST_WORDS_MAX = 3  # words of an address block outside the streets found in it, where it holds no postcode
-_BLOCK_TAIL_POSTCODE = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d\b)(?:\d{4,7}|\d{5}-\d{3,4}|\d{2}-\d{3})(?![\d/])")
+_BLOCK_TAIL_POSTCODE = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d\b)(?:\d{4,8}|\d{5}-\d{3,4}|\d{2}-\d{3})(?![\d/])")
 
 
 def _block_completes_streets(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
@@ -2637,8 +2642,9 @@ def _block_completes_streets(text: str, start: int, end: int, taken: list[tuple[
             rest[t_start - start:t_end - start] = " " * (t_end - t_start)
     rest_text = "".join(rest)
     core = _NameWords.load().core_english
-    if any(word.casefold() in core for word in _capitalised_words(rest_text)):
-        return False
+    if any(word.casefold() in core and len(word) > 2 and not word.isupper() and word not in _UNIT_WORDS_ABROAD
+           for word in _capitalised_words(rest_text)):
+        return False  # but a region's code ("Q. ROO", "BA") and a unit abroad ("Piano 6") are no English words
     if any(match.start() > start for match in _BLOCK_TAIL_POSTCODE.finditer(text, start, end)):
         return True  # a postcode, not the house number it starts with ("1885 Sunset Blvd FYI")
     # Without a postcode, only a separate part ("- Tébessa", ", Santa Fe") or a quarter ("NW") after the street.
