@@ -1588,6 +1588,8 @@ def test_things_named_like_a_us_street_or_a_suite_stay(text, kept):
      "B25 L17 70th Avenue, Banyan Estates 4, Ambaguio, 1917 Isabela"),
     ("I live at Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana, Q. ROO 50283-1663 since May",
      "Cerrada San Luis Potosí 176 Edif. 252 , Depto. 807\nNueva Botswana, Q. ROO 50283-1663"),
+    ("I live at Blv. Salta N° 6518 Dto. 9\nRosario 2000, Santa Fe since May", "Blv. Salta N° 6518 Dto. 9\nRosario 2000, Santa Fe"),
+    ("My address is Pot v Goričico 7a\n9432 Kočevje", "Pot v Goričico 7a\n9432 Kočevje"),
 ])
 def test_a_whole_address_block_after_a_cue_of_a_place_in_any_layout(text, address):
     assert _found(text) == [("street_address", address)]

@@ -2613,9 +2613,11 @@ def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, 
             and _STREET_LINE_END.match(text, end) is not None)
 
 
-# Words of flats, floors and blocks in other languages that are English words too ("Piano 6", "Torre 8").
-_UNIT_WORDS_ABROAD = frozenset({"Piano", "Scala", "Interno", "Casa", "Torre", "Etapa", "Lote", "Local", "Oficina", "Sala",
-                                "Bloco", "Andar", "Block", "Lot", "Tower"})
+# Words of flats, floors, blocks, streets and places in other languages that are English words too
+# ("Piano 6", "Torre 8", "Pot v Goričico", "Santa Fe", "San Juan").
+_ADDRESS_WORDS_ABROAD = frozenset({"Piano", "Scala", "Interno", "Casa", "Torre", "Etapa", "Lote", "Local", "Oficina", "Sala",
+                                   "Bloco", "Andar", "Block", "Lot", "Tower", "Pot", "Santa", "San", "Santo", "Mont", "Lac",
+                                   "Saint", "Sainte"})
 _COMPASS_POINTS = frozenset({"N", "S", "E", "W", "NE", "NW", "SE", "SW", "North", "South", "East", "West", "Norte", "Sur",
                              "Sul", "Este", "Leste", "Oeste", "Nord", "Sud", "Est", "Ouest", "Nord-Est", "Nord-Ouest"})
 BLOCK_REST_WORDS_MAX = 3  # words of an address block outside the streets found in it, where it holds no postcode
@@ -2642,9 +2644,9 @@ def _block_completes_streets(text: str, start: int, end: int, taken: list[tuple[
             rest[t_start - start:t_end - start] = " " * (t_end - t_start)
     rest_text = "".join(rest)
     core = _NameWords.load().core_english
-    if any(word.casefold() in core and len(word) > 2 and not word.isupper() and word not in _UNIT_WORDS_ABROAD
+    if any(word.casefold() in core and len(word) > 2 and not word.isupper() and word not in _ADDRESS_WORDS_ABROAD
            for word in _capitalised_words(rest_text)):
-        return False  # but a region's code ("Q. ROO", "BA") and a unit abroad ("Piano 6") are no English words
+        return False  # but a region's code ("Q. ROO", "BA") and words abroad ("Piano 6", "Santa Fe") are no English words
     if any(match.start() > start for match in _BLOCK_TAIL_POSTCODE.finditer(text, start, end)):
         return True  # a postcode, not the house number it starts with ("1885 Sunset Blvd FYI")
     # Without a postcode, only a separate part ("- Tébessa", ", Santa Fe") or a quarter ("NW") after the street.
