@@ -137,16 +137,18 @@ REGIONAL_STREET_PREFIXES = (
     "Andador",
 )
 _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
+# Where someone lives, which introduces only a place ("Her house on Tala 7342", "lives on Männi 12").
+_HOME_CUE = r"house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on"
+_HOME_CUE_NEEDS = tuple(_HOME_CUE.split("|"))
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
-               r"|house at|property at|apartment at|flat at|house on|apartment on|flat on|live on|lives on|living on"
+               rf"|{_HOME_CUE}|property at"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
                r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
-ADDRESS_CUE_NEEDS = ("addr", "house at", "property at", "apartment at", "flat at", "house on", "apartment on", "flat on",
-                     "live on", "lives on", "living on",
+ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "property at",
                      "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
                      "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
                      "drop",
@@ -154,11 +156,10 @@ ADDRESS_CUE_NEEDS = ("addr", "house at", "property at", "apartment at", "flat at
 ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmoprsvwABCDEFHILMOPRSVW"  # of every ADDRESS_CUE alternative
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
 STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
-                      r"|house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on"
+                      rf"|{_HOME_CUE}"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
                       r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to")
-STRONG_ADDRESS_CUE_NEEDS = ("addr", "house at", "house on", "apartment at", "apartment on", "flat at", "flat on", "live on",
-                            "lives on", "living on", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
+STRONG_ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
                             "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at",
                             "mail")
 STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdefhilmrsABDEFHILMRS"  # of every STRONG_ADDRESS_CUE alternative
@@ -362,6 +363,7 @@ _PERSON_ROLES_NAMED = ("|".join(relation for relation in RELATION.split("|") if 
                        r"|card ?holder|addressee|applicant|patient|organi[sz]er")
 _PERSON_ROLES_NAMED_FIRST_LETTERS = "".join(sorted({letter for branch in _PERSON_ROLES_NAMED.split("|")
                                                      for letter in (branch[0], branch[0].upper())}))  # for a fast skip
+# (they hold those of "under the name", "in the name of", "referred by" too: "uncle", "intern", "reporter")
 # Departments after a name in a signature or a list: "X - Operations", "X | Finance".
 DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal|Engineering|Accounts|Accounting"
               r"|Procurement|Logistics|Facilities|Payroll|Billing|Compliance|Security|Customer Success|Purchasing|Admissions")
@@ -578,6 +580,7 @@ def _street_after_cue(text: str) -> bool:
         word in _CALENDAR_WORDS for word in words)
 
 
+_STREET_SUFFIX_WORD = re.compile(STREET_SUFFIX)
 _TRAILING_UNIT = re.compile(r",?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Room|Rm|Bldg|Building)\.?[ \t]?#?[ \t]?\d{1,5}[A-Za-z]?$")
 
 
@@ -588,7 +591,7 @@ def _ends_with_usps_street_type(text: str) -> bool:
     detectors of their own."""
     words = _TRAILING_UNIT.sub("", text.rsplit(",", 1)[-1].strip()).split()
     return (len(words) >= 3 and words[0][0].isdigit() and not any(word in _CALENDAR_WORDS for word in words)
-            and words[-1] in USPS_STREET_SUFFIXES and re.fullmatch(STREET_SUFFIX, words[-1]) is None)
+            and words[-1] in USPS_STREET_SUFFIXES and _STREET_SUFFIX_WORD.fullmatch(words[-1]) is None)
 
 
 def _street_before_postcode_and_town(text: str) -> bool:
@@ -891,7 +894,6 @@ _TICKET_WORD = re.compile(r"\b(?:RFC|FYI|INC|HTTPS?|API|URL|SSO|SLA|CVE|KB|ASAP|
 
 
 _BLOCK_PART_SEPARATOR = re.compile(r"[ \t]*(?:,|\n|[ \t][-–/](?=[ \t]))[ \t]*")
-_NUMBER_TOKEN = re.compile(r"\d")
 _ORDINAL = re.compile(r"\d{1,4}(?:st|nd|rd|th)")
 _ACRONYM = re.compile(r"[A-Z]{3,}\d*")
 
@@ -907,14 +909,14 @@ def _street_line_ends_cleanly(line: str) -> bool:
     if any(_ACRONYM.fullmatch(word) for word in words):
         return False
     # house and unit numbers; not ordinals, which name streets ("70th Avenue"), nor a block or lot ("B25 L17")
-    numbered = [i for i, word in enumerate(words) if _NUMBER_TOKEN.match(word) and not _ORDINAL.fullmatch(word)]
+    numbered = [i for i, word in enumerate(words) if word[0].isdecimal() and not _ORDINAL.fullmatch(word)]
     if not numbered or words[-1] in _COMPASS_POINTS:
         return True
     if numbered[-1] > 0 and numbered[-1] < len(words) - 1:
         return False  # words after a house number that follows the name
     if numbered[-1] == 0 and len(words) > 1:  # the house number first: "539 Pennsylvania Avenue", "41 Rose Hill"
         last = words[-1]
-        return (last in USPS_STREET_SUFFIXES or re.fullmatch(STREET_SUFFIX, last) is not None
+        return (last in USPS_STREET_SUFFIXES or _STREET_SUFFIX_WORD.fullmatch(last) is not None
                 or last.casefold() not in _NameWords.load().everyday_english)
     return True
 
@@ -1385,7 +1387,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # A word after a person's role and "is" or "was" ("Our account manager is Bizier", "The
         # beneficiary was Veindorfer"), or after "under the name", "in the name of", "referred by".
         Detector("person", re.compile(
-            rf"(?=[{_PERSON_ROLES_NAMED_FIRST_LETTERS}uirURI])(?i:\b(?:{by_first_letter(_PERSON_ROLES_NAMED)})[ \t]+(?:is|was)"
+            rf"(?=[{_PERSON_ROLES_NAMED_FIRST_LETTERS}])(?i:\b(?:{by_first_letter(_PERSON_ROLES_NAMED)})[ \t]+(?:is|was)"
             rf"|\b(?:under the name(?: of)?|in the name of|referred by|registered to))[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name
         ), group=1, validate=_single_name_everyday_words_too, rare_words=True,
