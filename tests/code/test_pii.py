@@ -2465,3 +2465,61 @@ def test_an_everyday_word_that_is_a_surname_where_only_a_name_stands(text, name)
                                   "The recipient is Support"])
 def test_ticket_fields_that_name_no_one_stay(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("So Nestor told me to reinstall the app.", "Nestor"), ("Then Padilla said it was fine.", "Padilla"),
+    ("Yesterday Silvia asked for my ID.", "Silvia"),
+])
+def test_a_name_after_a_word_that_opens_the_sentence(text, name):
+    assert _found(text) == [("person", name)]
+
+
+def test_the_last_word_of_a_longer_capitalised_name_is_still_no_name_alone():
+    assert _found("Windows Server has been down since Monday") == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("@Brenda can you take a look?", "Brenda"), ("cc @Kowalski", "Kowalski"), ("@Maria Lopez please check", "Maria Lopez"),
+])
+def test_a_person_mentioned_with_an_at_sign(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", [
+    "@Override\npublic void run() {}", "@Setter\nprivate int x;", "@Retry(3)", "@Docker is down",
+    "by [@Viicos](https://github.com/Viicos) in #12324",
+])
+def test_code_annotations_products_and_linked_handles_after_an_at_sign_stay(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("I was helped by Frank at the front desk.", "Frank"), ("The parcel was signed for by Botolen.", "Botolen"),
+    ("I was greeted by Khazani at the door.", "Khazani"),
+])
+def test_a_person_who_served_a_customer(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["The site is served by Gunicorn.", "It was assisted by Kubernetes autoscaling."])
+def test_software_that_serves_is_no_person(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("This is Schuur's laptop, not mine.", "Schuur"), ("Yerlan Gorostiaga's laptop won't boot", "Yerlan Gorostiaga"),
+])
+def test_the_owner_of_a_laptop_or_a_note_is_a_person_and_a_longer_name_stays_whole(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text, street", [
+    ("Our warehouse at 12 Ceibo Street, Sibasa, South Africa is closed.", "12 Ceibo Street, Sibasa, South Africa"),
+    ("Is 1409 Hounslow Rd\n Apt. 692\n SMITH'S GREEN\n United Kingdom in your zone?",
+     "1409 Hounslow Rd\n Apt. 692\n SMITH'S GREEN\n United Kingdom"),
+    ("The old address, Pilekrogen 51, is no longer valid.", "Pilekrogen 51"),
+    ("The courier left it at 7496 Kaevu 94 instead.", "7496 Kaevu 94"),
+])
+def test_an_address_with_its_country_of_two_words_and_after_more_cues(text, street):
+    assert _found(text) == [("street_address", street)]

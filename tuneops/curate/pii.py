@@ -147,11 +147,12 @@ ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|th
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
                r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
+               r"|left (?:it|them|the (?:package|parcel|box|keys?|delivery)) at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
 ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "property at",
                      "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
                      "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
-                     "drop",
+                     "drop", "left",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
 ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmoprsvwABCDEFHILMOPRSVW"  # of every ADDRESS_CUE alternative
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
@@ -269,7 +270,9 @@ NAME = (rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:{MIDDLE_INITIAL}\s(?:{PARTIC
 PERSON_CUE = (
     r"(?:[Dd]ear|[Hh]i|[Hh]ello|[Hh]ey|[Cc][Cc]:?|[Bb]cc:?|[Aa]ttn\.?:?|[Ff]rom:|[Tt]o:"
     r"|(?:[Rr]eported|[Rr]equested|[Ss]ubmitted|[Aa]pproved|[Cc]reated|[Rr]aised|[Oo]pened|[Ee]scalated|[Rr]eviewed"
-    r"|[Ss]igned|[Ss]ent|[Ww]ritten|[Hh]andled|[Aa]ssigned)\s+by"
+    r"|[Ss]igned|[Ss]ent|[Ww]ritten|[Hh]andled|[Aa]ssigned"
+    # who met a customer in person: "I was greeted by Khazani", "signed for by Botolen"
+    r"|[Gg]reeted|[Ww]elcomed|[Tt]reated|[Ee]xamined|[Ii]nterviewed|[Ss]igned for)\s+by"
     r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
     r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
 )
@@ -325,6 +328,8 @@ PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatte
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
                          r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?"
+                         # served by a person or by software ("helped by Frank", "served by Gunicorn")
+                         r"|(?:[Hh]elped|[Ss]erved|[Aa]ssisted)\s+by"
                          # who someone is to a person ("the assistant to Pista Gyôry", "the daughter of Ana Ruiz")
                          r"|(?:[Aa]ssistant|[Ss]ecretary|[Dd]eputy|[Ss]uccessor|[Pp]redecessor|[Ss]on|[Dd]aughter|[Ww]ife"
                          r"|[Hh]usband|[Ww]idow|[Ww]idower|[Cc]hild|[Gg]randson|[Gg]randdaughter) (?:to|of)")
@@ -386,6 +391,24 @@ PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "exp
                                    "was hired", "was fired", "laid off", "resigned", "retired", "passed away", "receive", " got ",
                                    " get ", *(f"in {department}" for department in (*DEPARTMENT.lower().split("|"), "hr")),
                                    *(f"{verb} {owner}" for verb in ("is", "was", "been") for owner in _OWNERS))
+# Words that open a sentence before its subject ("So Nestor told me", "Yesterday Silvia said"): a
+# capitalised word before a name that is one of these is no first part of a longer name.
+SENTENCE_OPENERS = (r"So|And|But|Or|Then|Now|Well|Also|Yesterday|Today|Tonight|Tomorrow|Earlier|Later|Recently|Actually"
+                    r"|Apparently|Basically|Honestly|Luckily|Unfortunately|Fortunately|Sadly|Thankfully|Hopefully|Finally"
+                    r"|Eventually|Anyway|Meanwhile|Plus|Because|When|After|Before|If|Since|Once|While|Until|Although|Though"
+                    r"|Maybe|Perhaps|Sometimes|Still|Even|Only|Just|Obviously|Clearly|Instead|Otherwise|Besides|Again|Next"
+                    r"|Lastly|Unless|Yet|Oh|Ok|Okay|Yes|No|Sure|Initially|Originally|Previously|However|Indeed|Surely")
+# A capitalised word right before a name, other than a sentence's opener: the name is the last
+# word of a longer one ("Windows Server has been down"), not a name alone ("So Nestor told me").
+_CAPITALISED_WORD_NO_OPENER = rf"(?!(?:{SENTENCE_OPENERS})[ \t]+$)[{CAPITAL}][\w'’-]*"
+_LONGER_NAME_BEFORE = re.compile(rf"{_CAPITALISED_WORD_NO_OPENER}[ \t]+$")
+# Where a name mentioned with "@" ends: not in an email address, a call or a code annotation's line.
+_MENTION_END = (r"(?![\w@(-]|\.\w|\]\(|[ \t]*\n[ \t]*(?:public|private|protected|internal|class|def|fun|static|final"
+                r"|abstract|void|override|@))")
+# Words that start a sentence before a street line written house number first, not the name of
+# a street written number last ("Is 1409 Hounslow Rd\n Apt. 692 ...?", "Please 12 Elm Road").
+_NO_STREET_WORD_BEFORE_NUMBER = (rf"(?:{SENTENCE_OPENERS}|Is|Are|Was|Were|Please|Send|Ship|Deliver|My|Our|Your|His|Her"
+                                 r"|Their|At|To|From)")
 # Verbs whose object is a person ("I met Kreutzmann yesterday", "we hired Nygaard"), and the cues above.
 PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Mm]arried|said|[Aa]ddressed to"
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
@@ -419,7 +442,8 @@ TITLE_FIRST_LETTERS = "SDLMHFIPCJODRUGANB"  # of every TITLE alternative
 PERSONAL_THING = (r"(?:home |postal |mailing |e-?mail |phone |mobile |cell |work )?(?:address|phone|number|e-?mail|mobile"
                   r"|birthday|date of birth|passport|husband|wife|partner|mother|father|son|daughter|brother|sister|mom"
                   r"|mum|dad|parents|children|kids|boss|manager|colleague|friend|girlfriend|boyfriend|family"
-                  r"|flight|appointment|salary|payslip|approval|signature|consent|sign-off|visa|prescription|diagnosis)")
+                  r"|flight|appointment|salary|payslip|approval|signature|consent|sign-off|visa|prescription|diagnosis"
+                  r"|note|laptop|desk|car|voicemail|handwriting|vacation|holiday|wedding|funeral|resignation|retirement)")
 # Words before a person in chat, where names are often typed in lower case ("ask reuben fenwick"),
 # and weaker ones that also come before things ("call enum constructors").
 LOWER_CASE_NAME_CUE = (r"ask|ping|cc|cc'd|cc'ing|talk(?:ed)? to|spoke (?:to|with)|speak(?:ing)? (?:to|with)|thanks|thank you"
@@ -1213,7 +1237,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
             rf"(?:(?:is|was|is now|to)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
-            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?:[ \t]\d{{1,5}}[A-Za-z]?\b(?![.,:]?\d))?"  # "left it at 7496 Kaevu 94"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
             rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}])"
             # ... or before ", Town" that ends the clause ("moved to Männi 12, Mustoja"; not "moved to Python 3.")
@@ -1227,12 +1251,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
         ), group=1, validate=_street_between_numbers),
-        # After a cue that can only introduce a place ("address:", "live at", "ship to"), one street
+        # After a cue that can only introduce a place ("address:", "live at", "ship to", "the old address,"), one street
         # word and a house number will do, perhaps with a lower-case street word ("live at Männi 12,
         # Mustoja", "Karu põik 61"), when the line or clause ends after it or the sentence goes on
         # in lower case ("meet me at Männi 12 tomorrow").
         Detector("street_address", re.compile(
-            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=,-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
             rf"({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
             rf"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+[a-z])"
         ), group=1, validate=_street_after_cue, needs=STRONG_ADDRESS_CUE_NEEDS),
@@ -1250,7 +1274,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # A street line right before a flat or suite, whatever its street type or language: the unit
         # says that an address is written ("Erhvervsvangen 91\n Apt. 421", "2438 Nylundsveien 159 Suite 469").
         Detector("street_address", re.compile(
-            rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?\.?"
+            rf"(?<![\w.,-])(?:\d{{1,6}}[ \t]+)?(?!{_NO_STREET_WORD_BEFORE_NUMBER}[ \t])(?:{_UNIT_ANCHOR_WORD}[ \t]+){{1,4}}(?!(?:19|20)\d\d\b)\d{{1,5}}[A-Za-z]?\.?"
             rf"(?:[ \t]+{_UNIT_ANCHOR_WORD}){{0,3}}(?=[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
             # or the house number first, as in North America ("4323 Autumn Pine Suite 574")
             rf"|(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
@@ -1362,11 +1386,18 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}])(?:(?:(?<=\n)|^)[ \t]*({NAME_WORD}):[ \t](?=\S)|(?<=, )({NAME_WORD})(?=[?!])"
             rf"|(?:(?<=[.!?] )|(?<=\n)|^)({NAME_WORD}),[ \t](?=[a-z])|\b({NAME_WORD})['’]s\b)"
         ), group=(1, 2, 3, 4), validate=_single_first_name),
+        # A person mentioned in chat ("@Brenda can you take a look?", "cc @Maria Lopez"): a known name,
+        # not a code annotation ("@Override", "@Setter\npublic int x", "@Retry(3)") nor a handle
+        # linked to its profile ("[@Viicos](https://github.com/Viicos)").
+        Detector("person", re.compile(rf"(?<![\w.@])@({NAME_PAIR}){_MENTION_END}"), group=1,
+                 validate=_name_in_context, needs=("@",)),
+        Detector("person", re.compile(rf"(?<![\w.@])@({NAME_WORD}){_MENTION_END}"), group=1,
+                 validate=_mentioned_name, needs=("@",)),
         # ... and before what people do, after a conversation or role cue ("Maria said", "ask Maria").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})\s+(?:{PERSON_CONTEXT_AFTER}|{SINGLE_NAME_CONTEXT_AFTER})\b"
         ), group=1, validate=_single_first_name, needs=PERSON_CONTEXT_AFTER_NEEDS + SINGLE_NAME_CONTEXT_AFTER_NEEDS,
-            not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server has been down"
+            not_after=_LONGER_NAME_BEFORE),  # "Windows Server has been down"; not "So Nestor told"
         Detector("person", re.compile(
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS}kK])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)}|{SINGLE_NAME_CONTEXT_BEFORE})"
             rf":?\s+({NAME_WORD}){NAME_END}"
@@ -1383,7 +1414,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:{PERSON_ONLY_CONTEXT_AFTER})\b"
         ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
             # the last word of a longer name ("Windows Server has been down", "Kalinda del Bosque in billing")
-            not_after=re.compile(rf"(?:[{CAPITAL}][\w'’-]*|\b{PARTICLE})[ \t]+$")),
+            not_after=re.compile(rf"(?:{_CAPITALISED_WORD_NO_OPENER}|\b{PARTICLE})[ \t]+$")),
         # A word after a person's role and "is" or "was" ("Our account manager is Bizier", "The
         # beneficiary was Veindorfer"), or after "under the name", "in the name of", "referred by".
         Detector("person", re.compile(
@@ -1448,7 +1479,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # address", "Desrosiers's phone number", "Yuuka's husband").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s?[ \t]+(?:{PERSONAL_THING})\b"
-        ), group=1, validate=_owner_of_a_personal_thing, rare_words=True, needs=("'s ", "’s ", "s' ", "s’ ")),
+        ), group=1, validate=_owner_of_a_personal_thing, rare_words=True, needs=("'s ", "’s ", "s' ", "s’ "),
+            not_after=_LONGER_NAME_BEFORE),  # the last word of a longer name ("Yerlan Gorostiaga's laptop")
         # A first name typed in lower case as a speaker's label or called ("gabriel: what a wife.",
         # "remember me, whitney?"): a known one that no dictionary lists as a word ("note:", "amber:"
         # stay). Literal starts, and the text's start apart: the engine skips to them fast.
@@ -1497,7 +1529,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})(?:[ \t]\((?i:{JOB_TITLE}|{DEPARTMENT})\)|[ \t][-–—|][ \t]+(?:{JOB_TITLE}|{DEPARTMENT})\b)"
         ), group=1, validate=_known_single_name, needs=JOB_TITLE_NEEDS, needs_match=re.compile(r"[ \t](?:\(|[-–—|][ \t])"),
-            not_after=re.compile(rf"[{CAPITAL}][\w'’-]*[ \t]+$")),  # "Windows Server - Operations"
+            not_after=_LONGER_NAME_BEFORE),  # "Windows Server - Operations"
         # Last, so that the rules above keep the addresses they find whole. A US street line on one
         # line, before ", Town, ST 12345" or ", Town 12345", as a form or a signature writes it ("4262
         # Dominic River, Martineztown, TX 96338"), or after a flat and a comma ("Apt. 332, 4262 Dominic
@@ -1686,6 +1718,17 @@ def _known_single_name(text: str) -> bool:
         return True
     names = _NameWords.load()
     return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and (names.surname(word) or names.surname_shaped(word))
+
+
+def _mentioned_name(text: str) -> bool:
+    """Whether one word mentioned with "@" is a person: a known first name (as ``_single_first_name``)
+    or a known surname that is no core English word and names no thing. Handles that are no names
+    ("@Viicos", "@Daraan") are usernames, not names."""
+    word = text.strip()
+    if _single_first_name(word):
+        return True
+    names = _NameWords.load()
+    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and names.surname(word)
 
 
 def _no_thing_nor_core_word(word: str, names: _NameWords) -> bool:
@@ -2451,7 +2494,10 @@ def _town_words(words: str) -> bool:
     Poland", "København K SJ", "Vila Real", "TWENTY FORESTS"; not "Please", "Call Me")."""
     core = _NameWords.load().core_english
     words = _BRACKETED_PLACE.sub("", words)  # "Cyprus (Greek)"
-    words = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
+    without_country = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
+    if not without_country.strip() and words.strip():
+        return True  # a country alone ("..., Sibasa, South Africa is closed")
+    words = without_country
     if _WORDS_ONLY.fullmatch(words) is None:
         return False
     split = words.split()
