@@ -2523,3 +2523,33 @@ def test_the_owner_of_a_laptop_or_a_note_is_a_person_and_a_longer_name_stays_who
 ])
 def test_an_address_with_its_country_of_two_words_and_after_more_cues(text, street):
     assert _found(text) == [("street_address", street)]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Zachary and Lindsey both reported the outage.", ["Zachary", "Lindsey"]), ("Ask Erin or Travis", ["Erin", "Travis"]),
+])
+def test_two_known_first_names_joined_by_and_or(text, names):
+    assert _found(text) == [("person", name) for name in names]
+
+
+@pytest.mark.parametrize("text", ["Ruby and Julia are languages", "Jenkins and Travis run CI", "Salt and Pepper"])
+def test_things_and_everyday_words_joined_by_and_stay(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Tell Marta thanks from me.", "Marta"), ("You can reach Petra at the office.", "Petra"),
+    ("Hi, it's Lukas again about the screen.", "Lukas"), ("Congrats to Brenda on the promotion!", "Brenda"),
+    ("Happy birthday Eluney!", "Eluney"),
+])
+def test_a_name_told_reached_congratulated_or_introduced_after_a_greeting(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["tell Grafana to reload", "Congrats to Grafana on the release", "we reach Kafka at scale"])
+def test_software_told_or_congratulated_is_no_person(text):
+    assert _found(text) == []
+
+
+def test_a_street_after_a_pick_up_point_label():
+    assert _found("Pick-up point: Fälloheden 41, Stockholm") == [("street_address", "Fälloheden 41, Stockholm")]

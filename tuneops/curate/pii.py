@@ -159,11 +159,12 @@ ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmoprsvwABCDEFHILMOPRSVW"  # of every ADDRE
 STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
                       rf"|{_HOME_CUE}"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
-                      r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to")
+                      r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to"
+                      r"|pick-?up point|drop-?off point|collection point")
 STRONG_ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
                             "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at",
-                            "mail")
-STRONG_ADDRESS_CUE_FIRST_LETTERS = "abdefhilmrsABDEFHILMRS"  # of every STRONG_ADDRESS_CUE alternative
+                            "mail", "pick-up point", "pickup point", "drop-off point", "dropoff point", "collection point")
+STRONG_ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmprsABCDEFHILMPRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Words for "street" written in lower case, in a street name and before it ("Lipahova ulica", "rua da Paz").
@@ -348,7 +349,11 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
 # be too loose ("Windows Server lives on").
 SINGLE_NAME_CONTEXT_AFTER = r"lives|lived|is from|was from|was born|had given|has given|spent|is a very|is so"
 SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was born", "given", "spent", "is a very", "is so")
-SINGLE_NAME_CONTEXT_BEFORE = r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
+SINGLE_NAME_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
+                              # told or reached ("tell Marta thanks", "reach Petra at 555-0100"; "tell Grafana to
+                              # reload" stays: a known first name only)
+                              r"|[Tt]ell|[Tt]old|[Ii]nform(?:ed)?|[Rr]each|[Kk]udos to|[Ss]hout[- ]?out to|[Cc]ongrats to"
+                              r"|[Cc]ongratulations to")
 # Who people are to someone ("X is my manager", "X was our landlord").
 RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neighbou?r|landlord|landlady|tenant|flatmate"
             r"|roommate|partner|husband|wife|fiancée?|boyfriend|girlfriend|brother|sister|mother|father|mom|mum|dad|son"
@@ -414,6 +419,7 @@ PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
                               r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed"  # not "Meet Ollama", a launch
+                              r"|[Hh]appy birthday(?: to)?"
                               r"|(?:[Ss]peak|[Tt]alk) (?:to|with)")
 # A word between a verb of giving or telling and what is given is who receives it ("had given Anna
 # his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so
@@ -1329,7 +1335,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             # The lookahead (capitals, the lower-case first letters of the cues, "--") skips other positions fast.
             rf"(?=[{CAPITAL}mtnrcsbhflg-])(?:\b(?:(?:[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Mm]aiden|[Ff]ull|[Ff]irst|[Ll]ast|[Ff]amily"
-            rf"|[Gg]iven|[Mm]iddle) name is|[Ss]urname is|[Tt]his is|I am|I'm|[Nn]ame:)\s+({NAME})"
+            rf"|[Gg]iven|[Mm]iddle) name is|[Ss]urname is|[Tt]his is|I am|I'm|[Nn]ame:|(?:[Hh]i|[Hh]ello|[Hh]ey),? it's)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
             rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you"
             rf"|[Ss]igned),?\s+|--\s*)({NAME}){NAME_END})",
@@ -1409,6 +1415,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS.lower()}])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)})"
             rf":?\s+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_known_single_name),
+        # ... and after such a cue of several words starting a sentence, which no given name starts ("According to Longo, ...").
+        Detector("person", re.compile(
+            rf"(?=[AOTSCMWFHE])\b(?:According to|On behalf of|Thanks to|(?:Talked|Spoke|Spoken|Chatted|Met|Checked|Worked) (?:to|with)"
+            rf"|Check with|Forward(?:ed)? to|Assign(?:ed)? to|Escalated? to|Hand(?:ed)? over to)"
+            rf"\s+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
+        ), group=1, validate=_known_single_name, needs=("according to", "on behalf of", "thanks to", " to ", " with ")),
         # ... and a known surname or a rare word where only a person can stand ("Mehrudin had given", "said Agust").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:{PERSON_ONLY_CONTEXT_AFTER})\b"
@@ -1435,7 +1447,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
             needs=("named", "call", "married", "said", "addressed to", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
-                   "thanked", "phoned", "speak", "talk")),
+                   "thanked", "phoned", "speak", "talk", "birthday")),
         # Told something, where a clause follows the name: "Tell Galesloot I said hi", "told Nygaard
         # that it broke"; not "tell Grafana to reload", a product told to do something.
         Detector("person", re.compile(
@@ -2085,6 +2097,23 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
 # ("marta lundgren", "florence a. noorman").
 _LOWER_CASE_WORD = re.compile(r"(?<![\w'’.@/:#=_-])[a-zß-öø-ÿ\u0100-\u024F]+(?:['’-][a-zß-öø-ÿ\u0100-\u024F]+)*(?![\w'’@/=_(-]|\.\w)")
 _BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
+
+
+# Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
+_JOINED_PAIR = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD}),?[ \t]+(?:and|or|&)[ \t]+({NAME_WORD}){NAME_END}")
+
+
+def first_names_joined(text: str) -> list[tuple[int, int]]:
+    """Spans of two known first names joined by "and", "or" or "&" ("Zachary and Lindsey both reported
+    the outage", "ask Erin or Travis"): each is a person, where neither is an everyday word nor names
+    a thing (``_single_first_name``: not "Ruby and Julia", "Jenkins and Travis"). A capitalised word
+    right before the pair makes it the end of a longer name and leaves it."""
+    spans = []
+    for pair in _JOINED_PAIR.finditer(text):
+        if _single_first_name(pair.group(1)) and _single_first_name(pair.group(2)) and not _LONGER_NAME_BEFORE.search(
+                text, max(0, pair.start() - ID_LABEL_REACH), pair.start()):
+            spans += [pair.span(1), pair.span(2)]
+    return spans
 
 
 def lower_case_names(text: str) -> list[tuple[int, int]]:
@@ -2971,6 +3000,8 @@ class PiiMasker:
             _add_persons_where_free(taken, lone_names(text, name_ends, self.rare_word_names, name_starts))
             _add_persons_where_free(taken, names_heading_contact_blocks(text, taken, self.rare_word_names))
             _add_persons_where_free(taken, lower_case_names(text))
+            if " and " in text or " or " in text or " & " in text:
+                _add_persons_where_free(taken, first_names_joined(text))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = _joined_overlapping_addresses(
