@@ -2553,3 +2553,18 @@ def test_software_told_or_congratulated_is_no_person(text):
 
 def test_a_street_after_a_pick_up_point_label():
     assert _found("Pick-up point: Fälloheden 41, Stockholm") == [("street_address", "Fälloheden 41, Stockholm")]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Please have Sighvatr call me back.", "Sighvatr"), ("When I called, Amelia put me on hold for 40 minutes.", "Amelia"),
+    ("We are still waiting on Abbey for the quote.", "Abbey"), ("Sorry to bother you, Marta, but the link is broken.", "Marta"),
+    ("Marcus was super helpful, five stars.", "Marcus"), ("I need the contract between me and Johnston.", "Johnston"),
+])
+def test_a_name_where_an_agent_or_a_party_stands(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["have Jenkins call the webhook", "waiting for Jenkins", "Copilot was super helpful",
+                                  "Windows apologized", "I tried Chrome, Safari, Edge"])
+def test_software_that_calls_helps_or_is_waited_for_is_no_person(text):
+    assert _found(text) == []

@@ -347,13 +347,18 @@ PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|appr
 # More of what people do, and words that name them, for one known first name alone ("Maria lives in
 # Leeds", "everyone calls me Djevad", '"Fine," said Maria'); after a capitalised word these would
 # be too loose ("Windows Server lives on").
-SINGLE_NAME_CONTEXT_AFTER = r"lives|lived|is from|was from|was born|had given|has given|spent|is a very|is so"
-SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was born", "given", "spent", "is a very", "is so")
+SINGLE_NAME_CONTEXT_AFTER = (r"lives|lived|is from|was from|was born|had given|has given|spent|is a very|is so"
+                             # how an agent treated a customer ("Lily was super helpful"; "Copilot was helpful" stays)
+                             r"|(?:is|was|has been) (?:(?:so|super|very|really|extremely|incredibly) )?"
+                             r"(?:helpful|rude|polite|friendly|kind|patient|lovely|amazing|great|unhelpful|dismissive)")
+SINGLE_NAME_CONTEXT_AFTER_NEEDS = ("lives", "lived", "is from", "was from", "was born", "given", "spent", "is a very", "is so",
+                                   "helpful", "rude", "polite", "friendly", "kind", "patient", "lovely", "amazing", "great",
+                                   "dismissive")
 SINGLE_NAME_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled me|[Kk]nown as|[Ss]aid|[Mm]arried|[Ff]riend"
                               # told or reached ("tell Marta thanks", "reach Petra at 555-0100"; "tell Grafana to
                               # reload" stays: a known first name only)
                               r"|[Tt]ell|[Tt]old|[Ii]nform(?:ed)?|[Rr]each|[Kk]udos to|[Ss]hout[- ]?out to|[Cc]ongrats to"
-                              r"|[Cc]ongratulations to")
+                              r"|[Cc]ongratulations to|[Ww]aiting (?:on|for)")
 # Who people are to someone ("X is my manager", "X was our landlord").
 RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neighbou?r|landlord|landlady|tenant|flatmate"
             r"|roommate|partner|husband|wife|fiancée?|boyfriend|girlfriend|brother|sister|mother|father|mom|mum|dad|son"
@@ -382,6 +387,8 @@ DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
                              r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me"
                              r"|will be late|wants to know|would like to know"
+                             # what an agent did to a caller ("X put me on hold", "X hung up on me")
+                             r"|put me on hold|hung up|transferred me|assured me|apologi[sz]ed"
                              # where people are and what befalls them ("X is on leave", "X never received the parcel")
                              r"|is (?:on (?:leave|vacation|holiday|PTO|maternity leave|paternity leave|sick leave)|out sick|off sick"
                              r"|out of (?:the )?office)|(?:has )?left the company|(?:has )?joined (?:the|our) (?:team|company)"
@@ -391,6 +398,7 @@ PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|co
                              rf"|(?:from|in) (?:{DEPARTMENT.lower()}|hr)\b"  # "X from sales", "X in accounting"
                              rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
+                                   "put me on hold", "hung up", "transferred me", "assured me", "apologi",
                                    "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
                                    "late", "to know", "is on ", "out sick", "off sick", "out of", "left the", "joined", "was promoted",
                                    "was hired", "was fired", "laid off", "resigned", "retired", "passed away", "receive", " got ",
@@ -419,7 +427,7 @@ PERSON_ONLY_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled
                               r"|(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Ww]orked) (?:to|with)"
                               r"|[Aa]sk|[Rr]emind|[Pp]ing|[Ii]nvited|[Mm]et|meet|[Mm]eeting with|[Hh]ired|[Ii]nterviewed"
                               r"|[Cc]ongratulated?|[Hh]ugged|[Kk]issed|[Tt]hanked|[Pp]honed"  # not "Meet Ollama", a launch
-                              r"|[Hh]appy birthday(?: to)?"
+                              r"|[Hh]appy birthday(?: to)?|between me and|[Mm]y ex"
                               r"|(?:[Ss]peak|[Tt]alk) (?:to|with)")
 # A word between a verb of giving or telling and what is given is who receives it ("had given Anna
 # his address", "told Maren the news"), and a word asked about as people are ("Why is Henry so
@@ -1241,7 +1249,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # either order; after a house number, or before a postcode and town, one name word will do
         # ("based at 23 Kingsway").
         Detector("street_address", re.compile(
-            rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)"
+            rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=(-]\s*|\s+)"
             rf"(?:(?:is|was|is now|to)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
             rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?:[ \t]\d{{1,5}}[A-Za-z]?\b(?![.,:]?\d))?"  # "left it at 7496 Kaevu 94"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
@@ -1262,7 +1270,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # Mustoja", "Karu põik 61"), when the line or clause ends after it or the sentence goes on
         # in lower case ("meet me at Männi 12 tomorrow").
         Detector("street_address", re.compile(
-            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=,-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=,(-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
             rf"({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
             rf"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+[a-z])"
         ), group=1, validate=_street_after_cue, needs=STRONG_ADDRESS_CUE_NEEDS),
@@ -1390,8 +1398,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # everyday word or names a place or software ("Summer:", "Paris's", "Julia's").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])(?:(?:(?<=\n)|^)[ \t]*({NAME_WORD}):[ \t](?=\S)|(?<=, )({NAME_WORD})(?=[?!])"
-            rf"|(?:(?<=[.!?] )|(?<=\n)|^)({NAME_WORD}),[ \t](?=[a-z])|\b({NAME_WORD})['’]s\b)"
-        ), group=(1, 2, 3, 4), validate=_single_first_name),
+            rf"|(?:(?<=[.!?] )|(?<=\n)|^)({NAME_WORD}),[ \t](?=[a-z])|\b({NAME_WORD})['’]s\b"
+            rf"|(?<=you, )({NAME_WORD})(?=, [a-z]))"  # called mid-sentence: "Sorry to bother you, Marta, but"
+        ), group=(1, 2, 3, 4, 5), validate=_single_first_name),
         # A person mentioned in chat ("@Brenda can you take a look?", "cc @Maria Lopez"): a known name,
         # not a code annotation ("@Override", "@Setter\npublic int x", "@Retry(3)") nor a handle
         # linked to its profile ("[@Viicos](https://github.com/Viicos)").
@@ -1442,12 +1451,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         ), group=1, validate=_single_name_everyday_words_too, rare_words=True,
             needs=("surname", "last name", "family name", "maiden name", "given name", "first name")),
         Detector("person", re.compile(
-            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKk])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
+            rf"(?=[NnCcMmTtSsWwAaRrPpIiHhKkb])\b(?:{PERSON_ONLY_CONTEXT_BEFORE})[ \t]+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+(?:[{CAPITAL}\d]|{PARTICLE}[ \t]))"  # the first word of a longer name ("met Anna de Dardel")
         ), group=1, validate=_single_surname_or_rare_word, rare_words=True,
             needs=("named", "call", "married", "said", "addressed to", "talked", "spoke", "speaking", "chatted", "met ", "meet", "worked",
                    "ask", "remind", "ping", "invited", "hired", "interviewed", "congratulate", "hugged", "kissed",
-                   "thanked", "phoned", "speak", "talk", "birthday")),
+                   "thanked", "phoned", "speak", "talk", "birthday", "between me and", "my ex")),
+        # Asked to call back ("Please have Marcus call me back", "have Sighvatr contact us"): only a person calls back.
+        Detector("person", re.compile(
+            rf"(?=[Hh])\b[Hh]ave[ \t]+({NAME_WORD})[ \t]+(?:call|contact|email|ring|phone|text|get back to|reach out to)[ \t]+(?:me|us)\b"
+        ), group=1, validate=_single_surname_or_rare_word, rare_words=True, needs=("have ",)),
         # Told something, where a clause follows the name: "Tell Galesloot I said hi", "told Nygaard
         # that it broke"; not "tell Grafana to reload", a product told to do something.
         Detector("person", re.compile(
@@ -1568,7 +1581,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("37/92, Thaman, Guwahati-229486", "Diagonal 9 N° 5359 Dto. 6\nFormosa 3600, Formosa",
         # "Ruta 5 Norte, km 740"), where it holds a postcode or starts with a house number.
         Detector("street_address", re.compile(
-            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?"
+            rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=(-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?"
             rf"({_BLOCK_TOKEN}(?:{_BLOCK_SEPARATOR}{_BLOCK_TOKEN}){{1,16}})"
             r"(?=[ \t]*(?:$|[.!?;](?:\s|$)|\n[ \t]*\n|[ \t]+[a-z]))"
         ), group=1, validate=_address_block, needs=STRONG_ADDRESS_CUE_NEEDS, replaces_parts=True),
@@ -1661,7 +1674,8 @@ FIRST_NAMES_OF_THINGS = frozenset({
     "Aurora", "Regina", "Alexandria", "Charlotte", "Augusta", "Helena", "Vienna", "Milan", "Lima", "Santiago",
     "Julia", "Ruby", "Apollo", "Atlas", "Nova", "Siri", "Alexa", "Cortana", "Django", "Jenkins", "Ansible", "Hugo",
     "Jasmine", "Luna", "Kafka", "Maven", "Sphinx", "Mercury", "Jupiter", "Venus", "Orion", "Juno", "Electra", "Zeus",
-    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex", "Mako", "Huey",
+    "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex", "Mako", "Huey", "Safari", "Opera", "Edge",
+    "Chrome", "Gemini", "Copilot", "Windows", "Azure", "Ubuntu", "Fedora", "Debian", "Mint",
 })
 
 
