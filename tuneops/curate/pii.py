@@ -1675,7 +1675,7 @@ FIRST_NAMES_OF_THINGS = frozenset({
     "Julia", "Ruby", "Apollo", "Atlas", "Nova", "Siri", "Alexa", "Cortana", "Django", "Jenkins", "Ansible", "Hugo",
     "Jasmine", "Luna", "Kafka", "Maven", "Sphinx", "Mercury", "Jupiter", "Venus", "Orion", "Juno", "Electra", "Zeus",
     "Meta", "Hence", "Claude", "Bert", "Daphne", "Cassandra", "Nan", "Lex", "Mako", "Huey", "Safari", "Opera", "Edge",
-    "Chrome", "Gemini", "Copilot", "Windows", "Azure", "Ubuntu", "Fedora", "Debian", "Mint",
+    "Chrome", "Gemini", "Copilot", "Windows", "Azure", "Ubuntu", "Fedora", "Debian", "Mint", "Travis",
 })
 
 
@@ -1943,8 +1943,12 @@ _SENTENCE_START_NAME = re.compile(
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 _ASKED_WHO_IS_ON_THE_LINE = re.compile(r"(?:^|[.!?]\s+|\n)[ \t]*(?i:is)[ \t]+(?i:this|that)[ \t]+$")  # "Is this Rebecca?"
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
+# Words after which a town stands as often as a person ("to Roma", "at Atlanta", "part of London").
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "to", "from", "near", "into", "via", "of", "around", "across", "outside",
+                                 "inside", "towards", "toward", "through", "visit", "visited", "visiting", "leave", "left"})
 _EPONYM_NOUNS = frozenset({
     "number", "numbers", "sequence", "series", "filter", "filters", "coding", "code", "codes", "space", "spaces",
+    "algorithms", "calendar", "calendars", "date", "dates", "day", "days",
     "transform", "distribution", "algorithm", "theorem", "equation", "equations", "test", "function", "functions",
     "curve", "curves", "process", "model", "method", "edge", "index", "score", "matrix", "chain", "law", "effect",
     "principle", "constant", "criterion", "distance", "integral", "polynomial", "polynomials", "notation", "problem",
@@ -2096,7 +2100,10 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
         if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
             known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
-            if names.rare(word) and known and match.group(2) not in _EPONYM_NOUNS:
+            # A common given name too ("I asked Jonathan twice"), but not after a word of place, where
+            # towns named like people stand ("returned to Roma by", "arrived at Atlanta this").
+            common_given_name = names.first_name(word) and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
+            if (names.rare(word) and known or common_given_name) and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
         elif names.first_name(word) or names.surname_shaped(word) or (names.surname(word) and (
