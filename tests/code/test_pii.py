@@ -2581,3 +2581,15 @@ def test_a_common_given_name_inside_a_sentence_before_a_lower_case_word(text, na
                                   "The part of London that they live in", "using Western or Julian algorithms"])
 def test_towns_and_calendars_named_like_people_after_a_word_of_place_stay(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("I asked Strauser twice and got two answers.", "Strauser"), ("We hired Querry last spring.", "Querry"),
+])
+def test_a_us_census_surname_rare_in_seven_languages_is_a_known_surname(text, name):
+    assert _found(text) == [("person", name)]
+
+
+def test_census_surnames_that_name_methods_and_tools_stay():
+    assert _found("Card 4111 1111 1111 1112 fails Luhn") == []
+    assert _found("We install it via Conda or pip.") == []

@@ -95,19 +95,40 @@ def mimesis_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
+def census_surnames() -> frozenset[str]:
+    """The 88,799 surnames of the 1990 US Census (``names`` package, public-domain data), title-cased
+    ("Strauser", "Arcuri", "Querry"): the surnames of a country of immigrants from everywhere."""
+    from importlib.resources import files
+
+    text = files("names").joinpath("dist.all.last").read_text(encoding="ascii")
+    surnames = {line.split(None, 1)[0].title() for line in text.splitlines() if line.strip()}
+    return frozenset(surnames - _CENSUS_SURNAMES_OF_TOOLS)
+
+
+# Census surnames that developers' text writes for tools and methods far more often than for people
+# ("fails Luhn", "Levenshtein distance").
+_CENSUS_SURNAMES_OF_TOOLS = frozenset({
+    "Conda", "Jira", "Gradle", "Perl", "Cron", "Zipf", "Docker", "Kafka", "Redis", "Luhn", "Levenshtein", "Dijkstra",
+    "Huffman", "Kalman", "Fourier", "Bayes", "Markov", "Jaccard", "Hamming", "Gauss", "Euler", "Laplace", "Poisson",
+    "Bernoulli", "Weibull", "Tukey", "Wilcoxon", "Gini", "Shapley", "Bloom", "Adler", "Boolean", "Lisp", "Pascal",
+})
+
+
+@lru_cache(maxsize=1)
 def known_names() -> tuple[frozenset[str], frozenset[str]]:
     """``(first names, surnames)`` that Faker lists, everyday English words included, and those that
     only Mimesis lists and are rare in all seven languages (loaded once).
 
     Mimesis's lists are longer and looser: they hold "Python", "Lua", "Pip" and "File". A frequent
     name is in Faker's lists already, so of Mimesis's only the rare ones are taken ("Ainar",
-    "Gunnheid", "Finnbogadóttir").
+    "Gunnheid", "Finnbogadóttir"), and so of the US Census's surnames (``census_surnames``:
+    "Strauser", not "Docker" or "Salt").
     """
     faker_first, faker_last = faker_names()
     mimesis_first, mimesis_last = mimesis_names()
     common = common_words()
     return (faker_first | {n for n in mimesis_first if n.casefold() not in common},
-            faker_last | {n for n in mimesis_last if n.casefold() not in common})
+            faker_last | {n for n in (*mimesis_last, *census_surnames()) if n.casefold() not in common})
 
 
 @lru_cache(maxsize=1)

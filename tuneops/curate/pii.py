@@ -1949,6 +1949,7 @@ _PLACE_PREPOSITIONS = frozenset({"in", "at", "to", "from", "near", "into", "via"
 _EPONYM_NOUNS = frozenset({
     "number", "numbers", "sequence", "series", "filter", "filters", "coding", "code", "codes", "space", "spaces",
     "algorithms", "calendar", "calendars", "date", "dates", "day", "days",
+    "value", "values", "frequency", "frequencies",
     "transform", "distribution", "algorithm", "theorem", "equation", "equations", "test", "function", "functions",
     "curve", "curves", "process", "model", "method", "edge", "index", "score", "matrix", "chain", "law", "effect",
     "principle", "constant", "criterion", "distance", "integral", "polynomial", "polynomials", "notation", "problem",
