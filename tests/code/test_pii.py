@@ -2593,3 +2593,16 @@ def test_a_us_census_surname_rare_in_seven_languages_is_a_known_surname(text, na
 def test_census_surnames_that_name_methods_and_tools_stay():
     assert _found("Card 4111 1111 1111 1112 fails Luhn") == []
     assert _found("We install it via Conda or pip.") == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("i talked to jessica yesterday about it", "jessica"), ("maria lopez and i share the account.", "maria lopez"),
+])
+def test_a_known_name_in_prose_typed_wholly_in_lower_case(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["she moved here from france", "sudo apt update", "import logging, sys",
+                                  "i live in paris and use django", "will you merge the branch"])
+def test_places_commands_and_words_typed_in_lower_case_stay(text):
+    assert _found(text) == []

@@ -2121,6 +2121,47 @@ _LOWER_CASE_WORD = re.compile(r"(?<![\w'’.@/:#=_-])[a-zß-öø-ÿ\u0100-\u024F
 _BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
 
 
+# Characters of code and commands, and the words of a person's prose: only prose typed in lower case
+# is read for names ("i talked to jessica"; not "import sys", "sudo apt update", "self.val = val").
+_CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return|pip|apt|yum|npm)\b")
+_PERSONAL_WORD = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|he|she|his|her|him|they|their|them)\b")
+_LOWER_CASE_STREET_WORD = re.compile(rf"(?:{_LOWER_CASE_STREET_WORDS}|{_STREET_WORDS_IN_LOWER_CASE})")
+
+
+def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
+    """Spans of known names in a text typed wholly in lower case, where capitals say nothing ("i talked
+    to jessica yesterday", "the parcel was signed for by botolen"): a known first name, or a known
+    surname rare in all seven languages, that no dictionary lists as a word and that names no thing
+    ("amber", "paris", "django", "will" stay). A text with any capital is left to the other rules."""
+    if not text.islower() or _CODE_CHARACTER.search(text) or not _PERSONAL_WORD.search(text):
+        return []
+    names = _NameWords.load()
+    places = countries_and_states()
+    words = list(_LOWER_CASE_WORD.finditer(text))
+    named = [False] * len(words)
+    for i, match in enumerate(words):
+        word = match.group()
+        title = _title_case(word)
+        if (len(word) < 3 or in_dictionary(word) or title in NEVER_NAME_PARTS or title in english_words() or word in places
+                or _LOWER_CASE_STREET_WORD.fullmatch(word)):
+            continue
+        named[i] = _single_first_name(title) or (names.surname(title) and title not in FIRST_NAMES_OF_THINGS)
+    # A known first name that is also a word, right before a name found ("maria lopez"), is its first part.
+    for i in range(len(words) - 1):
+        if named[i + 1] and not named[i] and text[words[i].end():words[i + 1].start()] == " ":
+            title = _title_case(words[i].group())
+            named[i] = title not in NEVER_NAME_PARTS and title not in WORD_NAMES and _NameWords.load().first_name(title)
+    spans: list[tuple[int, int]] = []
+    for i, match in enumerate(words):
+        if not named[i]:
+            continue
+        if spans and i and named[i - 1] and text[words[i - 1].end():match.start()] == " ":
+            spans[-1] = (spans[-1][0], match.end())  # one span for the whole name
+        else:
+            spans.append(match.span())
+    return spans
+
+
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
 _JOINED_PAIR = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD}),?[ \t]+(?:and|or|&)[ \t]+({NAME_WORD}){NAME_END}")
 
@@ -3024,6 +3065,7 @@ class PiiMasker:
             _add_persons_where_free(taken, lower_case_names(text))
             if " and " in text or " or " in text or " & " in text:
                 _add_persons_where_free(taken, first_names_joined(text))
+            _add_persons_where_free(taken, names_in_lower_case_text(text))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = _joined_overlapping_addresses(
