@@ -1188,7 +1188,7 @@ def test_lower_case_names_without_a_cue(text, value):
     assert ("person", value) in _found(text)
 
 
-@pytest.mark.parametrize("text", ["parse('Hace una semana')", "elif isinstance(val, str):", "you can tell tom was a huge tom leonard fan",
+@pytest.mark.parametrize("text", ["parse('Hace una semana')", "elif isinstance(val, str):",
                                   "pip install django celery and flask babel", "will smith said so"])
 def test_lower_case_words_that_are_words_or_code_are_no_uncued_name(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
@@ -2597,6 +2597,8 @@ def test_census_surnames_that_name_methods_and_tools_stay():
 
 @pytest.mark.parametrize("text, name", [
     ("i talked to jessica yesterday about it", "jessica"), ("maria lopez and i share the account.", "maria lopez"),
+    # "tom" is a word, but before a surname in a person's prose it starts the name (an older test kept it unmasked)
+    ("you can tell tom was a huge tom leonard fan", "tom leonard"),
 ])
 def test_a_known_name_in_prose_typed_wholly_in_lower_case(text, name):
     assert _found(text) == [("person", name)]
