@@ -2608,3 +2608,7 @@ def test_a_known_name_in_prose_typed_wholly_in_lower_case(text, name):
                                   "i live in paris and use django", "will you merge the branch"])
 def test_places_commands_and_words_typed_in_lower_case_stay(text):
     assert _found(text) == []
+
+
+def test_a_given_name_in_a_run_of_random_tokens_is_no_name():
+    assert _found("ambooazard tides Kevin probation anne destruction Settlement") == []

@@ -14,10 +14,12 @@ FAST = {
     "train": {"max_steps": 4, "checkpoint_every": 2, "batch_size": 4, "max_seq_len": 128,
               "replay": {"max_new_tokens": 8}},
     "evaluate": {"max_examples": 6, "batch_size": 6, "max_new_tokens": 8},
-    # A random tiny model cannot meet real thresholds; these make the first run GO.
+    # A random tiny model cannot meet real thresholds; these make the first run GO. Its outputs are
+    # random tokens, some shaped like names (" Inca Himal WildHungarian"), so the PII-leak gate is
+    # opened too; tests/code/test_gate.py and test_evaluation.py test that gate.
     "gate": {"min_metrics": {"json_valid": 0.0, "category_accuracy": 0.0},
              "min_gain_over_base": {"json_valid": 0.0, "category_accuracy": 0.0},
-             "min_gain_over_champion": -1.0},
+             "min_gain_over_champion": -1.0, "max_pii_leaks": 1000},
 }
 
 

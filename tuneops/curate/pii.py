@@ -1943,6 +1943,11 @@ _SENTENCE_START_NAME = re.compile(
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 _ASKED_WHO_IS_ON_THE_LINE = re.compile(r"(?:^|[.!?]\s+|\n)[ \t]*(?i:is)[ \t]+(?i:this|that)[ \t]+$")  # "Is this Rebecca?"
 # Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
+# Words of any English sentence: a given name counts alone only in one ("I asked Jonathan twice"), not
+# in a run of tokens ("tides Kevin probation anne", a random model's output) or a title.
+_FUNCTION_WORD = re.compile(r"\b(?:I|[Aa]n?|[Tt]he|to|of|and|or|in|on|at|for|with|is|was|are|were|be|been|has|have|had|[Mm]y|me"
+                            r"|[Ww]e|[Yy]ou|[Hh]e|[Ss]he|[Ii]t|[Tt]hey|[Tt]his|[Tt]hat|not|but|from|by|will|would|can|could"
+                            r"|[Dd]id|[Dd]o|[Dd]oes)\b")
 # Words after which a town stands as often as a person ("to Roma", "at Atlanta", "part of London").
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "to", "from", "near", "into", "via", "of", "around", "across", "outside",
                                  "inside", "towards", "toward", "through", "visit", "visited", "visiting", "leave", "left"})
@@ -2103,7 +2108,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
             known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
             # A common given name too ("I asked Jonathan twice"), but not after a word of place, where
             # towns named like people stand ("returned to Roma by", "arrived at Atlanta this").
-            common_given_name = names.first_name(word) and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
+            common_given_name = (names.first_name(word) and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
+                                 and _FUNCTION_WORD.search(text, max(0, match.start() - 60), match.end() + 60) is not None)
             if (names.rare(word) and known or common_given_name) and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
