@@ -2612,3 +2612,20 @@ def test_places_commands_and_words_typed_in_lower_case_stay(text):
 
 def test_a_given_name_in_a_run_of_random_tokens_is_no_name():
     assert _found("ambooazard tides Kevin probation anne destruction Settlement") == []
+
+
+@pytest.mark.parametrize("text, street", [
+    ("The delivery address is Eric and 1737 Cheriton Dr.", "Eric and 1737 Cheriton Dr."),
+    ("We moved to Katarzyna and Västerviksgatan 2 last month.", "Katarzyna and Västerviksgatan 2"),
+    ("It went to the wrong address (16934 Keskiortentie 98 Apt. 730 GETA Finland).",
+     "16934 Keskiortentie 98 Apt. 730 GETA Finland"),
+    ("It went to the wrong address (91247 Westdorp 346\n Apt. 292\n Tintange\n Belgium).",
+     "91247 Westdorp 346\n Apt. 292\n Tintange\n Belgium"),
+])
+def test_a_corner_of_a_street_named_after_a_person_and_an_address_in_brackets(text, street):
+    assert _found(text) == [("street_address", street)]
+
+
+def test_two_people_before_an_address_stay_people():
+    assert _found("Please call Maria and Tom at 12 Main Street") == [
+        ("person", "Maria"), ("person", "Tom"), ("street_address", "12 Main Street")]

@@ -2516,8 +2516,9 @@ _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)\.[ \
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE}|[ \t]+/[ \t]+[A-Z]{{2}}\b)?"  # and a Brazilian state: "Brito / BA"
 # Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784"). Also before a
-# bracketed number or " | " ("3984 (32 32 85)"); not before " - ", as in "Apt 2 Email - x@y.z".
-_CLAUSE_END = r"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+(?:\(\+?\d|\|[ \t]))"
+# bracketed number or " | " ("3984 (32 32 85)"); not before " - ", as in "Apt 2 Email - x@y.z". A
+# closing bracket ends an address written in brackets ("the wrong address (..., Tintange, Belgium).").
+_CLAUSE_END = r"(?=[ \t]*(?:[\n,)]|[.?!;](?:\s|$)|$)|[ \t]+(?:\(\+?\d|\|[ \t]))"
 # Each part follows a comma or a line break, or a space where a unit follows; a unit or a lettered
 # postcode and the place after it that ends the clause are one part ("Suite 364 Trbonje Slovenia?").
 # What may start a line of an address before its text: a bullet, a quote mark, an emoji lost to "?" ("- ", "> ", "??? ").
@@ -2671,6 +2672,26 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
             if not (inside and other[2] in ("person", "street_address")):  # a place taken for a name, a unit
                 return span
     return new_start, new_end, entity
+
+
+# An address cue, then one or two capitalised words and "and" right before a street found ("moved to
+# Katarzyna and Västerviksgatan 2"): a corner whose first street is named after a person.
+_CUE_THEN_NAME_AND = re.compile(
+    rf"(?i:{ADDRESS_CUE})(?:\s*[:=(-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?({NAME_WORD}(?:[ \t]{NAME_WORD})?)[ \t]+and[ \t]+$")
+
+
+def _corners_named_after_people(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``spans`` where a street after an address cue follows a street named like a person and "and" ("the
+    delivery address is Eric and 1737 Cheriton Dr", "moved to Katarzyna and Västerviksgatan 2"): the
+    corner is one address, and the name found as a person's joins it."""
+    for street in [span for span in spans if span[2] == "street_address"]:
+        cue = _CUE_THEN_NAME_AND.search(text, max(0, street[0] - 80), street[0])
+        if cue is None:
+            continue
+        inside = [span for span in spans if span != street and cue.start(1) <= span[0] and span[1] <= street[0]]
+        if all(entity == "person" for _, _, entity in inside):
+            spans = [span for span in spans if span not in inside and span != street] + [(cue.start(1), street[1], "street_address")]
+    return spans
 
 
 def _with_place_lines_below(text: str, end: int) -> int:
@@ -3076,6 +3097,7 @@ class PiiMasker:
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = _joined_overlapping_addresses(
             [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken])
+        addresses = _corners_named_after_people(text, addresses)
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         streets = [span for span in addresses if span[2] == "street_address"]
         addresses += _short_phones_beside_addresses(text, streets, addresses)
