@@ -2629,3 +2629,16 @@ def test_a_corner_of_a_street_named_after_a_person_and_an_address_in_brackets(te
 def test_two_people_before_an_address_stay_people():
     assert _found("Please call Maria and Tom at 12 Main Street") == [
         ("person", "Maria"), ("person", "Tom"), ("street_address", "12 Main Street")]
+
+
+@pytest.mark.parametrize("text, postcode", [
+    ("Do you deliver to 33144?", "33144"), ("I live in Leeds, 62704.", "62704"),
+    ("We moved to Austin 78617 last year.", "78617"), ("We moved to Springfield (62704).", "62704"), ("I live in Oslo 0150.", "0150"),
+])
+def test_a_postcode_alone_after_a_cue_of_a_place_or_its_town(text, postcode):
+    assert _found(text) == [("street_address", postcode)]
+
+
+@pytest.mark.parametrize("text", ["We moved to 2024.", "we moved to 5000 users", "We moved to Python 3110 yesterday"])
+def test_years_counts_and_versions_after_moved_to_are_no_postcode(text):
+    assert _found(text) == []

@@ -1555,6 +1555,17 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}])\b({NAME_WORD})(?:[ \t]\((?i:{JOB_TITLE}|{DEPARTMENT})\)|[ \t][-–—|][ \t]+(?:{JOB_TITLE}|{DEPARTMENT})\b)"
         ), group=1, validate=_known_single_name, needs=JOB_TITLE_NEEDS, needs_match=re.compile(r"[ \t](?:\(|[-–—|][ \t])"),
             not_after=_LONGER_NAME_BEFORE),  # "Windows Server - Operations"
+        # A postcode alone after a cue of where someone lives or ships to, or after the town it belongs to
+        # ("Do you deliver to 33144?", "I live in Leeds, 62704.", "We moved to Austin 78617 last year",
+        # "moved to Springfield (62704)"): five digits where the clause ends, or four or five after a
+        # town (five before the sentence goes on); no year ("moved to 2024."), no count ("moved to 5000 users").
+        Detector("street_address", re.compile(
+            rf"(?=[DdSsMmLlBb])\b(?i:deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|moved? to|live[sd]? in|living in"
+            rf"|based in|located in)[ \t]+"
+            rf"(?:((?!(?:19|20)\d\d\b)\d{{5}})(?=[ \t]*(?:[.?!;,](?:\s|$)|$))"
+            rf"|{_PLACE_WORDS}(?:,[ \t]*|[ \t]+|[ \t]*\()((?!(?:19|20)\d\d\b)\d{{5}}(?=\)?[ \t]+[a-z])|(?!(?:19|20)\d\d\b)\d{{4,5}}"
+            rf"(?=\)?[ \t]*(?:[.?!;,](?:\s|$)|$))))"
+        ), group=(1, 2), needs=("deliver", "ship", "send", "move", "live", "living", "based in", "located in")),
         # Last, so that the rules above keep the addresses they find whole. A US street line on one
         # line, before ", Town, ST 12345" or ", Town 12345", as a form or a signature writes it ("4262
         # Dominic River, Martineztown, TX 96338"), or after a flat and a comma ("Apt. 332, 4262 Dominic
