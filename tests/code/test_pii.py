@@ -2642,3 +2642,7 @@ def test_a_postcode_alone_after_a_cue_of_a_place_or_its_town(text, postcode):
 @pytest.mark.parametrize("text", ["We moved to 2024.", "we moved to 5000 users", "We moved to Python 3110 yesterday"])
 def test_years_counts_and_versions_after_moved_to_are_no_postcode(text):
     assert _found(text) == []
+
+
+def test_a_house_number_after_a_street_word_before_a_date_is_no_trailing_number():
+    assert _found("I live at 14 Rue 9 Avril 1938.") == [("street_address", "14 Rue"), ("date_of_birth", "9 Avril 1938")]
