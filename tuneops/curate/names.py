@@ -94,6 +94,15 @@ def mimesis_names() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(first), frozenset(last)
 
 
+# Census surnames that developers' text writes for tools and methods far more often than for people
+# ("fails Luhn", "Levenshtein distance").
+_CENSUS_SURNAMES_OF_TOOLS = frozenset({
+    "Conda", "Jira", "Gradle", "Perl", "Cron", "Zipf", "Docker", "Kafka", "Redis", "Luhn", "Levenshtein", "Dijkstra",
+    "Huffman", "Kalman", "Fourier", "Bayes", "Markov", "Jaccard", "Hamming", "Gauss", "Euler", "Laplace", "Poisson",
+    "Bernoulli", "Weibull", "Tukey", "Wilcoxon", "Gini", "Shapley", "Bloom", "Adler", "Boolean", "Lisp", "Pascal",
+})
+
+
 @lru_cache(maxsize=1)
 def census_surnames() -> frozenset[str]:
     """The 88,799 surnames of the 1990 US Census (``names`` package, public-domain data), title-cased
@@ -103,15 +112,6 @@ def census_surnames() -> frozenset[str]:
     text = files("names").joinpath("dist.all.last").read_text(encoding="ascii")
     surnames = {line.split(None, 1)[0].title() for line in text.splitlines() if line.strip()}
     return frozenset(surnames - _CENSUS_SURNAMES_OF_TOOLS)
-
-
-# Census surnames that developers' text writes for tools and methods far more often than for people
-# ("fails Luhn", "Levenshtein distance").
-_CENSUS_SURNAMES_OF_TOOLS = frozenset({
-    "Conda", "Jira", "Gradle", "Perl", "Cron", "Zipf", "Docker", "Kafka", "Redis", "Luhn", "Levenshtein", "Dijkstra",
-    "Huffman", "Kalman", "Fourier", "Bayes", "Markov", "Jaccard", "Hamming", "Gauss", "Euler", "Laplace", "Poisson",
-    "Bernoulli", "Weibull", "Tukey", "Wilcoxon", "Gini", "Shapley", "Bloom", "Adler", "Boolean", "Lisp", "Pascal",
-})
 
 
 @lru_cache(maxsize=1)

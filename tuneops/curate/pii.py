@@ -2147,9 +2147,11 @@ _LOWER_CASE_STREET_WORD = re.compile(rf"(?:{_LOWER_CASE_STREET_WORDS}|{_STREET_W
 
 def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
     """Spans of known names in a text typed wholly in lower case, where capitals say nothing ("i talked
-    to jessica yesterday", "the parcel was signed for by botolen"): a known first name, or a known
-    surname rare in all seven languages, that no dictionary lists as a word and that names no thing
-    ("amber", "paris", "django", "will" stay). A text with any capital is left to the other rules."""
+    to jessica yesterday"): a known first name or surname that no dictionary lists as a word and that
+    names no thing, country, state or street word ("amber", "paris", "django", "will", "rua" stay),
+    with a known first name that is also a word right before one ("maria lopez"). Only prose is read:
+    a personal word ("i", "my", "she") and no character or command of code ("sudo apt update",
+    "self.val = val"). A text with any capital is left to the other rules."""
     if not text.islower() or _CODE_CHARACTER.search(text) or not _PERSONAL_WORD.search(text):
         return []
     names = _NameWords.load()
@@ -2167,7 +2169,7 @@ def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
     for i in range(len(words) - 1):
         if named[i + 1] and not named[i] and text[words[i].end():words[i + 1].start()] == " ":
             title = _title_case(words[i].group())
-            named[i] = title not in NEVER_NAME_PARTS and title not in WORD_NAMES and _NameWords.load().first_name(title)
+            named[i] = title not in NEVER_NAME_PARTS and title not in WORD_NAMES and names.first_name(title)
     spans: list[tuple[int, int]] = []
     for i, match in enumerate(words):
         if not named[i]:
@@ -2185,7 +2187,7 @@ _JOINED_PAIR = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD}),?[ \t]+(?:and|or|&)[
 
 def first_names_joined(text: str) -> list[tuple[int, int]]:
     """Spans of two known first names joined by "and", "or" or "&" ("Zachary and Lindsey both reported
-    the outage", "ask Erin or Travis"): each is a person, where neither is an everyday word nor names
+    the outage", "ask Erin or Tyler"): each is a person, where neither is an everyday word nor names
     a thing (``_single_first_name``: not "Ruby and Julia", "Jenkins and Travis"). A capitalised word
     right before the pair makes it the end of a longer name and leaves it."""
     spans = []
