@@ -2646,3 +2646,17 @@ def test_years_counts_and_versions_after_moved_to_are_no_postcode(text):
 
 def test_a_house_number_after_a_street_word_before_a_date_is_no_trailing_number():
     assert _found("I live at 14 Rue 9 Avril 1938.") == [("street_address", "14 Rue"), ("date_of_birth", "9 Avril 1938")]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Check with Hansen first.", "Hansen"), ("Escalate to Bolton now", "Bolton"), ("Kudos to Dean for the fix", "Dean"),
+])
+def test_a_known_name_after_a_capitalised_cue_of_several_words_or_kudos(text, name):
+    assert _found(text) == [("person", name)]
+
+
+def test_first_names_joined_after_a_capitalised_word_are_the_end_of_a_longer_name():
+    from tuneops.curate.pii import first_names_joined
+
+    assert first_names_joined("Zachary and Lindsey") == [(0, 7), (12, 19)]
+    assert first_names_joined("Windows Zachary and Lindsey") == []

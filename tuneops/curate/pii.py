@@ -1746,26 +1746,22 @@ def _seldom_written_english(word: str) -> bool:
     return folded not in everyday_english_words() or not in_dictionary(folded)
 
 
-def _known_single_name(text: str) -> bool:
-    """Whether one capitalised word is a known first name (as ``_single_first_name``) or a known or
-    surname-shaped surname that is no core English word and names no thing ("Padilla", "Umkhayev";
-    not "Jenkins", "Redis")."""
+def _known_single_name(text: str, surname_shaped: bool = True) -> bool:
+    """Whether one capitalised word is a known first name (as ``_single_first_name``) or a known
+    surname (or, with ``surname_shaped``, one shaped like a surname) that is no core English word
+    and names no thing ("Padilla", "Umkhayev"; not "Jenkins", "Redis")."""
     word = text.strip()
     if _single_first_name(word):
         return True
     names = _NameWords.load()
-    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and (names.surname(word) or names.surname_shaped(word))
+    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and bool(
+        names.surname(word) or (surname_shaped and names.surname_shaped(word)))
 
 
 def _mentioned_name(text: str) -> bool:
-    """Whether one word mentioned with "@" is a person: a known first name (as ``_single_first_name``)
-    or a known surname that is no core English word and names no thing. Handles that are no names
-    ("@Viicos", "@Daraan") are usernames, not names."""
-    word = text.strip()
-    if _single_first_name(word):
-        return True
-    names = _NameWords.load()
-    return word not in WORD_NAMES and _no_thing_nor_core_word(word, names) and names.surname(word)
+    """Whether one word mentioned with "@" is a person: ``_known_single_name`` without surname shapes,
+    as handles that are no names ("@Viicos", "@Daraan") are usernames, not names."""
+    return _known_single_name(text, surname_shaped=False)
 
 
 def _no_thing_nor_core_word(word: str, names: _NameWords) -> bool:
@@ -2142,7 +2138,7 @@ _BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
 # is read for names ("i talked to jessica"; not "import sys", "sudo apt update", "self.val = val").
 _CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return|pip|apt|yum|npm)\b")
 _PERSONAL_WORD = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|he|she|his|her|him|they|their|them)\b")
-_LOWER_CASE_STREET_WORD = re.compile(rf"(?:{_LOWER_CASE_STREET_WORDS}|{_STREET_WORDS_IN_LOWER_CASE})")
+_LOWER_CASE_STREET_WORD = re.compile(_LOWER_CASE_STREET_WORDS)  # it holds _STREET_WORDS_IN_LOWER_CASE too
 
 
 def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
