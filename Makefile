@@ -9,11 +9,25 @@ MODEL_STAMP := .cache/models/SmolLM2-135M-Instruct/config.json
 
 setup: $(STAMP) $(MODEL_STAMP)
 
+# PyPI downloads are sometimes cut off mid-file (seen in CI: wordfreq's 57 MB wheel stopped at
+# 39 MB and pip's in-place resumes got no further bytes). A fresh attempt starts the file again;
+# wheels that did finish come from pip's cache, so each retry fetches only what failed.
+PIP_ATTEMPTS ?= 4
+PIP_RETRY_PAUSE_S ?= 20
+define pip_install
+	for attempt in $$(seq 1 $(PIP_ATTEMPTS)); do \
+	  $(BIN)/python -m pip install --quiet --retries 10 $(1) && break; \
+	  if [ $$attempt -eq $(PIP_ATTEMPTS) ]; then echo "pip install failed $(PIP_ATTEMPTS) times" >&2; exit 1; fi; \
+	  echo "pip install failed (attempt $$attempt of $(PIP_ATTEMPTS)); retrying in $(PIP_RETRY_PAUSE_S) s" >&2; \
+	  sleep $(PIP_RETRY_PAUSE_S); \
+	done
+endef
+
 # Exact environment from requirements.lock (--no-deps: the lock is the whole set).
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=68" wheel
-	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	$(call pip_install,--upgrade pip "setuptools>=68" wheel)
+	$(call pip_install,--no-deps -r requirements.lock)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
