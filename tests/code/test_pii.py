@@ -3,7 +3,7 @@
 import pytest
 
 from tests.helpers import chat
-from tuneops.curate.pii import PiiMasker, _NameWords, iban_valid, luhn_valid
+from tuneops.curate.pii import PiiMasker, _NameWords, capitalised_as_written, iban_valid, luhn_valid
 
 ALL = ["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth", "street_address", "person", "secret"]
 
@@ -993,7 +993,7 @@ def test_names_typed_in_lower_case_after_a_chat_cue(text, value):
     assert ("person", value) in _found(text)
 
 
-@pytest.mark.parametrize("text", ["ask support team about it", "call john tomorrow", "thank you so much",
+@pytest.mark.parametrize("text", ["ask support team about it", "thank you so much",
                                   "ping me tomorrow", "Call enum constructors in both modes", "hi there friend"])
 def test_lower_case_words_after_a_chat_cue_that_are_no_name(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
@@ -1024,6 +1024,11 @@ def test_middle_initials_suffixes_and_lower_case_self_introductions(text, value)
 @pytest.mark.parametrize("text", ["Plan B Strategy and Windows XP Home", "I'm not sure what happened", "ask maria a question"])
 def test_a_capital_letter_between_words_alone_makes_no_name(text):
     assert [f for f in _found(text) if f[0] == "person"] == []
+
+
+@pytest.mark.parametrize("text, name", [("call john tomorrow", "john"), ("rebecca said no", "rebecca")])
+def test_a_lower_case_name_takes_no_word_after_it(text, name):
+    assert [f for f in _found(text) if f[0] == "person"] == [("person", name)]
 
 
 def _masked(text: str) -> str:
@@ -2608,6 +2613,41 @@ def test_a_known_name_in_prose_typed_wholly_in_lower_case(text, name):
                                   "i live in paris and use django", "will you merge the branch"])
 def test_places_commands_and_words_typed_in_lower_case_stay(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, names", [
+    ("hey hilarion, any update?", ["hilarion"]),  # rare in all seven languages, after a greeting
+    ("thanks fortun!!", ["fortun"]),
+    ("according to timayev, the warranty covers this.", ["timayev"]),
+    ("forwarding to thaddeus and jessica for review.", ["thaddeus", "jessica"]),  # no personal word
+    ("maryam b. kadiev and i share the account.", ["maryam b. kadiev"]),  # the initial joins the name
+    ("kind regards,\njulieta", ["julieta"]),
+    ("nestor from the night shift fixed it in five minutes", ["nestor"]),  # a known first name, no cue
+])
+def test_lower_case_chat_is_read_as_if_typed_with_capitals(text, names):
+    assert _found(text) == [("person", name) for name in names]
+
+
+@pytest.mark.parametrize("text", [
+    "written in, which characters we normalize together, and how we tokenize it.",  # an English derivation
+    "left to the user to decide whether the data they unpickle is from",
+    "- fix issue with spurious newline on first item after comment",  # two English words joined
+    "python -m venv venv", "pytest sklearn", "git pull && git submodule init",  # commands
+    "for using the msgpack serializer.", "format output for pagination in documents.",
+    "test suite, and very minimal tests against pandas and zarr from the",  # a surname list's word, no cue
+    "odd-arch wheel matrix, since the pypa odd-arch container images",  # a hyphen joins words, not names
+])
+def test_lower_case_prose_of_code_keeps_its_words(text):
+    assert _found(text) == []
+
+
+def test_capitals_put_back_keep_the_text_s_length_and_leave_places_and_code():
+    assert capitalised_as_written("maryam b. kadiev and i moved to paris") == "Maryam B. Kadiev and I moved to paris"
+    assert capitalised_as_written("i use django and flask") is None  # no word could be a name
+    assert capitalised_as_written("Hey hilarion") is None  # a capital written: the other rules read it
+    assert capitalised_as_written("x = hilarion(1)") is None  # code
+    assert capitalised_as_written("ask jessica or ahmed", first_names_only=True) == "ask Jessica or Ahmed"
+    assert capitalised_as_written("ask kreutzmann", first_names_only=True) is None
 
 
 def test_a_given_name_in_a_run_of_random_tokens_is_no_name():

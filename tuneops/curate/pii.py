@@ -2177,6 +2177,79 @@ def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Affixes of English words that no dictionary lists whole ("tokenize", "unpickle", "dockerized").
+_ENGLISH_PREFIX = re.compile(r"(?:un|re|de|pre|non|over|sub|super|anti|auto|multi|micro)(?=[a-z]{3})")
+_ENGLISH_SUFFIX = re.compile(r"(?<=[a-z]{3})(?:i[sz](?:e[sd]?|ing|ations?)|able|ing|ed|ers?|e?s|ly|ness|ment|less|ful)$")
+
+
+def _english_derivation(word: str, core_english: frozenset[str]) -> bool:
+    """Whether a lower-case word is a dictionary word with an English prefix or suffix added or removed
+    ("tokenize" of "token", "unpickle" of "pickle"), or two core English words of 3 letters or more
+    joined ("newline", "codebase"): a word, not a name, though no dictionary lists it."""
+    stems = {_ENGLISH_PREFIX.sub("", word, count=1), _ENGLISH_SUFFIX.sub("", word)}
+    stems.add(_ENGLISH_SUFFIX.sub("", _ENGLISH_PREFIX.sub("", word, count=1)))
+    if any(stem != word and (in_dictionary(stem) or in_dictionary(stem + "e")) for stem in stems):
+        return True
+    return any(word[:cut] in core_english and word[cut:] in core_english for cut in range(3, len(word) - 2))
+
+
+_LOWER_CASE_INITIAL_IN_A_NAME = re.compile(rf"(\b[{CAPITAL}][a-zß-öø-ÿ\u0100-\u024F'’-]+ )([a-z])(?=\.? [{CAPITAL}])")
+_LOWER_CASE_PRONOUN_I = re.compile(r"\bi(?=\b(?!['’-]\w{3}))")
+
+
+def _could_be_a_name(word: str, title: str, names: _NameWords, first_names_only: bool) -> bool:
+    """Whether a lower-case word of prose could be a name (``capitalised_as_written``): no dictionary
+    word, in whole or in any part ("amber", "spurious", "block-wise"), as ``names_in_lower_case_text``."""
+    parts = word.split("-")
+    if any(in_dictionary(part) for part in parts):
+        return False  # "amber", "odd-arch", "block-wise" (but "lom-ali", "anne-marie")
+    if names.first_name(title):
+        return True
+    if first_names_only:
+        return False
+    if names.surname(title) and word not in names.core_english:
+        return True
+    return all(names.rare(part) and not _english_derivation(part, names.core_english) for part in parts)
+
+
+def capitalised_as_written(text: str, first_names_only: bool = False) -> str | None:
+    """The text typed wholly in lower case, with the capitals its writer left out put back on the
+    words that could be names ("hey hilarion, any update?" -> "hey Hilarion, any update?"), or None
+    where there is none. Only prose is read (no character of code).
+
+    A word that could be a name (``_could_be_a_name``), which no dictionary lists: a known first name,
+    a known surname that is no core English word, or a word common in none of the seven languages and
+    no English derivation ("tokenize", "unpickle", "newline"). "i" gets
+    its capital too; places, street words and sentence starts do not (a capital put at a line's start
+    reads as a name called: "arch, producing").
+    The result has the text's length, character for character, so spans found in it are spans of the
+    text: the person rules then read lower-case chat as they read chat typed with capitals, and decide
+    as they do there (a capital alone makes no name). ``first_names_only``: known first names only,
+    as surname lists hold words of code too ("twine", "zarr", "repo")."""
+    if not text.islower() or _CODE_CHARACTER.search(text):
+        return None
+    names = _NameWords.load()
+    places = countries_and_states()
+    characters = list(text)
+    named = False
+    for match in _LOWER_CASE_WORD.finditer(text):
+        word = match.group()
+        title = _title_case(word)
+        if (len(word) < 3 or len(title) != len(word) or title in NEVER_NAME_PARTS or title in english_words()
+                or title in FIRST_NAMES_OF_THINGS or word in places or word in time_zone_cities() or _LOWER_CASE_STREET_WORD.fullmatch(word)):
+            continue
+        if _could_be_a_name(word, title, names, first_names_only):
+            characters[match.start():match.end()] = title
+            named = True
+    if not named:
+        return None
+    for match in _LOWER_CASE_PRONOUN_I.finditer(text):
+        characters[match.start()] = "I"
+    capitalised = "".join(characters)
+    # An initial between two words that could be names is one ("maryam b. kadiev", "aron b geirsson").
+    return _LOWER_CASE_INITIAL_IN_A_NAME.sub(lambda match: match.group(1) + match.group(2).upper(), capitalised)
+
+
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
 _JOINED_PAIR = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD}),?[ \t]+(?:and|or|&)[ \t]+({NAME_WORD}){NAME_END}")
 
@@ -2992,6 +3065,16 @@ def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[t
             taken.append((start, end, "person"))
 
 
+def _add_persons_replacing_parts(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]]) -> None:
+    """As ``_add_persons_where_free``, but a span that holds persons only, found before, replaces them
+    ("maryam b. kadiev" where "maryam" was taken)."""
+    for start, end in spans:
+        overlapped = [t for t in taken if start < t[1] and t[0] < end]
+        if all(entity == "person" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped):
+            taken[:] = [t for t in taken if t not in overlapped]
+            taken.append((start, end, "person"))
+
+
 class _RecordValues(NamedTuple):
     """What ``PiiMasker`` found in one record's texts."""
 
@@ -3046,6 +3129,10 @@ class PiiMasker:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Return non-overlapping ``(start, end, entity)`` spans in ``text``."""
+        return self._find(text, self._find_uncued_names)
+
+    def _find(self, text: str, uncued_names: bool) -> list[tuple[int, int, str]]:
+        """``find``; ``uncued_names``: also the name rules that need no cue (``gazetteer_names``...)."""
         taken: list[tuple[int, int, str]] = []
         lowered = text.lower()
         contains = lowered.__contains__  # map() over a C method: no Python frame per needed word
@@ -3092,7 +3179,7 @@ class PiiMasker:
                     if end is None:
                         continue
                 taken.append((start, end, detector.entity))
-        if self._find_uncued_names:
+        if uncued_names:
             _add_persons_where_free(taken, gazetteer_names(text, self.rare_word_names), text)
             name_ends = [t_end for _, t_end, entity in taken if entity == "person"]
             name_starts = [t_start for t_start, _, entity in taken if entity == "person"]
@@ -3110,8 +3197,27 @@ class PiiMasker:
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         streets = [span for span in addresses if span[2] == "street_address"]
         addresses += _short_phones_beside_addresses(text, streets, addresses)
-        return sorted({span for span in addresses if not any(
-            street != span and street[0] <= span[0] and span[1] <= street[1] for street in streets)})
+        found = [span for span in set(addresses) if not any(
+            street != span and street[0] <= span[0] and span[1] <= street[1] for street in streets)]
+        if uncued_names and text.islower():
+            # Whole names, joined as they are where capitals are written; this text's own joins would
+            # read a word after a name as its surname ("rebecca said").
+            _add_persons_replacing_parts(found, self._names_in_lower_case_prose(text))
+        return sorted(found)
+
+    def _names_in_lower_case_prose(self, text: str) -> list[tuple[int, int]]:
+        """Names in a text typed wholly in lower case, found by the person rules in the text with the
+        capitals of its possible names put back (``capitalised_as_written``). In prose with a personal
+        word every rule reads it; elsewhere ("pytest sklearn", "for using the msgpack serializer")
+        only the cued rules read surnames and rare words ("hey Hilarion", "according to Timayev"), and
+        the others known first names ("Nestor from the night shift fixed it")."""
+        readings = [(capitalised_as_written(text), True)] if _PERSONAL_WORD.search(text) else [
+            (capitalised_as_written(text), False), (capitalised_as_written(text, first_names_only=True), True)]
+        spans = []
+        for capitalised, uncued_names in readings:
+            if capitalised is not None:
+                spans += [(start, end) for start, end, entity in self._find(capitalised, uncued_names) if entity == "person"]
+        return spans
 
     def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
         """The ``(start, end, value)`` spans ``mask_record`` replaces in each of a record's texts.
