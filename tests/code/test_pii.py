@@ -3,7 +3,14 @@
 import pytest
 
 from tests.helpers import chat
-from tuneops.curate.pii import PiiMasker, _NameWords, capitalised_as_written, iban_valid, luhn_valid
+from tuneops.curate.pii import (
+    PiiMasker,
+    _NameWords,
+    address_capitalised_as_written,
+    capitalised_as_written,
+    iban_valid,
+    luhn_valid,
+)
 
 ALL = ["email", "phone", "credit_card", "iban", "ssn", "ip_address", "date_of_birth", "street_address", "person", "secret"]
 
@@ -2639,6 +2646,23 @@ def test_lower_case_chat_is_read_as_if_typed_with_capitals(text, names):
 ])
 def test_lower_case_prose_of_code_keeps_its_words(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, street", [
+    ("the old address, 47 kogil street 5908, is no longer valid.", "47 kogil street 5908"),
+    ("billing address: 3185 itätuulenkuja 89 apt. 236 espoo finland", "3185 itätuulenkuja 89 apt. 236 espoo"),
+    ("i live at 12 main street, springfield", "12 main street"),  # English words name the street
+    ("we are at 221 baker st, london nw1 6xe", "221 baker st, london"),  # not "london" the surname
+])
+def test_an_address_typed_wholly_in_lower_case(text, street):
+    assert _found(text) == [("street_address", street)]
+
+
+def test_address_capitals_need_a_number_and_no_code():
+    assert address_capitalised_as_written("i live at 12 main street") == "i live at 12 Main Street"
+    assert address_capitalised_as_written("i live on main street") is None  # no number
+    assert address_capitalised_as_written("x = 12 main street") is None  # code
+    assert address_capitalised_as_written("see you at 5 then") is None  # no word to capitalise
 
 
 def test_capitals_put_back_keep_the_text_s_length_and_leave_places_and_code():

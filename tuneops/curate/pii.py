@@ -2212,6 +2212,40 @@ def _could_be_a_name(word: str, title: str, names: _NameWords, first_names_only:
     return all(names.rare(part) and not _english_derivation(part, names.core_english) for part in parts)
 
 
+# Words of addresses that English writes with a capital there and in lower case elsewhere.
+_ADDRESS_WORD = re.compile(rf"(?i:{STREET_SUFFIX}|{STREET_PREFIX}|apt|apartment|suite|unit|flat|floor|room)|{_LOWER_CASE_STREET_WORDS}")
+
+
+_LOWER_CASE_STREET_NAME = re.compile(rf"(?<![\w.,-])\d+[a-z]?[ \t]+((?:[a-zß-öø-ÿ'’-]+[ \t]+){{0,2}}[a-zß-öø-ÿ'’-]+)[ \t]+(?i:{STREET_SUFFIX})(?![\w-])")
+
+
+def address_capitalised_as_written(text: str) -> str | None:
+    """The text typed wholly in lower case, with the capitals an address would have put back ("2907
+    avenida júlio s dias 106" -> "2907 Avenida Júlio S Dias 106"), or None where it holds no digit or
+    is code: each word that is no core English word (names of streets, towns and countries), each
+    street word ("street", "rd", "utca") and each single letter between two such words; ``find``
+    reads its street addresses. Same length as the text, character for character; None where no
+    capital was put back."""
+    if (not text.islower() or not any(character.isdigit() for character in text)
+            or any(code.group() != "apt" for code in _CODE_CHARACTER.finditer(text))):  # "apt. 236" is a flat
+        return None
+    core_english = _NameWords.load().core_english
+    characters = list(text)
+    for match in _LOWER_CASE_WORD.finditer(text):
+        word = match.group()
+        title = _title_case(word)
+        if len(title) == len(word) and (_ADDRESS_WORD.fullmatch(word) or (
+                len(word) > 1 and word not in core_english and not _FUNCTION_WORD.fullmatch(word))):
+            characters[match.start():match.end()] = title
+    # English words name streets too: between a house number and a street word ("12 main street").
+    for match in _LOWER_CASE_STREET_NAME.finditer(text):
+        for word in _LOWER_CASE_WORD.finditer(text, match.start(1), match.end(1)):
+            if len(_title_case(word.group())) == len(word.group()):
+                characters[word.start():word.end()] = _title_case(word.group())
+    capitalised = _LOWER_CASE_INITIAL_IN_A_NAME.sub(lambda match: match.group(1) + match.group(2).upper(), "".join(characters))
+    return None if capitalised == text else capitalised
+
+
 def capitalised_as_written(text: str, first_names_only: bool = False) -> str | None:
     """The text typed wholly in lower case, with the capitals its writer left out put back on the
     words that could be names ("hey hilarion, any update?" -> "hey Hilarion, any update?"), or None
@@ -3075,6 +3109,16 @@ def _add_persons_replacing_parts(taken: list[tuple[int, int, str]], spans: Itera
             taken.append((start, end, "person"))
 
 
+def _add_replacing_parts(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int, str]]) -> None:
+    """Append each of ``spans`` to ``taken`` where every span it overlaps lies inside it, replacing
+    those ("2907 avenida júlio s dias 106" where "2907" was taken for a street, "júlio s dias" for a person)."""
+    for start, end, entity in spans:
+        overlapped = [t for t in taken if start < t[1] and t[0] < end]
+        if all(start <= t_start and t_end <= end for t_start, t_end, _ in overlapped):
+            taken[:] = [t for t in taken if t not in overlapped]
+            taken.append((start, end, entity))
+
+
 class _RecordValues(NamedTuple):
     """What ``PiiMasker`` found in one record's texts."""
 
@@ -3121,6 +3165,7 @@ class PiiMasker:
             raise ValueError("pseudonym mode needs a key (set the configured environment variable)")
         wanted = set(self.entities)
         self._find_uncued_names = "person" in wanted
+        self._find_lower_case_addresses = "street_address" in wanted
         custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
         detectors = [d for d in _detectors(self.birth_years) if d.entity in wanted]
         if not self.rare_word_names:  # a known name must be among the words ("Qorvex Blantu said" is none)
@@ -3203,7 +3248,17 @@ class PiiMasker:
             # Whole names, joined as they are where capitals are written; this text's own joins would
             # read a word after a name as its surname ("rebecca said").
             _add_persons_replacing_parts(found, self._names_in_lower_case_prose(text))
+        if self._find_lower_case_addresses and text.islower():
+            _add_replacing_parts(found, self._addresses_in_lower_case_text(text))
         return sorted(found)
+
+    def _addresses_in_lower_case_text(self, text: str) -> list[tuple[int, int, str]]:
+        """Street addresses of a text typed wholly in lower case, found in it with an address's
+        capitals put back (``address_capitalised_as_written``)."""
+        capitalised = address_capitalised_as_written(text)
+        if capitalised is None:
+            return []
+        return [span for span in self._find(capitalised, uncued_names=False) if span[2] == "street_address"]
 
     def _names_in_lower_case_prose(self, text: str) -> list[tuple[int, int]]:
         """Names in a text typed wholly in lower case, found by the person rules in the text with the
