@@ -1846,6 +1846,7 @@ def test_surname_shapes_start_no_name_with_an_everyday_word_or_a_city(text, foun
 @pytest.mark.parametrize("word, shaped", [
     ("Fujimura", True), ("Hattori", True), ("Tsuchii", True), ("Satou", True),  # Japanese morae
     ("Kouřil", True), ("Lončar", True), ("Løvstad", True), ("Þórðarson", True),  # letters none of the seven languages writes
+    ("Horký", True), ("Ľubomír", True), ("Bērziņš", True), ("Đorđević", True),  # Czech, Slovak, Latvian, Croatian
     ("Szabados", True), ("Gyarmathy", True), ("Pálffy", True), ("Szakács", True), ("Skaftason", True),
     ("Kubernetes", False), ("Banana", False), ("Tokyo", False), ("Mako", False), ("Gym", False), ("Reason", False),
     ("Café", False), ("Hôtel", False),

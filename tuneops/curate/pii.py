@@ -2498,10 +2498,12 @@ _MORA = (r"(?:(?:[kgbpmnr]y?|sh|ch|j)[auo]|(?:[kgbpmnr]|sh|ch|j)i|[kgbpmnr]e|[sz
 _HEPBURN_NAME = re.compile(rf"(?=[A-Z][a-z]{{4,}}$)(?i:{_MORA}){{3,}}")
 # Names by their spelling in languages outside the seven of ``names.COMMON_WORD_LANGUAGES``: a letter
 # none of the seven writes (Czech, Slovak, Slovene, Croatian, Polish, Danish, Norwegian, Icelandic,
-# Turkish, Romanian: "Kouřil", "Lončar", "Løvstad", "Þórðarson"); Hungarian digraphs starting the
+# Turkish, Romanian, Latvian, Lithuanian: "Kouřil", "Horký", "Lončar", "Løvstad", "Þórðarson",
+# "Bērziņš"; "ō" is left out, as Japanese names in Hepburn write it and so do places); Hungarian digraphs starting the
 # word and endings ("Szabados", "Gyarmathy", "Pálffy", "Szakács"); Icelandic patronymics ("Skaftason").
 _FOREIGN_NAME_SHAPE = re.compile(
-    r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățșČŠŽŘŇŤĎŐŰØÆÐÞŁŚŹŻĞŞȚȘ]\w*|(?:Sz|Gy|Cs|Zs)\w*"
+    r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățșýľĺŕđāēīūėįųķļņģ"
+    r"ČŠŽŘŇŤĎŐŰØÆÐÞŁŚŹŻĞŞȚȘÝĽĹŔĐĀĒĪŪĖĮŲĶĻŅĢ]\w*|(?:Sz|Gy|Cs|Zs)\w*"
     r"|\w*(?:ffy|thy|ghy|esy|ssy|áry|ády|ényi|ányi|ôs|ös|ós|ák|ács|ász|ár|ér|ason|uson|arson)"
     # Finnish, Estonian and Nordic: "å", "ä" or "ö", or a doubled vowel English does not write, in a
     # word rare in all seven languages (German too: "Haanpää", "Grönholm", "Järventaus", "Wuori");
