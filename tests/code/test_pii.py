@@ -2666,6 +2666,19 @@ def test_address_capitals_need_a_number_and_no_code():
     assert address_capitalised_as_written("see you at 5 then") is None  # no word to capitalise
 
 
+@pytest.mark.parametrize("text, box", [
+    ("The office moved to Postbox 23", "Postbox 23"), ("Postbus 1234 is our address", "Postbus 1234"),
+    ("Send mail to Apartado de Correos 123", "Apartado de Correos 123"), ("Caixa Postal 123", "Caixa Postal 123"),
+    ("Pósthólf 45 is where we are", "Pósthólf 45"), ("Write to Boîte postale 12", "Boîte postale 12"),
+])
+def test_post_office_boxes_as_other_languages_write_them(text, box):
+    assert _found(text) == [("street_address", box)]
+
+
+def test_a_section_of_a_law_is_no_post_office_box():
+    assert _found("See Apartado 3 of the law") == []
+
+
 def test_capitals_put_back_keep_the_text_s_length_and_leave_places_and_code():
     assert capitalised_as_written("maryam b. kadiev and i moved to paris") == "Maryam B. Kadiev and I moved to paris"
     assert capitalised_as_written("i use django and flask") is None  # no word could be a name

@@ -1283,8 +1283,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[ \t]*(?:[.!?;)](?!\w)|$|\n(?![ \t]*\w)|,?[ \t]+[a-z]))"
         ), group=1, needs=(*STRONG_ADDRESS_CUE_NEEDS, "live", "living", "move", "moving", "apartment is", "flat is", "unit is"),
             needs_match=re.compile(rf"(?i:{_DWELLING_UNIT_WORDS}|Ap)\b")),
-        Detector("street_address", re.compile(r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b|\bPostfach\s\d{1,6}\b"),
-                 needs=("box", "postfach")),
+        # A post-office box, in English and as other languages write it ("Postboks 115", "Postbus 1234",
+        # "Caixa Postal 123"; "Apartado" alone is also a law's section, so only "Apartado de Correos 12").
+        Detector("street_address", re.compile(
+            r"\b(?:P\.\s?O\.|PO|Post Office)\s?Box\s\d{1,6}\b"
+            r"|\b(?:Postfach|Postboks|Postbox|Postbus|Pósthólf|Caixa [Pp]ostal|Casella [Pp]ostale|Bo[iî]te [Pp]ostale"
+            r"|Apartado (?:de [Cc]orreos|[Pp]ostal)|Skrytka [Pp]ocztowa)\s(?:[Nn][ºo°]\.?\s?)?\d{1,6}\b"
+        ), needs=("box", "postfach", "postboks", "postbus", "pósthólf", "postal", "correos", "skrytka")),
         # A street line right before a flat or suite, whatever its street type or language: the unit
         # says that an address is written ("Erhvervsvangen 91\n Apt. 421", "2438 Nylundsveien 159 Suite 469").
         Detector("street_address", re.compile(
