@@ -2539,14 +2539,24 @@ def test_an_address_with_its_country_of_two_words_and_after_more_cues(text, stre
 
 @pytest.mark.parametrize("text, names", [
     ("Zachary and Lindsey both reported the outage.", ["Zachary", "Lindsey"]), ("Ask Erin or Tyler", ["Erin", "Tyler"]),
+    # beside a person's first name, one that is also a word, a town or a thing's name is a person too
+    ("Sara and Madison both reported the outage.", ["Sara", "Madison"]),
+    ("Louise and Travis both reported the outage.", ["Louise", "Travis"]),
 ])
 def test_two_known_first_names_joined_by_and_or(text, names):
     assert _found(text) == [("person", name) for name in names]
 
 
-@pytest.mark.parametrize("text", ["Ruby and Julia are languages", "Jenkins and Travis run CI", "Salt and Pepper"])
+@pytest.mark.parametrize("text", ["Ruby and Julia are languages", "Jenkins and Travis run CI", "Salt and Pepper",
+                                  "Crystal and Amber are colours"])
 def test_things_and_everyday_words_joined_by_and_stay(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text", ["Milan and Rome are lovely in May", "Jordan and Israel signed", "Houston and Austin"])
+def test_places_named_like_people_joined_by_and_are_no_pair_of_people(text):
+    from tuneops.curate.pii import first_names_joined
+    assert first_names_joined(text) == []
 
 
 @pytest.mark.parametrize("text, name", [

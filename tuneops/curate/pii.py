@@ -2300,10 +2300,29 @@ def first_names_joined(text: str) -> list[tuple[int, int]]:
     right before the pair makes it the end of a longer name and leaves it."""
     spans = []
     for pair in _JOINED_PAIR.finditer(text):
-        if _single_first_name(pair.group(1)) and _single_first_name(pair.group(2)) and not _LONGER_NAME_BEFORE.search(
+        if _persons_joined(pair.group(1), pair.group(2)) and not _LONGER_NAME_BEFORE.search(
                 text, max(0, pair.start() - ID_LABEL_REACH), pair.start()):
             spans += [pair.span(1), pair.span(2)]
     return spans
+
+
+def _persons_joined(one: str, other: str) -> bool:
+    """Whether two words joined by "and", "or" or "&" are two people (``first_names_joined``)."""
+    if _single_first_name(one) and _single_first_name(other):
+        return True
+    # Words joined are of one kind: beside a person's first name, a first name that is also a word or
+    # a thing's name is a person too ("Sara and Madison", "Louise and Travis"), where neither names a
+    # place ("Milan and Rome", where "Rome" is a first name too).
+    return ((_single_first_name(one) or _single_first_name(other))
+            and _first_name_beside_a_person(one) and _first_name_beside_a_person(other))
+
+
+def _first_name_beside_a_person(word: str) -> bool:
+    """A known first name, everyday words and things' names included ("Madison", "Crystal", "Travis"),
+    that names no country, state or time-zone city ("Jordan and Israel", "Milan and Rome")."""
+    folded = word.casefold()
+    return (word not in NEVER_NAME_PARTS and _NameWords.load().first_name(word, everyday=True)
+            and folded not in countries_and_states() and folded not in time_zone_cities())
 
 
 def lower_case_names(text: str) -> list[tuple[int, int]]:
