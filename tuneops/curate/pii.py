@@ -2258,13 +2258,12 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
 
     A word that could be a name (``_could_be_a_name``), which no dictionary lists: a known first name,
     a known surname that is no core English word, or a word common in none of the seven languages and
-    no English derivation ("tokenize", "unpickle", "newline"). "i" gets
-    its capital too; places, street words and sentence starts do not (a capital put at a line's start
-    reads as a name called: "arch, producing").
-    The result has the text's length, character for character, so spans found in it are spans of the
-    text: the person rules then read lower-case chat as they read chat typed with capitals, and decide
-    as they do there (a capital alone makes no name). ``first_names_only``: known first names only,
-    as surname lists hold words of code too ("twine", "zarr", "repo")."""
+    no English derivation ("tokenize", "unpickle", "newline"). "i" gets its capital too; places,
+    street words and sentence starts do not (a capital put at a line's start reads as a name called:
+    "arch, producing"). The result has the text's length, character for character, so spans found in
+    it are spans of the text: the person rules then read lower-case chat as they read chat typed with
+    capitals, and decide as they do there (a capital alone makes no name). ``first_names_only``: known
+    first names only, as surname lists hold words of code too ("twine", "zarr", "repo")."""
     if not text.islower() or _CODE_CHARACTER.search(text):
         return None
     names = _NameWords.load()
@@ -2523,8 +2522,8 @@ _HEPBURN_NAME = re.compile(rf"(?=[A-Z][a-z]{{4,}}$)(?i:{_MORA}){{3,}}")
 # Names by their spelling in languages outside the seven of ``names.COMMON_WORD_LANGUAGES``: a letter
 # none of the seven writes (Czech, Slovak, Slovene, Croatian, Polish, Danish, Norwegian, Icelandic,
 # Turkish, Romanian, Latvian, Lithuanian: "Kouřil", "Horký", "Lončar", "Løvstad", "Þórðarson",
-# "Bērziņš"; "ō" is left out, as Japanese names in Hepburn write it and so do places); Hungarian digraphs starting the
-# word and endings ("Szabados", "Gyarmathy", "Pálffy", "Szakács"); Icelandic patronymics ("Skaftason").
+# "Bērziņš"; not "ō", which Japanese places write as names do); Hungarian digraphs starting the word
+# and endings ("Szabados", "Gyarmathy", "Pálffy", "Szakács"); Icelandic patronymics ("Skaftason").
 _FOREIGN_NAME_SHAPE = re.compile(
     r"(?=[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{3,}$)(?:\w*[čšžřěňťďůőűøæðþłśźżńćęąğşıățșýľĺŕđāēīūėįųķļņģ"
     r"ČŠŽŘŇŤĎŐŰØÆÐÞŁŚŹŻĞŞȚȘÝĽĹŔĐĀĒĪŪĖĮŲĶĻŅĢ]\w*|(?:Sz|Gy|Cs|Zs)\w*"
@@ -3125,22 +3124,16 @@ def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[t
             taken.append((start, end, "person"))
 
 
-def _add_persons_replacing_parts(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]]) -> None:
-    """As ``_add_persons_where_free``, but a span that holds persons only, found before, replaces them
-    ("maryam b. kadiev" where "maryam" was taken)."""
-    for start, end in spans:
-        overlapped = [t for t in taken if start < t[1] and t[0] < end]
-        if all(entity == "person" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped):
-            taken[:] = [t for t in taken if t not in overlapped]
-            taken.append((start, end, "person"))
-
-
-def _add_replacing_parts(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int, str]]) -> None:
-    """Append each of ``spans`` to ``taken`` where every span it overlaps lies inside it, replacing
-    those ("2907 avenida júlio s dias 106" where "2907" was taken for a street, "júlio s dias" for a person)."""
+def _add_replacing_parts(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int, str]],
+                         replaceable: frozenset[str] | None = None) -> None:
+    """Append each of ``spans`` to ``taken`` where every span it overlaps lies inside it (and is of an
+    entity in ``replaceable``, when given), replacing those: "maryam b. kadiev" where "maryam" was
+    taken, "2907 avenida júlio s dias 106" where "2907" was taken for a street and "júlio s dias" for
+    a person."""
     for start, end, entity in spans:
         overlapped = [t for t in taken if start < t[1] and t[0] < end]
-        if all(start <= t_start and t_end <= end for t_start, t_end, _ in overlapped):
+        if all(start <= t_start and t_end <= end and (replaceable is None or kind in replaceable)
+               for t_start, t_end, kind in overlapped):
             taken[:] = [t for t in taken if t not in overlapped]
             taken.append((start, end, entity))
 
@@ -3273,7 +3266,7 @@ class PiiMasker:
         if uncued_names and text.islower():
             # Whole names, joined as they are where capitals are written; this text's own joins would
             # read a word after a name as its surname ("rebecca said").
-            _add_persons_replacing_parts(found, self._names_in_lower_case_prose(text))
+            _add_replacing_parts(found, self._names_in_lower_case_prose(text), replaceable=frozenset({"person"}))
         if self._find_lower_case_addresses and text.islower():
             _add_replacing_parts(found, self._addresses_in_lower_case_text(text))
         return sorted(found)
@@ -3286,7 +3279,7 @@ class PiiMasker:
             return []
         return [span for span in self._find(capitalised, uncued_names=False) if span[2] == "street_address"]
 
-    def _names_in_lower_case_prose(self, text: str) -> list[tuple[int, int]]:
+    def _names_in_lower_case_prose(self, text: str) -> list[tuple[int, int, str]]:
         """Names in a text typed wholly in lower case, found by the person rules in the text with the
         capitals of its possible names put back (``capitalised_as_written``). In prose with a personal
         word every rule reads it; elsewhere ("pytest sklearn", "for using the msgpack serializer")
@@ -3297,7 +3290,7 @@ class PiiMasker:
         spans = []
         for capitalised, uncued_names in readings:
             if capitalised is not None:
-                spans += [(start, end) for start, end, entity in self._find(capitalised, uncued_names) if entity == "person"]
+                spans += [span for span in self._find(capitalised, uncued_names) if span[2] == "person"]
         return spans
 
     def spans_in_record(self, texts: list[str]) -> list[list[tuple[int, int, str]]]:
