@@ -1954,7 +1954,6 @@ _SENTENCE_START_NAME = re.compile(
     r"|[a-z]{2,}ed)\b|(['’]s)\b|(?=[ \t]+[-–—][ \t]))", re.MULTILINE)  # and "Rebecca - thanks!"
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "its"})
 _ASKED_WHO_IS_ON_THE_LINE = re.compile(r"(?:^|[.!?]\s+|\n)[ \t]*(?i:is)[ \t]+(?i:this|that)[ \t]+$")  # "Is this Rebecca?"
-# Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
 # Words of any English sentence: a given name counts alone only in one ("I asked Jonathan twice"), not
 # in a run of tokens ("tides Kevin probation anne", a random model's output) or a title.
 _FUNCTION_WORD = re.compile(r"\b(?:I|[Aa]n?|[Tt]he|to|of|and|or|in|on|at|for|with|is|was|are|were|be|been|has|have|had|[Mm]y|me"
@@ -1963,6 +1962,7 @@ _FUNCTION_WORD = re.compile(r"\b(?:I|[Aa]n?|[Tt]he|to|of|and|or|in|on|at|for|wit
 # Words after which a town stands as often as a person ("to Roma", "at Atlanta", "part of London").
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "to", "from", "near", "into", "via", "of", "around", "across", "outside",
                                  "inside", "towards", "toward", "through", "visit", "visited", "visiting", "leave", "left"})
+# Nouns that a scientist's name makes into a thing's name ("Fibonacci numbers", "Kalman filter").
 _EPONYM_NOUNS = frozenset({
     "number", "numbers", "sequence", "series", "filter", "filters", "coding", "code", "codes", "space", "spaces",
     "algorithms", "calendar", "calendars", "date", "dates", "day", "days",
@@ -2146,6 +2146,14 @@ _PERSONAL_WORD = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|he|she|hi
 _LOWER_CASE_STREET_WORD = re.compile(_LOWER_CASE_STREET_WORDS)  # it holds _STREET_WORDS_IN_LOWER_CASE too
 
 
+def _never_a_lower_case_name(word: str, title: str) -> bool:
+    """Whether a lower-case word (``title``: with its capital) is read as no name wherever capitals
+    say nothing: shorter than 3 letters, a word that never starts a name, a common English word, a
+    country or state, or a street word ("amber" and other dictionary words are for the caller)."""
+    return (len(word) < 3 or title in NEVER_NAME_PARTS or title in english_words() or word in countries_and_states()
+            or _LOWER_CASE_STREET_WORD.fullmatch(word) is not None)
+
+
 def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
     """Spans of known names in a text typed wholly in lower case, where capitals say nothing ("i talked
     to jessica yesterday"): a known first name or surname that no dictionary lists as a word and that
@@ -2156,14 +2164,12 @@ def names_in_lower_case_text(text: str) -> list[tuple[int, int]]:
     if not text.islower() or _CODE_CHARACTER.search(text) or not _PERSONAL_WORD.search(text):
         return []
     names = _NameWords.load()
-    places = countries_and_states()
     words = list(_LOWER_CASE_WORD.finditer(text))
     named = [False] * len(words)
     for i, match in enumerate(words):
         word = match.group()
         title = _title_case(word)
-        if (len(word) < 3 or in_dictionary(word) or title in NEVER_NAME_PARTS or title in english_words() or word in places
-                or _LOWER_CASE_STREET_WORD.fullmatch(word)):
+        if in_dictionary(word) or _never_a_lower_case_name(word, title):
             continue
         named[i] = _single_first_name(title) or (names.surname(title) and title not in FIRST_NAMES_OF_THINGS)
     # A known first name that is also a word, right before a name found ("maria lopez"), is its first part.
@@ -2200,6 +2206,12 @@ def _english_derivation(word: str, core_english: frozenset[str]) -> bool:
 
 _LOWER_CASE_INITIAL_IN_A_NAME = re.compile(rf"(\b[{CAPITAL}][a-zß-öø-ÿ\u0100-\u024F'’-]+ )([a-z])(?=\.? [{CAPITAL}])")
 _LOWER_CASE_PRONOUN_I = re.compile(r"\bi(?=\b(?!['’-]\w{3}))")
+
+
+def _with_initials_capitalised(text: str) -> str:
+    """``text`` with a lower-case letter between two capitalised words capitalised: an initial between
+    two words that could be names is one ("Maryam b. Kadiev", "Aron b Geirsson", "Júlio s Dias")."""
+    return _LOWER_CASE_INITIAL_IN_A_NAME.sub(lambda match: match.group(1) + match.group(2).upper(), text)
 
 
 def _could_be_a_name(word: str, title: str, names: _NameWords, first_names_only: bool) -> bool:
@@ -2245,9 +2257,10 @@ def address_capitalised_as_written(text: str) -> str | None:
     # English words name streets too: between a house number and a street word ("12 main street").
     for match in _LOWER_CASE_STREET_NAME.finditer(text):
         for word in _LOWER_CASE_WORD.finditer(text, match.start(1), match.end(1)):
-            if len(_title_case(word.group())) == len(word.group()):
-                characters[word.start():word.end()] = _title_case(word.group())
-    capitalised = _LOWER_CASE_INITIAL_IN_A_NAME.sub(lambda match: match.group(1) + match.group(2).upper(), "".join(characters))
+            title = _title_case(word.group())
+            if len(title) == len(word.group()):
+                characters[word.start():word.end()] = title
+    capitalised = _with_initials_capitalised("".join(characters))
     return None if capitalised == text else capitalised
 
 
@@ -2267,14 +2280,13 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
     if not text.islower() or _CODE_CHARACTER.search(text):
         return None
     names = _NameWords.load()
-    places = countries_and_states()
     characters = list(text)
     named = False
     for match in _LOWER_CASE_WORD.finditer(text):
         word = match.group()
         title = _title_case(word)
-        if (len(word) < 3 or len(title) != len(word) or title in NEVER_NAME_PARTS or title in english_words()
-                or title in FIRST_NAMES_OF_THINGS or word in places or word in time_zone_cities() or _LOWER_CASE_STREET_WORD.fullmatch(word)):
+        if (len(title) != len(word) or _never_a_lower_case_name(word, title) or title in FIRST_NAMES_OF_THINGS
+                or word in time_zone_cities()):
             continue
         if _could_be_a_name(word, title, names, first_names_only):
             characters[match.start():match.end()] = title
@@ -2283,9 +2295,7 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
         return None
     for match in _LOWER_CASE_PRONOUN_I.finditer(text):
         characters[match.start()] = "I"
-    capitalised = "".join(characters)
-    # An initial between two words that could be names is one ("maryam b. kadiev", "aron b geirsson").
-    return _LOWER_CASE_INITIAL_IN_A_NAME.sub(lambda match: match.group(1) + match.group(2).upper(), capitalised)
+    return _with_initials_capitalised("".join(characters))
 
 
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
