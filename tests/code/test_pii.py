@@ -1064,6 +1064,31 @@ def test_name_parts_are_masked_in_the_other_turns_and_are_counted_as_persons():
     assert counts["person"] == 3
 
 
+@pytest.mark.parametrize("turns, masked", [
+    # A name found in one turn is masked where another turn types it in lower case or in capitals.
+    (["hey its hilarion again", "Thanks Hilarion, we fixed it"], ["hey its <PERSON> again", "Thanks <PERSON>, we fixed it"]),
+    (["I'm Martin Kowalczyk", "the kowalczyk family; KOWALCZYK"], ["I'm <PERSON>", "the <PERSON> family; <PERSON>"]),
+    (["Ana Ruiz here", "ANA RUIZ confirmed, and ana ruiz too"], ["<PERSON> here", "<PERSON> confirmed, and <PERSON> too"]),
+    # A name whose lower case is a word stays a word in lower case.
+    (["Hi I'm Rose Tamburello", "thanks, the prices rose"], ["Hi I'm <PERSON>", "thanks, the prices rose"]),
+    (["Will Smith here", "will smith be there?"], ["<PERSON> here", "will smith be there?"]),
+    # In a web address or a path a lower-case name is a product's or a site's.
+    (["Thanks Hilarion", "see hilarion.dev/docs or /srv/hilarion/"], ["Thanks <PERSON>", "see hilarion.dev/docs or /srv/hilarion/"]),
+])
+def test_a_found_name_is_masked_in_the_other_turns_in_any_case(turns, masked):
+    record = {"messages": [{"role": ("user", "assistant")[i % 2], "content": turn} for i, turn in enumerate(turns)]}
+    assert [m["content"] for m in PiiMasker(["person"]).mask_record(record)[0]["messages"]] == masked
+
+
+def test_a_name_in_another_case_gets_the_same_pseudonym():
+    masker = PiiMasker(["person"], mode="pseudonym", key=b"k" * 32)
+    record = {"messages": [{"role": "user", "content": "hey its hilarion again"},
+                           {"role": "assistant", "content": "Thanks Hilarion!"}]}
+    user, assistant = (m["content"] for m in masker.mask_record(record)[0]["messages"])
+    pseudonym = user.split()[2]
+    assert pseudonym.startswith("<PERSON_") and assistant == f"Thanks {pseudonym}!"
+
+
 def test_spans_in_record_are_what_mask_record_replaces():
     masker = PiiMasker(["person", "email"])
     texts = ["directed by Igor Barros, mail igor@example.com", "starring Barros"]

@@ -3056,6 +3056,32 @@ def _name_parts(name: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+# Around a word of prose: a space, a line's or text's edge, a bracket, a quote or a sentence's punctuation.
+_SET_OFF_BEFORE = re.compile(r"(?:|[\s(\"'“‘])\Z")
+_SET_OFF_AFTER = re.compile(r"(?:\Z|[\s)\"'”’,;:!?]|\.(?!\w))")
+
+
+def _written_in_other_cases(name: str) -> tuple[str, ...]:
+    """A found name as typed wholly in lower case, with capitals and in capitals ("hilarion", "Hilarion",
+    "HILARION"), where one of its words is no word in lower case: "rose" and "will smith" are words,
+    so a name "Rose" or "Will Smith" does not make them names elsewhere in the record."""
+    words = name.split()
+    if not any(_may_be_a_name_in_lower_case(word.lower()) for word in words):
+        return ()
+    lower = name.lower()
+    written = {lower, " ".join(_title_case(word) for word in lower.split()), name.upper()}
+    # Not where a letter changes length with its case ("İ", "ß"): the one searched for is another word.
+    return tuple(sorted(form for form in written - {name} if len(form) == len(name)))
+
+
+def _may_be_a_name_in_lower_case(word: str) -> bool:
+    """Whether a lower-case word of a found name is still a name in lower case, as a word of text
+    typed wholly in lower case is (``_could_be_a_name``): "hilarion", not "rose", "fine-tuning" or
+    "datasets" (of "HuggingFace Datasets" taken for a person)."""
+    title = _title_case(word)
+    return not _never_a_lower_case_name(word, title) and _could_be_a_name(word, title, _NameWords.load(), first_names_only=False)
+
+
 # After a part of a name: the part starts a longer name or a thing's name ("Martin Luther King Day", "Grace Period").
 _NEXT_WORD_CAPITALISED_OR_NUMBER = re.compile(rf"[ \t]+[\d{CAPITAL}]")
 
@@ -3155,6 +3181,7 @@ class _RecordValues(NamedTuple):
     found: dict[str, str]  # every value found -> its entity type
     everywhere: dict[str, str]  # values masked wherever they occur as a whole word
     alone: frozenset[str]  # one-word names and name parts, masked where they stand alone
+    other_cases: frozenset[str]  # names and name parts typed in another case, masked where prose sets them off
 
     def spans_in(self, text: str, own: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """``own`` spans, and wherever else a found value occurs as a whole word: a value the detectors
@@ -3162,7 +3189,12 @@ class _RecordValues(NamedTuple):
         if not self.found:
             return own
         alone = [hit for hit in _occurrences(text, self.alone) if not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, hit[1])]
-        return _merge_spans(own, _occurrences(text, self.everywhere), alone)
+        # Not in a web address, a path or markup, where a product's name ("Pydantic Logfire" taken for a
+        # person) is written in lower case ("pydantic.dev/logfire").
+        other_cases = [hit for hit in _occurrences(text, self.other_cases)
+                       if _SET_OFF_BEFORE.match(text[hit[0] - 1:hit[0]]) and _SET_OFF_AFTER.match(text, hit[1])
+                       and not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, hit[1])]
+        return _merge_spans(own, _occurrences(text, self.everywhere), alone, other_cases)
 
 
 @dataclass
@@ -3326,7 +3358,11 @@ class PiiMasker:
         single_words = {value for value, entity in found.items() if entity == "person" and " " not in value}
         parts = {part for value, entity in found.items() if entity == "person" for part in _name_parts(value)}
         everywhere = {value: entity for value, entity in found.items() if value not in single_words}
-        return _RecordValues(own_spans, found, everywhere, frozenset((parts - set(found)) | single_words))
+        alone = (parts - set(found)) | single_words
+        # The same name typed in another case elsewhere in the record ("Thanks Hilarion" ... "hey its hilarion").
+        names = [value for value, entity in found.items() if entity == "person" and " " in value] + list(alone)
+        other_cases = {written for name in names for written in _written_in_other_cases(name) if written not in found}
+        return _RecordValues(own_spans, found, everywhere, frozenset(alone), frozenset(other_cases))
 
     def replacement(self, value: str, entity: str) -> str:
         """The masked form of one value."""
