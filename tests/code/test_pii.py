@@ -2773,3 +2773,65 @@ def test_first_names_joined_after_a_capitalised_word_are_the_end_of_a_longer_nam
 
     assert first_names_joined("Zachary and Lindsey") == [(0, 7), (12, 19)]
     assert first_names_joined("Windows Zachary and Lindsey") == []
+
+
+@pytest.mark.parametrize("text, name", [
+    # A name ends its line: the street below it is no part of it.
+    ("Ship to: Marika Philippen\nRua Deocleciano Cavalcante 1841 7624\n47128 Fortaleza", "Marika Philippen"),
+    ("Ship to: Josef Koutník\nÁrpád fejedelem útja 45. 904\n19730 Pomáz", "Josef Koutník"),
+])
+def test_a_name_found_after_a_cue_stops_at_the_end_of_its_line(text, name):
+    assert ("person", name) in _found(text)
+    assert not any(entity == "person" and "\n" in value for entity, value in _found(text))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Customer Kowalczyk reported the router firmware 4.2.1 keeps rebooting.", "Kowalczyk"),
+    ("Tenant Fedorov is late with the rent", "Fedorov"), ("Customer Hébert reported it", "Hébert"),
+])
+def test_a_known_surname_after_a_role_written_with_a_capital(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["Customer Support reported it", "Customer Portal is down", "User Guide 2.1 is out"])
+def test_a_role_with_a_capital_before_a_thing_makes_no_name(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, names", [
+    # A capitalised word that spells a word of an e-mail address's name in the same text.
+    ("Could you send the contract to KaueCavalcantiLima@rhyta.com and copy Kauê?", ["Kauê"]),
+    ("Darda Bolla (BollaDarda@einrot.com) opened the ticket", ["Darda Bolla"]),
+    ("Mail Maria at m.lopez@x.org, Lopez knows", ["Maria", "Lopez"]),
+])
+def test_a_word_that_an_email_address_in_the_text_spells_is_a_name(text, names):
+    assert [value for entity, value in _found(text) if entity == "person"] == names
+
+
+@pytest.mark.parametrize("text", [
+    "Write to Support at support@acme.com or Sales",  # core English words
+    "[![Slack](https://img.shields.io/badge/slack-@mlflow--users-CF0E5B.svg)]",  # a dictionary word
+    "mailto:GRACE.HUTTUNEN@EXAMPLE.IO Known issue: Grace Period.",  # the start of a longer capitalised name
+    "[wendell.bruun@example.co.za] Dell XPS 13!",  # the end of an address's word, not its start
+])
+def test_words_an_email_address_holds_that_are_no_names(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, names", [
+    ("please call me back, ask for Spencer", ["Spencer"]),
+    ("asked for Immacolata Marchesi at the desk", ["Immacolata Marchesi"]),
+    # Beside a person's first name, a word rare in all seven languages is a person too.
+    ("Landerico and Amanda were there", ["Landerico", "Amanda"]),
+    ("Erzebet and Brianna both get access", ["Erzebet", "Brianna"]),
+])
+def test_names_after_ask_for_and_rare_words_joined_to_a_first_name(text, names):
+    assert [value for entity, value in _found(text) if entity == "person"] == names
+
+
+@pytest.mark.parametrize("text", [
+    "Support Jython on Windows, Mac, and Unix-like platforms.", "We use Kafka and Ray", "ask for Help",
+    "Cohen & Steers Total Return Realty Fund Inc.",  # a firm's name goes on after the pair
+])
+def test_no_names_joined_where_a_word_is_no_rare_name(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

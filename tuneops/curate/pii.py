@@ -51,6 +51,7 @@ import hmac
 import ipaddress
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -285,6 +286,10 @@ PERSON_ROLE = (r"[Gg]uarantor|[Gg]uardian|[Ww]itness|[Tt]enant|[Ll]andlord|[Bb]o
                r"|[Tt]ravell?er|[Cc]onsignee|[Tt]echnician|[Ee]ngineer|[Dd]octor|[Pp]hysician|[Nn]urse|[Aa]ttendee|[Pp]articipant"
                r"|[Cc]andidate|[Ss]upervisor|[Cc]oordinator|[Aa]ccount owner|[Bb]uyer|[Ss]eller|[Rr]equestor|[Ss]ubmitter"
                r"|[Cc]o-?signer|[Dd]ependent|[Cc]ontact person|[Ii]nterviewer|[Ii]nstructor|[Tt]eacher|[Cc]ourier|[Uu]ser")
+# The roles, written with a capital ("Customer", "Tenant"): before a name they are no given name of it.
+_CAPITALISED_ROLES = "|".join(re.sub(r"^\[([A-Z])[a-z]\]", r"\1", role) for role in (
+    "[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|[Mm]anager|" + PERSON_ROLE).split("|"))
+_CAPITALISED_ROLES_FIRST_LETTERS = "".join(sorted({role[0] for role in _CAPITALISED_ROLES.split("|")}))
 # Labels of a field that holds a person ("Owner: X", "Owner - X"), where "Surname, Firstname" is
 # common (directory exports).
 PERSON_LABEL = (r"(?:[Nn]ame|[Ss]urname|[Nn]achname|[Vv]orname|[Pp]rénom|[Aa]pellidos?|[Cc]ognome|[Ss]obrenome|[Aa]chternaam"
@@ -325,7 +330,7 @@ NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
-                         r"|[Mm]anager|[Aa]sk|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
+                         r"|[Mm]anager|[Aa]sk|[Aa]sk(?:ed|ing)? for|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
                          r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?"
@@ -1429,6 +1434,11 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS.lower()}])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)})"
             rf":?\s+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_known_single_name),
+        # ... and after a role in capitals, which no given name is ("Customer Kowalczyk reported", "Tenant Fedorov").
+        Detector("person", re.compile(
+            rf"(?=[{_CAPITALISED_ROLES_FIRST_LETTERS}])\b(?:{by_first_letter(_CAPITALISED_ROLES)})"
+            rf"[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
+        ), group=1, validate=_known_single_name),
         # ... and after such a cue of several words starting a sentence, which no given name starts ("According to Longo, ...").
         Detector("person", re.compile(
             rf"(?=[AOTSCMWFHE])\b(?:According to|On behalf of|Thanks to|(?:Talked|Spoke|Spoken|Chatted|Met|Checked|Worked) (?:to|with)"
@@ -2310,7 +2320,9 @@ def first_names_joined(text: str) -> list[tuple[int, int]]:
     spans = []
     for pair in _JOINED_PAIR.finditer(text):
         if _persons_joined(pair.group(1), pair.group(2)) and not _LONGER_NAME_BEFORE.search(
-                text, max(0, pair.start() - ID_LABEL_REACH), pair.start()):
+                text, max(0, pair.start() - ID_LABEL_REACH), pair.start()) and not (
+                _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, pair.end()) and not _single_first_name(pair.group(2))):
+            # (a rare word's pair before a capitalised word starts a firm's name: "Cohen & Steers Total Return Fund")
             spans += [pair.span(1), pair.span(2)]
     return spans
 
@@ -2322,8 +2334,19 @@ def _persons_joined(one: str, other: str) -> bool:
     # Words joined are of one kind: beside a person's first name, a first name that is also a word or
     # a thing's name is a person too ("Sara and Madison", "Louise and Travis"), where neither names a
     # place ("Milan and Rome", where "Rome" is a first name too).
-    return ((_single_first_name(one) or _single_first_name(other))
-            and _first_name_beside_a_person(one) and _first_name_beside_a_person(other))
+    if not (_single_first_name(one) or _single_first_name(other)):
+        return False
+    # So is a word rare in all seven languages ("Birlant and Jamie", "Erzebet and Brianna").
+    return all(_first_name_beside_a_person(word) or _rare_word_beside_a_person(word) for word in (one, other))
+
+
+def _rare_word_beside_a_person(word: str) -> bool:
+    """A word rare in all seven languages, no English derivation, country, state or city, each part
+    of it capitalised ("Anne-Sophie"; not "Unix-like" of "Windows, Mac, and Unix-like")."""
+    names = _NameWords.load()
+    folded = word.casefold()
+    return (word not in NEVER_NAME_PARTS and all(part[:1].isupper() for part in word.split("-")) and names.rare(word) and not _english_derivation(folded, names.core_english)
+            and folded not in countries_and_states() and folded not in time_zone_cities())
 
 
 def _first_name_beside_a_person(word: str) -> bool:
@@ -2332,6 +2355,49 @@ def _first_name_beside_a_person(word: str) -> bool:
     folded = word.casefold()
     return (word not in NEVER_NAME_PARTS and _NameWords.load().first_name(word, everyday=True)
             and folded not in countries_and_states() and folded not in time_zone_cities())
+
+
+_EMAIL_LOCAL_PART = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
+_CAPITALISED_WORD = re.compile(rf"(?<![\w@.])[{CAPITAL}][a-z\u00DF-\u024F]+(?![\w@])")
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents ("Kauê" -> "kaue"), as an e-mail address spells a name."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def _email_name_parts(text: str) -> set[str]:
+    """The words of the e-mail addresses' names in ``text``, folded: "KaueCavalcantiLima@rhyta.com"
+    -> kaue, cavalcanti, lima; "grace.phiri@example.io" -> grace, phiri; "jsmith@x.org" -> jsmith."""
+    return {_folded(word) for match in _EMAIL_LOCAL_PART.finditer(text)
+            for word in re.findall(r"[A-Z]?[a-z\u00DF-\u024F]+|[A-Z\u00C0-\u00DE]+(?![a-z])", match.group(1))}
+
+
+def names_in_email_addresses(text: str) -> list[tuple[int, int]]:
+    """Spans of capitalised words that spell a word of an e-mail address's name in the same text
+    ("copy Kauê" beside KaueCavalcantiLima@rhyta.com, "Darda Bolla (BollaDarda@einrot.com)"), or
+    start one ("Kowalski" of kowalskim@...), joined where they stand side by side. Each word is a
+    known first name or no core English word; one is a known name or no dictionary word ("Support"
+    of support@example.com, "Slack" of slack@... are none); the run is no first part of a longer
+    capitalised name ("Grace Period" beside grace.phiri@...)."""
+    parts = _email_name_parts(text)
+    if not parts:
+        return []
+    names = _NameWords.load()
+    runs: list[list[re.Match]] = []
+    for match in _CAPITALISED_WORD.finditer(text):
+        word, folded = match.group(), _folded(match.group())
+        spelt = folded in parts or (len(folded) >= 4 and any(part.startswith(folded) for part in parts))
+        if (not spelt or len(folded) < 3 or word in NEVER_NAME_PARTS
+                or (word.casefold() in names.core_english and not names.first_name(word))):
+            continue
+        if runs and text[runs[-1][-1].end():match.start()] == " ":
+            runs[-1].append(match)
+        else:
+            runs.append([match])
+    return [(run[0].start(), run[-1].end()) for run in runs
+            if any(names.known(m.group()) or not in_dictionary(m.group().lower()) for m in run)
+            and not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, run[-1].end())]
 
 
 def lower_case_names(text: str) -> list[tuple[int, int]]:
@@ -3249,6 +3315,9 @@ class PiiMasker:
                 continue
             for start, end in _valid_spans(detector, text):
                 if detector.entity == "person":
+                    line_break = text.find("\n", start, end)
+                    if line_break != -1:  # a name ends its line ("Ship to: Marika Philippen\nRua Deocleciano Cavalcante 1841")
+                        end = line_break
                     words = text[start:end].split()
                     while words and words[0] in NOT_NAMES:
                         start += len(words.pop(0)) + 1
@@ -3295,6 +3364,8 @@ class PiiMasker:
             if " and " in text or " or " in text or " & " in text:
                 _add_persons_where_free(taken, first_names_joined(text))
             _add_persons_where_free(taken, names_in_lower_case_text(text))
+            if "@" in text:
+                _add_persons_where_free(taken, names_in_email_addresses(text))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = _joined_overlapping_addresses(
