@@ -2835,3 +2835,56 @@ def test_names_after_ask_for_and_rare_words_joined_to_a_first_name(text, names):
 ])
 def test_no_names_joined_where_a_word_is_no_rare_name(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, names", [
+    ("thanks so much Evdokim, you were super helpful", ["Evdokim"]),
+    ("Thank you very much Marceliana!", ["Marceliana"]),
+    # A relative clause goes on about a person.
+    ("Forwarding this to Dmytro, who handles refunds for our stores.", ["Dmytro"]),
+    ("Meurer, who also started as a student", ["Meurer"]),
+    # What people send.
+    ("We received a complaint from Seid Globelnik about invoice 2291-B.", ["Seid Globelnik"]),
+    # What a colleague will do next.
+    ("Per our call, Morgan will send the signed NDA by Friday.", ["Morgan"]),
+    ("Maria Lopez will follow up", ["Maria Lopez"]),
+])
+def test_names_after_thanks_so_much_before_who_after_a_complaint_from_and_before_will_send(text, names):
+    assert [value for entity, value in _found(text) if entity == "person"] == names
+
+
+@pytest.mark.parametrize("text", [
+    "I met Microsoft, who", "We sell in Germany, who", "Our Data Team, who", "I got an email from Amazon",
+    "Windows Update will send a notice", "Kubernetes will handle restarts",
+])
+def test_things_before_who_after_from_and_before_will_send_are_no_names(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, name", [
+    # The words of the address's name in its order, each word of it in any order, with middle initials and particles.
+    ("Alvin K Peoples {AlvinKPeoples@superrito.com} wrote: the build fails", "Alvin K Peoples"),
+    ("Account holder: Zachary van den IJssel\nEmail: ZacharyvandenIJssel@armyspy.com", "Zachary van den IJssel"),
+    ("keiko soto <keikosotoortega@jourrapide.com> wrote: the build fails", "keiko soto"),
+])
+def test_a_whole_name_that_an_email_address_spells(text, name):
+    assert ("person", name) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    'r.himport_set("user:1", "users", ["alice", "alice@example.com", "25"])',  # one lower-case word: a user's
+    "xmpps://user:pass@hostname/jid",
+])
+def test_one_lower_case_word_an_email_address_spells_is_no_name(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, address", [
+    ("Invoice recipient: Ruth Montez, 2142 Laukaantie 26 Apt. 190 KOKKOLA CO, VAT ID DE811907980",
+     "2142 Laukaantie 26 Apt. 190 KOKKOLA CO"),
+    ("Invoice recipient: Anna Lyberth, Unit 2141 Box 9393\nDPO AE 14407, VAT ID DE811907980", "Unit 2141 Box 9393\nDPO AE 14407"),
+])
+def test_an_address_stops_before_a_tax_id_and_a_name_before_its_comma(text, address):
+    found = _found(text)
+    assert ("street_address", address) in found
+    assert not any(value.endswith(",") for _, value in found)

@@ -332,7 +332,9 @@ PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatte
                          + PERSON_ROLE +
                          r"|[Mm]anager|[Aa]sk|[Aa]sk(?:ed|ing)? for|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
-                         r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
+                         r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|"
+                         # what people send ("a complaint from Seid Globelnik", "a voicemail from Toby")
+                         r"(?:[Cc]omplaints?|[Mm]essages?|[Vv]oicemails?|[Cc]alls?|[Ll]etters?|[Nn]otes?|[Rr]epl(?:y|ies)) from|[Ii]nvit(?:e|ing|ed)|[Nn]otif(?:y|ied)"
                          r"|[Cc]all(?:ed)?|[Ee]mail(?:ed)?|[Rr]emind(?:ed)?|[Pp]ing(?:ed)?"
                          # served by a person or by software ("helped by Frank", "served by Gunicorn")
                          r"|(?:[Hh]elped|[Ss]erved|[Aa]ssisted)\s+by"
@@ -343,7 +345,9 @@ PERSON_CONTEXT_BEFORE_FIRST_LETTERS = "abcdefghilmnoprstuvwABCDEFGHILMNOPRSTUVW"
 # What people do, right after their name ("X said", "X approved the refund").
 PERSON_CONTEXT_AFTER = (r"said|says|asked|asks|wrote|writes|replied|replies|approved|approves|confirmed|confirms|mentioned"
                         r"|called|emailed|phoned|closed|reopened|agreed|noted|explained|requested|suggested|complained"
-                        r"|commented|promised|signed|told|will call|has left|is out|is on leave|left a|rang|visited|joined"
+                        r"|commented|promised|signed|told|will call|has left"
+                        # what a colleague will do next ("Per our call, Morgan will send the NDA")
+                        r"|will (?:send|follow up|get back to|reach out|be in touch|contact|handle|look into|take over)|is out|is on leave|left a|rang|visited|joined"
                         r"|wants|needs|reported|is waiting|confirm|is on|is our|is away|is my|is your|is the new"
                         r"|pointed out|points out|flagged|noticed|spotted|recommended|forwarded|shared|raised"
                         r"|cannot|can't|can not|could not|couldn't|is unable|was unable|has been|is trying|tried|is locked"
@@ -486,7 +490,7 @@ JOB_TITLE_NEEDS = ("manager", "engineer", "director", "lead", "officer", "specia
                    "purchasing", "admissions")
 PERSON_CONTEXT_AFTER_NEEDS = ("said", "says", "ask", "wrote", "writes", "repl", "approve", "confirm", "mentioned", "called",
                               "emailed", "phoned", "closed", "reopened", "agreed", "noted", "explained", "requested",
-                              "suggested", "complained", "commented", "promised", "signed", "told", "will call",
+                              "suggested", "complained", "commented", "promised", "signed", "told", "will ",
                               "has left", "is out", "is on leave", "left a", "rang", "visited", "joined", "wants", "needs",
                               "reported", "is waiting", "is on", "is our", "is away", "is my", "is your",
                               "is the new", "pointed out", "points out", "flagged", "noticed", "spotted",
@@ -1355,7 +1359,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{CAPITAL}mtnrcsbhflg-])(?:\b(?:(?:[Mm]y|[Hh]is|[Hh]er|[Tt]heir|[Mm]aiden|[Ff]ull|[Ff]irst|[Ll]ast|[Ff]amily"
             rf"|[Gg]iven|[Mm]iddle) name is|[Ss]urname is|[Tt]his is|I am|I'm|[Nn]ame:|(?:[Hh]i|[Hh]ello|[Hh]ey),? it's)\s+({NAME})"
             rf"|\b({NAME})\s+here\b"
-            rf"|(?:\b(?:[Tt]hanks|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?|[Aa]ll the best|[Mm]any thanks|[Tt]hank you"
+            rf"|(?:\b(?:[Tt]hanks(?: (?:so|very) much| a lot| again)?|[Rr]egards|[Cc]heers|[Ss]incerely|[Bb]est(?: wishes)?"
+            rf"|[Aa]ll the best|[Mm]any thanks|[Tt]hank you(?: (?:so|very) much| again)?"
             rf"|[Ss]igned),?\s+|--\s*)({NAME}){NAME_END})",
             re.MULTILINE,
         ), group=(1, 2, 3)),
@@ -1434,6 +1439,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS.lower()}])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)})"
             rf":?\s+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_known_single_name),
+        # A person a relative clause goes on about ("Forwarding this to Dmytro, who handles refunds").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR}|{NAME_WORD}),[ \t]+who(?:m|se)?\b"
+        ), group=1, validate=_name_before_who, needs=(", who",), not_after=_LONGER_NAME_BEFORE),
         # ... and after a role in capitals, which no given name is ("Customer Kowalczyk reported", "Tenant Fedorov").
         Detector("person", re.compile(
             rf"(?=[{_CAPITALISED_ROLES_FIRST_LETTERS}])\b(?:{by_first_letter(_CAPITALISED_ROLES)})"
@@ -1835,6 +1844,14 @@ def _name_in_context(text: str, strong: bool = False) -> bool:
 
 def _name_in_strong_context(text: str) -> bool:
     return _name_in_context(text, strong=True)
+
+
+def _name_before_who(text: str) -> bool:
+    """Whether the words before ", who" are a name: two or three as after a person's cue, one a known
+    name or a word rare in all seven languages ("Dmytro, who"; not "Microsoft, who" nor "Germany, who")."""
+    if " " in text:
+        return _name_in_strong_context(text)
+    return _known_single_name(text) or _rare_word_beside_a_person(text)
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
@@ -2366,38 +2383,79 @@ def _folded(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
-def _email_name_parts(text: str) -> set[str]:
-    """The words of the e-mail addresses' names in ``text``, folded: "KaueCavalcantiLima@rhyta.com"
-    -> kaue, cavalcanti, lima; "grace.phiri@example.io" -> grace, phiri; "jsmith@x.org" -> jsmith."""
-    return {_folded(word) for match in _EMAIL_LOCAL_PART.finditer(text)
-            for word in re.findall(r"[A-Z]?[a-z\u00DF-\u024F]+|[A-Z\u00C0-\u00DE]+(?![a-z])", match.group(1))}
+def _email_name_spellings(text: str) -> set[str]:
+    """How the e-mail addresses in ``text`` spell their names, folded and letters only: each whole
+    name, each part between dots, dashes and digits, and each capitalised word
+    ("ZacharyvandenIJssel@armyspy.com" -> zacharyvandenijssel, zachary, vanden, ijssel;
+    "grace.phiri@example.io" -> gracephiri, grace, phiri)."""
+    spellings = set()
+    for match in _EMAIL_LOCAL_PART.finditer(text):
+        local = match.group(1)
+        spellings.add(_folded("".join(re.findall(r"[^\W\d_]+", local))))
+        spellings.update(_folded(chunk) for chunk in re.findall(r"[^\W\d_]+", local))
+        spellings.update(_folded(word) for word in re.findall(r"[A-Z]?[a-z\u00DF-\u024F]+|[A-Z\u00C0-\u00DE]+(?![a-z])", local))
+    spellings.discard("")
+    return spellings
+
+
+# A word of a name as an e-mail address spells it: not inside the address itself.
+_WORD_OUTSIDE_ADDRESSES = re.compile(r"(?<![\w@.])[^\W\d_]+(?:['’-][^\W\d_]+)*(?![\w@])")
+_EMAIL_NAME_WORDS_MAX = 5  # "Zachary van den IJssel", "Maria de la Cruz"
 
 
 def names_in_email_addresses(text: str) -> list[tuple[int, int]]:
-    """Spans of capitalised words that spell a word of an e-mail address's name in the same text
-    ("copy Kauê" beside KaueCavalcantiLima@rhyta.com, "Darda Bolla (BollaDarda@einrot.com)"), or
-    start one ("Kowalski" of kowalskim@...), joined where they stand side by side. Each word is a
-    known first name or no core English word; one is a known name or no dictionary word ("Support"
-    of support@example.com, "Slack" of slack@... are none); the run is no first part of a longer
-    capitalised name ("Grace Period" beside grace.phiri@...)."""
-    parts = _email_name_parts(text)
-    if not parts:
+    """Spans of names that an e-mail address in the same text spells: the longest run of words side
+    by side whose letters make the address's name, a part of it, or its start ("Darda Bolla
+    (BollaDarda@einrot.com)", "copy Kauê" beside KaueCavalcantiLima@rhyta.com, "keiko soto" beside
+    keikosotoortega@..., "Alvin K Peoples" beside AlvinKPeoples@...). A run of one word is a known
+    first name or no core English word, and a known name or no dictionary word ("Support" of
+    support@example.com, "Slack" of slack@... are none); one of several words holds such a word. A
+    run written with capitals is no first part of a longer capitalised name ("Grace Period" beside
+    grace.phiri@...); one in lower case has two words or more."""
+    spellings = _email_name_spellings(text)
+    if not spellings:
         return []
-    names = _NameWords.load()
-    runs: list[list[re.Match]] = []
-    for match in _CAPITALISED_WORD.finditer(text):
-        word, folded = match.group(), _folded(match.group())
-        spelt = folded in parts or (len(folded) >= 4 and any(part.startswith(folded) for part in parts))
-        if (not spelt or len(folded) < 3 or word in NEVER_NAME_PARTS
-                or (word.casefold() in names.core_english and not names.first_name(word))):
-            continue
-        if runs and text[runs[-1][-1].end():match.start()] == " ":
-            runs[-1].append(match)
+    words = list(_WORD_OUTSIDE_ADDRESSES.finditer(text))
+    spans, i = [], 0
+    while i < len(words):
+        longest = None
+        letters, each_spelt = "", True
+        for j in range(i, min(i + _EMAIL_NAME_WORDS_MAX, len(words))):
+            if j > i and text[words[j - 1].end():words[j].start()] not in (" ", ". "):
+                break
+            word = _folded(words[j].group().replace("-", "").replace("'", "").replace("’", ""))
+            letters += word
+            each_spelt = each_spelt and (word in spellings or (len(word) == 1 and j > i))  # or a middle initial
+            # Its letters in the address's order ("Keiko Soto" of keikosotoortega@), or each word in it ("Darda Bolla" of BollaDarda@).
+            if letters in spellings or each_spelt or (len(letters) >= 4 and any(spelling.startswith(letters) for spelling in spellings)):
+                longest = j
+        if longest is not None and _spelt_name(text, words[i:longest + 1]):
+            spans.append((words[i].start(), words[longest].end()))
+            i = longest + 1
         else:
-            runs.append([match])
-    return [(run[0].start(), run[-1].end()) for run in runs
-            if any(names.known(m.group()) or not in_dictionary(m.group().lower()) for m in run)
-            and not _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, run[-1].end())]
+            i += 1
+    return spans
+
+
+def _spelt_name(text: str, run: list[re.Match]) -> bool:
+    """Whether words that an e-mail address spells are a name (``names_in_email_addresses``)."""
+    names = _NameWords.load()
+    texts = [match.group() for match in run]
+    capitalised = texts[0][0].isupper()
+    if capitalised and _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, run[-1].end()):
+        return False
+    if any(word in NEVER_NAME_PARTS for word in texts) or not (capitalised or all(word.islower() for word in texts)):
+        return False
+    if not capitalised and (len(texts) == 1 or not _SET_OFF_BEFORE.match(text[run[0].start() - 1:run[0].start()])):
+        return False  # one lower-case word is a user's or a path's ("alice", "bob" of alice@example.com; ".../jid")
+
+    def names_a_person(word: str) -> bool:
+        title = _title_case(word.lower()) if word.islower() else word
+        if len(word) < 3 or (title.casefold() in names.core_english and not names.first_name(title)):
+            return False
+        return names.known(title) or not in_dictionary(word.lower())
+
+    return any(map(names_a_person, texts)) if len(texts) > 1 else names_a_person(texts[0])
 
 
 def lower_case_names(text: str) -> list[tuple[int, int]]:
@@ -2727,7 +2785,8 @@ _COUNTRIES_OF_SEVERAL_WORDS = (r"(?:United (?:Kingdom|States(?: of America)?|Ara
                                r"|El Salvador|North Macedonia|South Korea)")
 # ("∆", the increment sign, stands for a Greek delta in exported tables: "ΑΓΙΟΣ ΘΕΟ∆ΩΡΟΣ")
 # Words that start what follows an address, not a place ("Order 45123", "Thanks 2024 Bob").
-_NOT_A_PLACE_WORD = r"(?!(?i:order|invoice|ticket|ref|case|account|customer|phone|fax|mobile|thanks|regards|cheers)\b)"
+_NOT_A_PLACE_WORD = (r"(?!(?i:order|invoice|ticket|ref|case|account|customer|phone|fax|mobile|thanks|regards|cheers"
+                     r"|vat|tax|ein|iban|bic|swift|e-?mail|tel)\b)")  # and tax or bank ids ("12 Elm St, VAT ID DE811907980")
 _PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
@@ -3329,7 +3388,7 @@ class PiiMasker:
                         words.pop()  # a particle left behind: "Maria de" of "Maria de Call" (not "ask maria lopez")
                     if not words:
                         continue
-                    end = start + len(" ".join(words))
+                    end = start + len(" ".join(words).rstrip(",;"))  # "Anna Lyberth" of "Recipient: Anna Lyberth, Unit 2141"
                 clashes = [t_start for t_start, t_end, _ in taken if start < t_end and t_start < end]
                 if clashes and detector.entity == "street_address":
                     # A street line that holds or joins the shorter ones found before it replaces them,
@@ -3364,8 +3423,9 @@ class PiiMasker:
             if " and " in text or " or " in text or " & " in text:
                 _add_persons_where_free(taken, first_names_joined(text))
             _add_persons_where_free(taken, names_in_lower_case_text(text))
-            if "@" in text:
-                _add_persons_where_free(taken, names_in_email_addresses(text))
+            if "@" in text:  # whole, in place of a part found before ("Account holder: Zachary" of "Zachary van den IJssel")
+                _add_replacing_parts(taken, [(start, end, "person") for start, end in names_in_email_addresses(text)],
+                                     replaceable=frozenset({"person"}))
         taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
             text, span, taken, self.rare_word_names)) for span in taken])
         addresses = _joined_overlapping_addresses(
