@@ -2888,3 +2888,28 @@ def test_an_address_stops_before_a_tax_id_and_a_name_before_its_comma(text, addr
     found = _found(text)
     assert ("street_address", address) in found
     assert not any(value.endswith(",") for _, value in found)
+
+
+@pytest.mark.parametrize("text, address", [
+    ("The parcel addressed to Jens and 450 Abner Road came back as undeliverable.", "Jens and 450 Abner Road"),
+    ("It was delivered to Kauê and Pesolantie 32 yesterday", "Kauê and Pesolantie 32"),
+])
+def test_addressed_to_and_delivered_to_are_address_cues(text, address):
+    assert _found(text) == [("street_address", address)]
+
+
+@pytest.mark.parametrize("text", ["The fix was shipped to production 2 days ago", "Version 3 was delivered to Customer 12 today"])
+def test_shipped_to_and_delivered_to_before_no_address(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Can you confirm whether Kauzar signed the lease for the flat?", "Kauzar"), ("Hemerka signed for the parcel", "Hemerka"),
+])
+def test_a_surname_before_what_people_sign(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["Microsoft signed the agreement", "Apple signed a contract"])
+def test_firms_that_sign_are_no_names(text):
+    assert _found(text) == []

@@ -142,7 +142,7 @@ _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 _HOME_CUE = r"house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on"
 _HOME_CUE_NEEDS = tuple(_HOME_CUE.split("|"))
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
-ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|mail (?:it|them|this) to"
+ADDRESS_CUE = (r"address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|send (?:it|them|this) to|mail (?:it|them|this) to"
                rf"|{_HOME_CUE}|property at"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
@@ -150,22 +150,22 @@ ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|send (?:it|th
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
                r"|left (?:it|them|the (?:package|parcel|box|keys?|delivery)) at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
-ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "property at",
+ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "property at", "gets mail at",
                      "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
                      "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
                      "drop", "left",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
-ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmoprsvwABCDEFHILMOPRSVW"  # of every ADDRESS_CUE alternative
+ADDRESS_CUE_FIRST_LETTERS = "abcdefghilmoprsvwABCDEFGHILMOPRSVW"  # of every ADDRESS_CUE alternative
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
-STRONG_ADDRESS_CUE = (r"address|addr\.?|deliver(?:y)? to|ship(?:ping)? to|live at|lives at|living at|located at|based at"
+STRONG_ADDRESS_CUE = (r"address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|live at|lives at|living at|located at|based at"
                       rf"|{_HOME_CUE}"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
                       r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to"
                       r"|pick-?up point|drop-?off point|collection point")
-STRONG_ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
+STRONG_ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "gets mail at", "deliver", "ship", "live", "living", "located", "based at", "situated", "resid", "adresse",
                             "anschrift", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres", "meet", "see you at",
                             "mail", "pick-up point", "pickup point", "drop-off point", "dropoff point", "collection point")
-STRONG_ADDRESS_CUE_FIRST_LETTERS = "abcdefhilmprsABCDEFHILMPRS"  # of every STRONG_ADDRESS_CUE alternative
+STRONG_ADDRESS_CUE_FIRST_LETTERS = "abcdefghilmprsABCDEFGHILMPRS"  # of every STRONG_ADDRESS_CUE alternative
 # "No. 5", "nº 274", "Nr. 3" before a house number.
 HOUSE_NUMBER_WORD = r"(?:(?:No|Nr|N|n)[º°o]?\.?\s?)?"
 # Words for "street" written in lower case, in a street name and before it ("Lipahova ulica", "rua da Paz").
@@ -398,6 +398,9 @@ PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|co
                              r"|will be late|wants to know|would like to know"
                              # what an agent did to a caller ("X put me on hold", "X hung up on me")
                              r"|put me on hold|hung up|transferred me|assured me|apologi[sz]ed"
+                             # what people sign ("whether Kauzar signed the lease", "Ruud signed for the parcel")
+                             r"|signed (?:(?:the|a|an|his|her|their|our|my) (?:lease|contract|agreement|form|papers|documents?"
+                             r"|waiver|NDA|consent form|tenancy)|for (?:the|a|an|my|our|his|her|their) (?:package|parcel|delivery|letter))"
                              # where people are and what befalls them ("X is on leave", "X never received the parcel")
                              r"|is (?:on (?:leave|vacation|holiday|PTO|maternity leave|paternity leave|sick leave)|out sick|off sick"
                              r"|out of (?:the )?office)|(?:has )?left the company|(?:has )?joined (?:the|our) (?:team|company)"
@@ -406,7 +409,7 @@ PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|co
                              r" (?:package|parcel|order|refund|payment|letter|card|invoice|delivery)"
                              rf"|(?:from|in) (?:{DEPARTMENT.lower()}|hr)\b"  # "X from sales", "X in accounting"
                              rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
-PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live",
+PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live", "signed",
                                    "put me on hold", "hung up", "transferred me", "assured me", "apologi",
                                    "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
                                    "late", "to know", "is on ", "out sick", "off sick", "out of", "left the", "joined", "was promoted",
