@@ -2913,3 +2913,30 @@ def test_a_surname_before_what_people_sign(text, name):
 @pytest.mark.parametrize("text", ["Microsoft signed the agreement", "Apple signed a contract"])
 def test_firms_that_sign_are_no_names(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("The ticket was closed by Russo without a reply.", "Russo"), ("The ticket was closed by De Luca without a reply.", "De Luca"),
+    ("The claim was rejected by Aponte on Monday", "Aponte"), ("I asked Bustos twice and got no answer.", "Bustos"),
+    ("Could Musliyevich confirm the delivery window?", "Musliyevich"),  # shaped like a surname
+])
+def test_names_after_closed_by_and_asked(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", ["The PR was closed by Dependabot", "Opened by Renovatebot yesterday", "I asked Copilot twice"])
+def test_bots_and_assistants_after_a_cue_are_no_names(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, address", [
+    ("Do you ship to 99487 Cambridge?", "99487 Cambridge"), ("Do you deliver to 41874 MOLANGUL?", "41874 MOLANGUL"),
+    ("Do you ship to 33144 Miami, FL?", "33144 Miami, FL"),
+])
+def test_a_postcode_and_its_town_after_a_cue_of_shipping(text, address):
+    assert _found(text) == [("street_address", address)]
+
+
+@pytest.mark.parametrize("text", ["We ship to 2000 Customers.", "ship to 5000 Users each month."])
+def test_counts_after_ship_to_are_no_postcode(text):
+    assert _found(text) == []

@@ -274,7 +274,9 @@ PERSON_CUE = (
     r"|(?:[Rr]eported|[Rr]equested|[Ss]ubmitted|[Aa]pproved|[Cc]reated|[Rr]aised|[Oo]pened|[Ee]scalated|[Rr]eviewed"
     r"|[Ss]igned|[Ss]ent|[Ww]ritten|[Hh]andled|[Aa]ssigned"
     # who met a customer in person: "I was greeted by Khazani", "signed for by Botolen"
-    r"|[Gg]reeted|[Ww]elcomed|[Tt]reated|[Ee]xamined|[Ii]nterviewed|[Ss]igned for)\s+by"
+    r"|[Gg]reeted|[Ww]elcomed|[Tt]reated|[Ee]xamined|[Ii]nterviewed|[Ss]igned for"
+    # who settled a ticket or a claim: "The ticket was closed by Russo", "authorised by Pinto"
+    r"|[Cc]losed|[Rr]esolved|[Rr]ejected|[Dd]eclined|[Aa]uthori[sz]ed|[Pp]repared)\s+by"
     r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
     r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
 )
@@ -330,7 +332,7 @@ NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
-                         r"|[Mm]anager|[Aa]sk|[Aa]sk(?:ed|ing)? for|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
+                         r"|[Mm]anager|[Aa]sk|[Aa]sked|[Aa]sk(?:ed|ing)? for|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|"
                          # what people send ("a complaint from Seid Globelnik", "a voicemail from Toby")
@@ -1593,6 +1595,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|{_PLACE_WORDS}(?:,[ \t]*|[ \t]+|[ \t]*\()((?!(?:19|20)\d\d\b)\d{{5}}(?=\)?[ \t]+[a-z])|(?!(?:19|20)\d\d\b)\d{{4,5}}"
             rf"(?=\)?[ \t]*(?:[.?!;,](?:\s|$)|$))))"
         ), group=(1, 2), needs=("deliver", "ship", "send", "move", "live", "living", "based in", "located in")),
+        # ... and a postcode before its town where the clause ends, after a cue of shipping ("Do you ship
+        # to 99487 Cambridge?", "deliver to 41874 MOLANGUL, please").
+        Detector("street_address", re.compile(
+            rf"(?=[DdSs])\b(?i:deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to)[ \t]+"
+            rf"((?!(?:19|20)\d\d\b)\d{{4,5}}[ \t]+{_PLACE_WORDS})(?=[ \t]*(?:[.?!;,](?:\s|$)|$))"
+        ), needs=("deliver", "ship", "send"), group=1),
         # Last, so that the rules above keep the addresses they find whole. A US street line on one
         # line, before ", Town, ST 12345" or ", Town 12345", as a form or a signature writes it ("4262
         # Dominic River, Martineztown, TX 96338"), or after a flat and a comma ("Apt. 332, 4262 Dominic
@@ -1629,13 +1637,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
 def _cued_name(text: str) -> bool:
     """Whether the words after a person cue can be a name.
 
-    Not when a word never starts a name ("From: Monday") or when all are everyday English words
-    ("Hi All", "cc Legal"), unless the first is a first name ("Hi Grace").
+    Not when a word never starts a name ("From: Monday"), names a bot ("Dependabot") or when all are
+    everyday English words ("Hi All", "cc Legal"), unless the first is a first name ("Hi Grace").
     """
     words = [word.rstrip(",") for word in text.split() if word[0].isupper()]
     if not words or any(word in _NOT_NAME_PARTS for word in words):
         return False
     names = _NameWords.load()
+    if any(word.lower().endswith("bot") and not names.known(word) for word in words):
+        return False  # a bot closes and opens tickets too ("closed by Dependabot"; not "Talbot")
     return any(word.casefold() not in names.core_english for word in words) or words[0] in names.all_first_names
 
 
@@ -2646,6 +2656,9 @@ class _NameWords:
 _SURNAME_ENDING = re.compile(
     r"[A-ZÀ-ÖØ-Þ\u0100-\u024F]\w{2,}(?:ov|ova|ev|eva|yev|yeva|aev|ayev|iyev|enko|sky|ski|ska|skaya|wicz|czyk|czak|ović|ovic|ić|sen|sson"
     r"|dóttir|dottir|poulos|idis|akis|escu|yan|vili|dze|oglu|oğlu|ová|ková|ský|ská|nen"
+    # Russian and Belarusian patronymics and surnames ("Musliyevich"; "-ich", "-ík" and "-nik" end
+    # places too: "Dulwich", "Reykjavík", "Rakovník")
+    r"|vich|vych"
     # and given names' endings: Slavic, Chechen and Central Asian ("Berislav", "Khasbulat", "Islambek")
     r"|slav|slava|sław|sława|mir|mira|bek|bulat|khan)")
 _SURNAME_SHAPED_THINGS = frozenset({"Codecov", "Bluesky", "Vilanova", "Casanova", "Kalashnikov", "Molotov", "Smirnov",
