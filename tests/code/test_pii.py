@@ -2940,3 +2940,16 @@ def test_a_postcode_and_its_town_after_a_cue_of_shipping(text, address):
 @pytest.mark.parametrize("text", ["We ship to 2000 Customers.", "ship to 5000 Users each month."])
 def test_counts_after_ship_to_are_no_postcode(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("The technician, Saber Mailly, said the part costs $149.99.", "Saber Mailly"),
+    ("The previous tenant, Mimount Bijster, still gets mail here.", "Mimount Bijster"),
+    ("My colleague, Dmytro, will help", "Dmytro"),
+])
+def test_a_name_between_commas_after_a_role(text, name):
+    assert ("person", name) in _found(text)
+
+
+def test_a_firm_between_commas_after_a_role_is_no_name():
+    assert _found("The owner, Microsoft Corporation, said so") == []

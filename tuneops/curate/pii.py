@@ -1444,6 +1444,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CONTEXT_BEFORE_FIRST_LETTERS.lower()}])\b(?:{by_first_letter(PERSON_CONTEXT_BEFORE)})"
             rf":?\s+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"
         ), group=1, validate=_known_single_name),
+        # A person named between commas after a role ("The technician, Saber Mailly, said", "The previous
+        # tenant, Mimount Bijster, still gets mail there").
+        Detector("person", re.compile(
+            rf"\b(?i:the|my|our|your|his|her|their|an?)[ \t]+(?:(?i:new|old|former|previous|current|assigned)[ \t]+)?"
+            rf"(?:{_PERSON_ROLES_NAMED}|customer|client|agent|owner|courier|driver|tenant|landlord|technician|caller)"
+            rf"[ \t]*,[ \t]+({NAME_PAIR}|{NAME_WORD}),"
+        ), group=1, validate=_name_before_who, needs=(", ",)),
         # A person a relative clause goes on about ("Forwarding this to Dmytro, who handles refunds").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR}|{NAME_WORD}),[ \t]+who(?:m|se)?\b"
