@@ -2953,3 +2953,27 @@ def test_a_name_between_commas_after_a_role(text, name):
 
 def test_a_firm_between_commas_after_a_role_is_no_name():
     assert _found("The owner, Microsoft Corporation, said so") == []
+
+
+@pytest.mark.parametrize("text, phone", [
+    ("Satsita Umkhayev | 94 51 71 | SatsitaUmkhayev@teleworm.us", "94 51 71"),
+    ("Maria Lopez • 12 34 56 • Sales", "12 34 56"),
+])
+def test_a_short_number_in_its_own_field_of_a_contact_line_is_a_phone(text, phone):
+    assert ("phone", phone) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["| 2024 | 123 456 | total |", "| Release | 1.2.3 | Maria |"])
+def test_numbers_in_table_rows_without_a_contact_are_no_phones(text):
+    assert not any(entity == "phone" for entity, _ in _found(text))
+
+
+@pytest.mark.parametrize("text, postcode", [
+    ("The zip on file is 07842 but I moved.", "07842"), ("postcode is 10115", "10115"),
+])
+def test_a_postcode_after_its_label_and_a_few_words(text, postcode):
+    assert _found(text) == [("street_address", postcode)]
+
+
+def test_a_label_of_a_postcode_field_before_no_number():
+    assert _found("The zip code field is required and its length is 5") == []

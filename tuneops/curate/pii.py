@@ -2774,11 +2774,11 @@ _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|
 # A postcode's own label, in the seven languages and a few more ("zip code", "PLZ", "CEP", "CAP").
 POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?(?:[ \t]?\+[ \t]?4)?|post(?:al)?[ -]?code|postcode|postleitzahl|code postal|c[óo]digo postal|postnummer"
                   r"|pincode|pin code)|PLZ|CEP|CAP")
-# A postcode after its label ("My zip code is 94110", "PLZ: 10115", "postcode SW1A 1AA"): with
+# A postcode after its label ("My zip code is 94110", "The zip on file is 07842", "PLZ: 10115", "postcode SW1A 1AA"): with
 # the rest of what a record holds it narrows a person down to a few streets, so it is masked as
 # part of an address even alone. Lettered postcodes in any case after a label ("sw1a 1aa").
 _LABELLED_POSTCODE = re.compile(
-    rf"\b(?:{POSTCODE_LABEL})(?:[ \t]+(?:is|was|of|number|no\.?))?[ \t]*[:#=-]?[ \t]*"
+    rf"\b(?:{POSTCODE_LABEL})(?:(?:[ \t]+[a-z]+){{1,3}}?[ \t]+(?:is|was)|[ \t]+(?:is|was|of|number|no\.?))?[ \t]*[:#=-]?[ \t]*"
     rf"(\d{{4}} ?[A-Z]{{2}}|\d{{5}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|\d{{3,6}}|(?i:{_LETTERED_POSTCODE}))(?![\w-]|[.,]\d)")
 # The states, district and territories of the United States by their postal abbreviations, and the
 # three freely associated states the USPS serves as states (FM, MH, PW).
@@ -3294,6 +3294,31 @@ def _short_phones_beside_addresses(text: str, streets: list[tuple[int, int, str]
     return phones
 
 
+# A field of a contact line that holds only a number in groups ("Naja Larsen | 77 385 106 | NajaLarsen@rhyta.com").
+_CONTACT_FIELD_NUMBER = re.compile(r"(?:^|(?<=[|•·]))[ \t]*(\+?\(?\d[\d ()./-]{4,18}\d)[ \t]*(?=[|•·]|$)", re.MULTILINE)
+_CONTACT_FIELD_DIGITS = (6, 15)  # fewer is a count or a code, more no phone number
+
+
+def _phones_in_contact_fields(text: str, taken: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Numbers that fill a field of their own on a line of fields split by "|", "•" or "·" that also
+    holds an e-mail address or a person's name: a contact line ("Satsita Umkhayev | 94 51 71 |
+    SatsitaUmkhayev@teleworm.us"), where even a short number is a phone."""
+    phones = []
+    for match in _CONTACT_FIELD_NUMBER.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = len(text) if (newline := text.find("\n", match.end())) == -1 else newline
+        digits = sum(character.isdigit() for character in match.group(1))
+        if not (_CONTACT_FIELD_DIGITS[0] <= digits <= _CONTACT_FIELD_DIGITS[1]) or not any(
+                separator in text[line_start:line_end] for separator in "|•·"):
+            continue
+        start, end = match.span(1)
+        on_line = [(t_start, entity) for t_start, t_end, entity in taken if line_start <= t_start and t_end <= line_end]
+        if any(entity in ("email", "person") for _, entity in on_line) and not any(
+                start < t_end and t_start < end for t_start, t_end, _ in taken):
+            phones.append((start, end, "phone"))
+    return phones
+
+
 def _add_persons_where_free(taken: list[tuple[int, int, str]], spans: Iterable[tuple[int, int]], text: str = "") -> None:
     """Append each of ``spans`` as a person to ``taken``, in order, unless it overlaps a span already
     there; a name with a middle initial replaces the parts of it found before ("Roland S. Pena", where
@@ -3375,6 +3400,7 @@ class PiiMasker:
         wanted = set(self.entities)
         self._find_uncued_names = "person" in wanted
         self._find_lower_case_addresses = "street_address" in wanted
+        self._find_phones = "phone" in wanted
         custom = [Detector(name.lower(), re.compile(regex)) for name, regex in self.custom_patterns.items()]
         detectors = [d for d in _detectors(self.birth_years) if d.entity in wanted]
         if not self.rare_word_names:  # a known name must be among the words ("Qorvex Blantu said" is none)
@@ -3457,6 +3483,8 @@ class PiiMasker:
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         streets = [span for span in addresses if span[2] == "street_address"]
         addresses += _short_phones_beside_addresses(text, streets, addresses)
+        if self._find_phones and ("|" in text or "•" in text or "·" in text):
+            addresses += _phones_in_contact_fields(text, addresses)
         found = [span for span in set(addresses) if not any(
             street != span and street[0] <= span[0] and span[1] <= street[1] for street in streets)]
         if uncued_names and text.islower():
