@@ -2977,3 +2977,15 @@ def test_a_postcode_after_its_label_and_a_few_words(text, postcode):
 
 def test_a_label_of_a_postcode_field_before_no_number():
     assert _found("The zip code field is required and its length is 5") == []
+
+
+@pytest.mark.parametrize("text, card", [
+    ("The card ending in my account is 503830348424, please don't charge it twice.", "503830348424"),
+    ("my card 5038 3034 8424", "5038 3034 8424"),
+])
+def test_a_twelve_digit_maestro_card_a_few_words_after_a_card_cue(text, card):
+    assert _found(text) == [("credit_card", card)]
+
+
+def test_twelve_digits_after_a_card_cue_that_fail_luhn_are_no_card():
+    assert not any(entity == "credit_card" for entity, _ in _found("card 5038 3034 8425"))

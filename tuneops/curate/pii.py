@@ -1054,10 +1054,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("credit_card", re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)"), validate=_card_valid,
                  grouped=True),
         Detector("credit_card", re.compile(r"(?<![\w+.-])\d{4}\.\d{4}\.\d{4}\.\d{1,7}(?![\w-]|\.\d)"), validate=_card_valid),
-        # Maestro cards may have 12 digits: Luhn-valid after a card cue ("my card 503871052869").
+        # Maestro cards may have 12 digits: Luhn-valid after a card cue ("my card 503871052869", "The
+        # card ending in my account is 503830348424", "card 5038 3034 8424"), a few words before them at most.
         Detector("credit_card", re.compile(
-            r"(?=[cCmM])(?i:\b(?:card|cc|maestro)(?:\s+(?:number|no\.?|#))?\s*[:#]?\s*)(\d{12})(?![\w-]|\.\d)"
-        ), group=1, validate=luhn_valid, needs=("card", "cc", "maestro")),
+            r"(?=[cCmM])(?i:\b(?:card|cc|maestro)(?:\s+(?:number|no\.?|#))?(?:[ \t]+[a-z']+){0,5}?\s*[:#]?\s*)"
+            r"(\d{12}|\d{4}([ -])\d{4}\2\d{4})(?![\w-]|\.\d|[ -]\d)"
+        ), group=1, validate=_luhn_valid_in_groups, needs=("card", "cc", "maestro")),
         # After "SSN" or "social security number" the groups may be spaced or run together.
         Detector("ssn", re.compile(
             r"(?=[sS])(?i:\b(?:ssn|social security(?:\s+(?:number|no\.?|#))?)(?:\s+(?:is|was))?[\s:#-]*)(\d{3}([ -]?)\d{2}\2\d{4})(?![\w-])"
@@ -1872,6 +1874,11 @@ def _name_before_who(text: str) -> bool:
     if " " in text:
         return _name_in_strong_context(text)
     return _known_single_name(text) or _rare_word_beside_a_person(text)
+
+
+def _luhn_valid_in_groups(text: str) -> bool:
+    """``luhn_valid`` of the digits of a number written in groups ("5038 3034 8424")."""
+    return luhn_valid(re.sub(r"[ -]", "", text))
 
 
 def _valid_without_trailing_groups(text: str, start: int, end: int, detector: Detector) -> int | None:
