@@ -2989,3 +2989,16 @@ def test_a_twelve_digit_maestro_card_a_few_words_after_a_card_cue(text, card):
 
 def test_twelve_digits_after_a_card_cue_that_fail_luhn_are_no_card():
     assert not any(entity == "credit_card" for entity, _ in _found("card 5038 3034 8425"))
+
+
+@pytest.mark.parametrize("text, name", [
+    ("You can reach Immacolata Marchesi on 0699 836 79 58 after 5pm.", "Immacolata Marchesi"),
+    ("You can reach Frits van den Heuvel on 323-837-5212 after 5pm.", "Frits van den Heuvel"),
+])
+def test_a_whole_name_after_reach(text, name):
+    assert ("person", name) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["you can reach Google Cloud Support", "reach Azure Support", "to reach Kafka"])
+def test_services_after_reach_are_no_names(text):
+    assert _found(text) == []

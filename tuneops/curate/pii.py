@@ -332,7 +332,7 @@ NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
-                         r"|[Mm]anager|[Aa]sk|[Aa]sked|[Aa]sk(?:ed|ing)? for|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
+                         r"|[Mm]anager|[Aa]sk|[Aa]sked|[Aa]sk(?:ed|ing)? for|[Rr]each|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
                          r"|[Aa]ssign(?:ing|ed)?(?: (?:this|it))?(?: one)? to|[Hh]and(?:ing|ed)?(?: (?:this|it))?(?: over)? to"
                          r"|[Ee]scalat(?:e|ing|ed)(?: (?:this|it))? to|[Cc]an|[Cc]ould|"
                          # what people send ("a complaint from Seid Globelnik", "a voicemail from Toby")
