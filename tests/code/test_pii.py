@@ -3002,3 +3002,19 @@ def test_a_whole_name_after_reach(text, name):
 @pytest.mark.parametrize("text", ["you can reach Google Cloud Support", "reach Azure Support", "to reach Kafka"])
 def test_services_after_reach_are_no_names(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [
+    ("The Hoshino family booked the cabin for July.", "Hoshino"), ("Is this the Lucchesi residence?", "Lucchesi"),
+    ("We had dinner at the Kowalczyks' place.", "Kowalczyks"),
+])
+def test_a_family_by_its_surname(text, name):
+    assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text", [
+    "the Gemma family of models", "The Apache family of licenses", "the Qwen family", "The Claude family",
+    "the users' home directory", "the Windows household",
+])
+def test_families_of_things_are_no_names(text):
+    assert _found(text) == []

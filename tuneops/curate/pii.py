@@ -1457,6 +1457,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR}|{NAME_WORD}),[ \t]+who(?:m|se)?\b"
         ), group=1, validate=_name_before_who, needs=(", who",), not_after=_LONGER_NAME_BEFORE),
+        # A family by its surname: "The Walker family", "the Hoshino family's cabin" (a known surname or
+        # one shaped like it: "the Gemma family" and "the Qwen family" are models); "Is this the
+        # Lucchesi residence?", "dinner at the Kowalczyks' place" (any word where only people live).
+        Detector("person", re.compile(
+            rf"(?=[Tt])\b[Tt]he[ \t]+({NAME_WORD})[ \t]+(?:family|families|family['’]s|clan)\b"
+        ), group=1, validate=_family_surname, needs=("famil", "clan")),
+        Detector("person", re.compile(
+            rf"(?=[Tt])\b[Tt]he[ \t]+(?:({NAME_WORD})[ \t]+(?:residence|household|homestead)\b"
+            rf"|({NAME_WORD})['’][ \t]+(?:place|house|home|flat|apartment|farm|cabin|party|wedding|kids|children|garden))"
+        ), group=(1, 2), validate=_surname_of_a_home, needs=("residence", "household", "homestead", "'", "’")),
         # ... and after a role in capitals, which no given name is ("Customer Kowalczyk reported", "Tenant Fedorov").
         Detector("person", re.compile(
             rf"(?=[{_CAPITALISED_ROLES_FIRST_LETTERS}])\b(?:{by_first_letter(_CAPITALISED_ROLES)})"
@@ -1763,6 +1773,26 @@ def _single_surname_or_rare_word(text: str) -> bool:
     if _PRODUCT_SPELLING.search(word) and not _NAME_WITH_AN_INNER_CAPITAL.fullmatch(word):
         return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
     return _no_thing_nor_core_word(word, names) and (names.surname(word) or names.rare(word) or _no_english_word(word))
+
+
+def _family_surname(text: str) -> bool:
+    """Whether the word before "family" is a surname: a known one, everyday words too ("the Walker
+    family"), or one shaped like a surname; not a given name, a thing's name or a rare word ("the
+    Gemma family", "the Qwen family", "the Apache family")."""
+    word = text.strip()
+    names = _NameWords.load()
+    if word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS or _single_first_name(word):
+        return False
+    return names.surname(word, everyday=True) or names.surname_shaped(word)
+
+
+def _surname_of_a_home(text: str) -> bool:
+    """Whether the word before "residence", or the plural before "' place", is a family's name (as
+    ``_single_name_everyday_words_too``): "the Lucchesi residence", "the Kowalczyks' place"."""
+    word = text.strip()
+    if word.endswith("s") and not _single_name_everyday_words_too(word):
+        word = word[:-1]  # "the Kowalczyks' place", "the Yonedas'"
+    return _single_name_everyday_words_too(word)
 
 
 def _single_name_everyday_words_too(text: str) -> bool:
