@@ -3018,3 +3018,16 @@ def test_a_family_by_its_surname(text, name):
 ])
 def test_families_of_things_are_no_names(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Veitonen and Olson are the two reviewers.", ["Veitonen", "Olson"]),
+    ("Lovrić and Fuentes signed the contract.", ["Lovrić", "Fuentes"]),
+])
+def test_two_surnames_joined_before_what_people_do(text, names):
+    assert [value for entity, value in _found(text) if entity == "person"] == names
+
+
+@pytest.mark.parametrize("text", ["Marks and Spencer are open", "Pydantic and Starlette are fast", "Kafka and Redis are both used"])
+def test_firms_and_tools_joined_are_no_surnames(text):
+    assert _found(text) == []

@@ -2393,12 +2393,28 @@ def first_names_joined(text: str) -> list[tuple[int, int]]:
     right before the pair makes it the end of a longer name and leaves it."""
     spans = []
     for pair in _JOINED_PAIR.finditer(text):
-        if _persons_joined(pair.group(1), pair.group(2)) and not _LONGER_NAME_BEFORE.search(
+        if _surnames_joined_before_what_people_do(text, pair):
+            spans += [pair.span(1), pair.span(2)]
+        elif _persons_joined(pair.group(1), pair.group(2)) and not _LONGER_NAME_BEFORE.search(
                 text, max(0, pair.start() - ID_LABEL_REACH), pair.start()) and not (
                 _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, pair.end()) and not _single_first_name(pair.group(2))):
             # (a rare word's pair before a capitalised word starts a firm's name: "Cohen & Steers Total Return Fund")
             spans += [pair.span(1), pair.span(2)]
     return spans
+
+
+# What two people do or are, after their surnames joined ("McCray and Estrada are the two reviewers").
+_PEOPLE_DO_AFTER = re.compile(r"[ \t]+(?:are|were|both|have|had|will|said|agreed|signed|met|joined|left|asked|told|replied)\b")
+
+
+def _surnames_joined_before_what_people_do(text: str, pair: re.Match) -> bool:
+    """Whether two words joined by "and" are two people's surnames: each a known name or shaped like a
+    surname, no core English word ("Marks and Spencer") nor a word rare in all seven languages only
+    ("Pydantic and Starlette"), the two different ("Johnson and Johnson"), before what people do or are."""
+    one, other = pair.group(1), pair.group(2)
+    return (one != other and _PEOPLE_DO_AFTER.match(text, pair.end()) is not None
+            and _known_single_name(one) and _known_single_name(other)
+            and not _LONGER_NAME_BEFORE.search(text, max(0, pair.start() - ID_LABEL_REACH), pair.start()))
 
 
 def _persons_joined(one: str, other: str) -> bool:
