@@ -1457,9 +1457,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR}|{NAME_WORD}),[ \t]+who(?:m|se)?\b"
         ), group=1, validate=_name_before_who, needs=(", who",), not_after=_LONGER_NAME_BEFORE),
-        # A family by its surname: "The Walker family", "the Hoshino family's cabin" (a known surname or
-        # one shaped like it: "the Gemma family" and "the Qwen family" are models); "Is this the
-        # Lucchesi residence?", "dinner at the Kowalczyks' place" (any word where only people live).
+        # A family by its surname: "The Sparks family", "the Hoshino family's cabin" (a known surname or
+        # one shaped like it, no given name: "the Gemma family" and "the Qwen family" are models, and so
+        # "the Stewart family" stays); "Is this the Lucchesi residence?", "dinner at the Kowalczyks'
+        # place" (any word where only people live).
         Detector("person", re.compile(
             rf"(?=[Tt])\b[Tt]he[ \t]+({NAME_WORD})[ \t]+(?:family|families|family['’]s|clan)\b"
         ), group=1, validate=_family_surname, needs=("famil", "clan")),
@@ -1776,7 +1777,7 @@ def _single_surname_or_rare_word(text: str) -> bool:
 
 
 def _family_surname(text: str) -> bool:
-    """Whether the word before "family" is a surname: a known one, everyday words too ("the Walker
+    """Whether the word before "family" is a surname: a known one, everyday words too ("the Sparks
     family"), or one shaped like a surname; not a given name, a thing's name or a rare word ("the
     Gemma family", "the Qwen family", "the Apache family")."""
     word = text.strip()
@@ -2435,7 +2436,8 @@ def _rare_word_beside_a_person(word: str) -> bool:
     of it capitalised ("Anne-Sophie"; not "Unix-like" of "Windows, Mac, and Unix-like")."""
     names = _NameWords.load()
     folded = word.casefold()
-    return (word not in NEVER_NAME_PARTS and all(part[:1].isupper() for part in word.split("-")) and names.rare(word) and not _english_derivation(folded, names.core_english)
+    return (word not in NEVER_NAME_PARTS and all(part[:1].isupper() for part in word.split("-")) and names.rare(word)
+            and not _english_derivation(folded, names.core_english)
             and folded not in countries_and_states() and folded not in time_zone_cities())
 
 
@@ -2448,7 +2450,6 @@ def _first_name_beside_a_person(word: str) -> bool:
 
 
 _EMAIL_LOCAL_PART = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
-_CAPITALISED_WORD = re.compile(rf"(?<![\w@.])[{CAPITAL}][a-z\u00DF-\u024F]+(?![\w@])")
 
 
 def _folded(text: str) -> str:
@@ -2827,9 +2828,10 @@ _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|
 # A postcode's own label, in the seven languages and a few more ("zip code", "PLZ", "CEP", "CAP").
 POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?(?:[ \t]?\+[ \t]?4)?|post(?:al)?[ -]?code|postcode|postleitzahl|code postal|c[óo]digo postal|postnummer"
                   r"|pincode|pin code)|PLZ|CEP|CAP")
-# A postcode after its label ("My zip code is 94110", "The zip on file is 07842", "PLZ: 10115", "postcode SW1A 1AA"): with
-# the rest of what a record holds it narrows a person down to a few streets, so it is masked as
-# part of an address even alone. Lettered postcodes in any case after a label ("sw1a 1aa").
+# A postcode after its label, and up to three words and "is" ("My zip code is 94110", "The zip on
+# file is 07842", "PLZ: 10115", "postcode SW1A 1AA"): with the rest of what a record holds it
+# narrows a person down to a few streets, so it is masked as part of an address even alone.
+# Lettered postcodes in any case after a label ("sw1a 1aa").
 _LABELLED_POSTCODE = re.compile(
     rf"\b(?:{POSTCODE_LABEL})(?:(?:[ \t]+[a-z]+){{1,3}}?[ \t]+(?:is|was)|[ \t]+(?:is|was|of|number|no\.?))?[ \t]*[:#=-]?[ \t]*"
     rf"(\d{{4}} ?[A-Z]{{2}}|\d{{5}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|\d{{3,6}}|(?i:{_LETTERED_POSTCODE}))(?![\w-]|[.,]\d)")
@@ -3365,9 +3367,8 @@ def _phones_in_contact_fields(text: str, taken: list[tuple[int, int, str]]) -> l
                 separator in text[line_start:line_end] for separator in "|•·"):
             continue
         start, end = match.span(1)
-        on_line = [(t_start, entity) for t_start, t_end, entity in taken if line_start <= t_start and t_end <= line_end]
-        if any(entity in ("email", "person") for _, entity in on_line) and not any(
-                start < t_end and t_start < end for t_start, t_end, _ in taken):
+        if any(entity in ("email", "person") and line_start <= t_start and t_end <= line_end
+               for t_start, t_end, entity in taken) and not any(start < t_end and t_start < end for t_start, t_end, _ in taken):
             phones.append((start, end, "phone"))
     return phones
 
