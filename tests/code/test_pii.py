@@ -3031,3 +3031,13 @@ def test_two_surnames_joined_before_what_people_do(text, names):
 @pytest.mark.parametrize("text", ["Marks and Spencer are open", "Pydantic and Starlette are fast", "Kafka and Redis are both used"])
 def test_firms_and_tools_joined_are_no_surnames(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text", ["using Dijkstra's algorithm", "by Bayes's theorem", "probabilities by Benford's law"])
+def test_a_scientist_s_possessive_before_a_thing_named_after_them_is_no_name(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, name", [("I need Olsen's number", "Olsen"), ("though Tran's song was", "Tran")])
+def test_a_surname_s_possessive_before_what_people_own_is_a_name(text, name):
+    assert _found(text) == [("person", name)]

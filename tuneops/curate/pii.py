@@ -2063,6 +2063,14 @@ _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(
                         rf"|[ \t]+(?:{_AFTER_LONE_NAME}|I)\b)|(?=[ \t]+([a-z][a-z'’-]*)\b))")
 
 
+_NEXT_LOWER_CASE_WORD = re.compile(r"[ \t]+([a-z]+)\b")
+# What a scientist's possessive names ("Dijkstra's algorithm", "Benford's law"); not what people own
+# as well ("Olsen's number", "Maria's date of birth", "Tran's song").
+_POSSESSIVE_EPONYM_NOUNS = frozenset({
+    "algorithm", "algorithms", "theorem", "law", "laws", "equation", "equations", "principle", "constant", "distribution",
+    "conjecture", "lemma", "formula", "transform", "inequality", "paradox", "hypothesis", "criterion", "coefficient",
+    "syndrome", "disease", "razor", "triangle", "spiral", "sieve", "identity", "integral",
+})
 # Surnames whose possessive names a shop, brand or auction house more often than a person's thing.
 POSSESSIVE_BRANDS = frozenset({
     "McDonald", "Macy", "Kellogg", "Sainsbury", "Lloyd", "Moody", "Dillard", "Kohl", "Hardee", "Campbell", "Hershey",
@@ -2201,6 +2209,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         listed = (any(_LIST_JOIN.fullmatch(text, end, match.start()) for end in ends if end < match.start())
                   or any(_LIST_JOIN.fullmatch(text, match.end(1), start) for start in name_starts if start > match.end(1)))
         owner = match.end() > match.end(1) and word not in POSSESSIVE_BRANDS  # "though Tran's song"
+        if owner and (eponym := _NEXT_LOWER_CASE_WORD.match(text, match.end())) and eponym.group(1) in _POSSESSIVE_EPONYM_NOUNS:
+            continue  # a thing named after someone: "using Dijkstra's algorithm", "by Bayes's theorem"
         if match.group(2):  # before any lower-case word ("I met Rushisvili yesterday"): a name rare in all seven languages
             known = names.first_name(word) or names.surname(word) or names.surname_shaped(word)
             # A common given name too ("I asked Jonathan twice"), but not after a word of place, where
