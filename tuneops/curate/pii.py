@@ -1450,13 +1450,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # tenant, Mimount Bijster, still gets mail there").
         Detector("person", re.compile(
             rf"\b(?i:the|my|our|your|his|her|their|an?)[ \t]+(?:(?i:new|old|former|previous|current|assigned)[ \t]+)?"
-            rf"(?:{_PERSON_ROLES_NAMED}|customer|client|agent|owner|courier|driver|tenant|landlord|technician|caller)"
+            rf"(?:{_PERSON_ROLES_NAMED}|customer|client|agent|owner|courier|driver|caller)"
             rf"[ \t]*,[ \t]+({NAME_PAIR}|{NAME_WORD}),"
-        ), group=1, validate=_name_before_who, needs=(", ",)),
+        ), group=1, validate=_name_set_off_by_a_comma, needs=(", ",)),
         # A person a relative clause goes on about ("Forwarding this to Dmytro, who handles refunds").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR}|{NAME_WORD}),[ \t]+who(?:m|se)?\b"
-        ), group=1, validate=_name_before_who, needs=(", who",), not_after=_LONGER_NAME_BEFORE),
+        ), group=1, validate=_name_set_off_by_a_comma, needs=(", who",), not_after=_LONGER_NAME_BEFORE),
         # A family by its surname: "The Sparks family", "the Hoshino family's cabin" (a known surname or
         # one shaped like it, no given name: "the Gemma family" and "the Qwen family" are models, and so
         # "the Stewart family" stays); "Is this the Lucchesi residence?", "dinner at the Kowalczyks'
@@ -1899,9 +1899,10 @@ def _name_in_strong_context(text: str) -> bool:
     return _name_in_context(text, strong=True)
 
 
-def _name_before_who(text: str) -> bool:
-    """Whether the words before ", who" are a name: two or three as after a person's cue, one a known
-    name or a word rare in all seven languages ("Dmytro, who"; not "Microsoft, who" nor "Germany, who")."""
+def _name_set_off_by_a_comma(text: str) -> bool:
+    """Whether words a comma sets off where a person stands ("Dmytro, who", "The technician, Saber
+    Mailly, said") are a name: two or three as after a person's cue, one a known name or a word rare
+    in all seven languages (not "Microsoft, who" nor "Germany, who")."""
     if " " in text:
         return _name_in_strong_context(text)
     return _known_single_name(text) or _rare_word_beside_a_person(text)
@@ -2445,18 +2446,20 @@ def _rare_word_beside_a_person(word: str) -> bool:
     """A word rare in all seven languages, no English derivation, country, state or city, each part
     of it capitalised ("Anne-Sophie"; not "Unix-like" of "Windows, Mac, and Unix-like")."""
     names = _NameWords.load()
-    folded = word.casefold()
     return (word not in NEVER_NAME_PARTS and all(part[:1].isupper() for part in word.split("-")) and names.rare(word)
-            and not _english_derivation(folded, names.core_english)
-            and folded not in countries_and_states() and folded not in time_zone_cities())
+            and not _english_derivation(word.casefold(), names.core_english) and not _names_a_place(word))
 
 
 def _first_name_beside_a_person(word: str) -> bool:
     """A known first name, everyday words and things' names included ("Madison", "Crystal", "Travis"),
     that names no country, state or time-zone city ("Jordan and Israel", "Milan and Rome")."""
+    return word not in NEVER_NAME_PARTS and _NameWords.load().first_name(word, everyday=True) and not _names_a_place(word)
+
+
+def _names_a_place(word: str) -> bool:
+    """Whether a word names a country, a state or a time-zone city ("Jordan", "Milan")."""
     folded = word.casefold()
-    return (word not in NEVER_NAME_PARTS and _NameWords.load().first_name(word, everyday=True)
-            and folded not in countries_and_states() and folded not in time_zone_cities())
+    return folded in countries_and_states() or folded in time_zone_cities()
 
 
 _EMAIL_LOCAL_PART = re.compile(r"([\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
