@@ -619,6 +619,24 @@ def test_the_identifier_label_only_covers_the_value_right_after_it(text, found):
     assert _found(text) == found
 
 
+
+@pytest.mark.parametrize("text, value", [
+    ("Invoice 88213 - customer +1-536-818-0093", "+1-536-818-0093"),
+    ("my account +41 (0)48 746 37 34", "+41 (0)48 746 37 34"),
+    ("Customer: (021)349-4995", "(021)349-4995"),
+    ("member (+44) 7700 900123 called", "(+44) 7700 900123"),
+    ("device (02) 4985 9082 is offline", "(02) 4985 9082"),
+])
+def test_a_number_with_a_dialling_code_is_a_phone_even_after_an_identifier_label(text, value):
+    """No order, account or device number starts with "+" or an area code in brackets, so the
+    label before it does not make it one."""
+    assert ("phone", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["my account 536-818-0093", "Order (1234)", "customer 2024-117-0042"])
+def test_a_number_without_a_dialling_code_after_an_identifier_label_stays_that_identifier(text):
+    assert _found(text) == []
+
 @pytest.mark.parametrize("text, value", [
     ("mail me at maria(at)example(dot)com", "maria(at)example(dot)com"),
     ("maria.lopez AT example DOT com", "maria.lopez AT example DOT com"),

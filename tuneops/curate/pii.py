@@ -1927,6 +1927,13 @@ def _valid_without_trailing_groups(text: str, start: int, end: int, detector: De
     return None
 
 
+# A number that starts with a country code ("+61 2 4985 9082") or a trunk 0 and area code in
+# brackets ("(02) 4985 9082") is written as a phone even after an identifier's label: no order,
+# account or device number is written so ("my account +1-536-818-0093", "Customer: (021)349-4995";
+# but "Order (123) 4567890" may be the order's number).
+_DIALLING_CODE_FIRST = re.compile(r"\+|\(\+\d{1,4}\)|\(0\d{1,4}\)[ \t.-]?\d")
+
+
 def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of the detector's values in ``text`` that pass its validator.
 
@@ -1940,7 +1947,8 @@ def _valid_spans(detector: Detector, text: str) -> Iterator[tuple[int, int]]:
         if isinstance(group, tuple):  # the value is in whichever of these groups matched
             group = next(i for i in group if match.group(i) is not None)
         start, end = match.span(group)
-        if detector.not_after is not None and detector.not_after.search(text, max(0, start - ID_LABEL_REACH), start):
+        if detector.not_after is not None and detector.not_after.search(text, max(0, start - ID_LABEL_REACH), start) and not (
+                detector.entity == "phone" and _DIALLING_CODE_FIRST.match(text, start)):
             continue
         if detector.validate and not detector.validate(text[start:end]):
             end = _valid_without_trailing_groups(text, start, end, detector) if detector.grouped else None
