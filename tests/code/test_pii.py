@@ -277,7 +277,7 @@ def test_dates_of_birth_with_ordinals_and_cues_in_other_languages(text, value):
     ("Hi Priyanka, the export failed again.", "Priyanka"),
     ("Hi Grace, thanks for waiting.", "Grace"),  # an everyday word, but a first name after a greeting
     ("Escalated to Wu Fang on Friday.", "Wu Fang"),
-    ("Attn: Dr. Nkemelu", "Nkemelu"),
+    ("Attn: Dr. Nkemelu", "Dr. Nkemelu"),  # with its title, masked with the name
     ("Reported by Anh Quoc this morning.", "Anh Quoc"),
 ])
 def test_names_after_a_person_cue(text, value):
@@ -1107,6 +1107,37 @@ def test_a_name_in_another_case_gets_the_same_pseudonym():
     assert pseudonym.startswith("<PERSON_") and assistant == f"Thanks {pseudonym}!"
 
 
+@pytest.mark.parametrize("text, value", [
+    ("Groupe SA songwriter Mrs. Sara Bruce employs corporate lingo", "Mrs. Sara Bruce"),
+    ("Hello, this is Dr. Ewan Richards Jr.. Who are you?", "Dr. Ewan Richards Jr."),  # "Jr." ends the sentence
+    ("tennis player Ms. Thea Kristiansen DDS over visa disputes", "Ms. Thea Kristiansen DDS"),
+    ("please correct it to Mr. Mr. Racław Piotrowski?", "Mr. Mr. Racław Piotrowski"),
+    ("Prof. Dr. Anna Weber said so", "Prof. Dr. Anna Weber"),
+    ("Dear Mr Smith,", "Mr Smith"),
+    ("Hello, this is Mr. Edward Cole. Who are you?", "Mr. Edward Cole"),  # one span, not "Mr" and the name
+])
+def test_a_title_and_a_suffix_are_masked_with_the_name(text, value):
+    assert [found for found in _found(text) if found[0] == "person"] == [("person", value)]
+
+
+@pytest.mark.parametrize("text, found", [
+    ("I live at 5 Oak Dr. Anna said hi", [("street_address", "5 Oak Dr."), ("person", "Anna")]),
+    ("Kind regards,\nZeynep Mahlangu Dr. Juhani Ekwueme recommended it",
+     [("person", "Zeynep Mahlangu"), ("person", "Dr. Juhani Ekwueme")]),  # two people, not one
+    ("I miss Anna so much", [("person", "Anna")]),  # "miss" in lower case is a verb
+])
+def test_a_title_is_not_taken_from_a_street_nor_joins_two_people(text, found):
+    assert _found(text) == found
+
+
+def test_one_person_gets_one_pseudonym_with_or_without_a_title_or_suffix():
+    masker = PiiMasker(["person"], mode="pseudonym", key=b"k" * 32)
+    pseudonyms = {masker.replacement(value, "person") for value in (
+        "Lisa Holinka", "Mrs. Lisa Holinka", "Dr. Lisa Holinka PhD", "lisa holinka")}
+    assert len(pseudonyms) == 1
+    assert masker.replacement("Mrs. Lisa Holinka", "person") != masker.replacement("Mrs. Lisa Holm", "person")
+
+
 def test_spans_in_record_are_what_mask_record_replaces():
     masker = PiiMasker(["person", "email"])
     texts = ["directed by Igor Barros, mail igor@example.com", "starring Barros"]
@@ -1433,11 +1464,11 @@ def test_those_sentences_about_things_keep_them(text):
 
 
 @pytest.mark.parametrize("text, value", [
-    ("For my take on Mrs. Moore, see below", "Moore"),  # a surname that is also a common word
-    ("Mrs. White said yes", "White"),
-    ("I'd like to join accounts with ms. Dana", "Dana"),  # an honorific typed in lower case
-    ("for my take on dr. potter, see below", "potter"),
-    ("Mr. van Dijk called", "van Dijk"),
+    ("For my take on Mrs. Moore, see below", "Mrs. Moore"),  # a surname that is also a common word
+    ("Mrs. White said yes", "Mrs. White"),
+    ("I'd like to join accounts with ms. Dana", "ms. Dana"),  # an honorific typed in lower case
+    ("for my take on dr. potter, see below", "dr. potter"),
+    ("Mr. van Dijk called", "Mr. van Dijk"),
 ])
 def test_the_word_after_an_honorific_is_a_name_even_when_it_is_an_everyday_word(text, value):
     assert ("person", value) in _found(text)

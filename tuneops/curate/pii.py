@@ -3085,13 +3085,34 @@ def _with_place_lines_below(text: str, end: int) -> int:
 
 
 # After a person's name: a generational suffix or a degree ("Philip Shaw MD", "Ana Ruiz, PhD", "Jo Ruiz Jr.").
-_NAME_SUFFIX = re.compile(r",? (?:Jr\.?|Sr\.?|MD|M\.D\.|PhD|Ph\.D\.|DDS|DVM|Esq\.?|II|III|IV)(?![\w.])")
+_NAME_SUFFIX = re.compile(r",? (?:Jr\.?|Sr\.?|MD|M\.D\.|PhD|Ph\.D\.|DDS|DVM|Esq\.?|II|III|IV)(?!\w|\.\w)")  # and "Jr.."
 
 
-def _with_name_suffix(text: str, span: tuple[int, int, str]) -> tuple[int, int, str]:
+# A title before a name: with a capital, or in lower case with its full stop ("mr. phillip cole"); "Miss",
+# "Sir", "Dame", "Herr" and "Frau" with a capital only ("I miss Anna").
+HONORIFIC = (r"(?:Mr|Mrs|Ms|Mx|Dr|Prof|Rev|Mme|Mlle|Sr|Sra|Srta)\.?|(?:Miss|Sir|Dame|Herr|Frau)"
+             r"|(?:mr|mrs|ms|mx|dr|prof)\.")
+_HONORIFIC_BEFORE = re.compile(rf"(?<![\w.'’-])(?:{HONORIFIC})[ \t]$")
+_HONORIFIC_FIRST = re.compile(rf"(?:(?:{HONORIFIC})[ \t]+)+")
+HONORIFICS_MAX = 2  # titles before one name ("Prof. Dr. Anna Weber"; the generator's "Mr. Mr. Racław Piotrowski")
+
+
+def _with_title_and_suffix(text: str, span: tuple[int, int, str], taken: list[tuple[int, int, str]]) -> tuple[int, int, str]:
+    """A person's span with the title before it and the suffix after it ("Mrs. Lisa Holinka", "Ewan
+    Richards Jr."): a title says the person's sex or marital status, a suffix tells namesakes apart, so
+    both are masked with the name. Not a title that ends another value in ``taken`` ("5 Oak Dr."). Other
+    spans as they are."""
     start, end, entity = span
-    suffix = _NAME_SUFFIX.match(text, end) if entity == "person" else None
-    return (start, suffix.end(), entity) if suffix else span
+    if entity != "person":
+        return span
+    for _ in range(HONORIFICS_MAX):
+        title = _HONORIFIC_BEFORE.search(text, max(0, start - 6), start)
+        if title is None or any(other != "person" and t_start < start and title.start() < t_end
+                                for t_start, t_end, other in taken):
+            break
+        start = title.start()
+    suffix = _NAME_SUFFIX.match(text, end)
+    return start, suffix.end() if suffix else end, entity
 
 
 _NAME_WORD_BEFORE = re.compile(rf"(?:^|(?<=[\s(\"]))({NAME_WORD}) $")
@@ -3254,11 +3275,13 @@ def _joined_overlapping_addresses(spans: list[tuple[int, int, str]]) -> list[tup
 
 
 def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """``spans`` with names that only a space parts joined into one ("Humberto Luis" + "Miguel Colón Toledo")."""
+    """``spans`` with names that only a space parts, or that overlap, joined into one ("Humberto Luis" +
+    "Miguel Colón Toledo")."""
     joined: list[tuple[int, int, str]] = []
     for span in sorted(spans):
-        if joined and span[2] == joined[-1][2] == "person" and text[joined[-1][1]:span[0]] == " ":
-            joined[-1] = (joined[-1][0], span[1], "person")
+        if joined and span[2] == joined[-1][2] == "person" and (span[0] < joined[-1][1] or (  # "Dr" + "Dr. Ewan Richards"
+                text[joined[-1][1]:span[0]] == " " and not _HONORIFIC_FIRST.match(text, span[0]))):  # not "Zeynep Mahlangu| Dr. Juhani"
+            joined[-1] = (joined[-1][0], max(span[1], joined[-1][1]), "person")
         else:
             joined.append(span)
     return joined
@@ -3550,8 +3573,8 @@ class PiiMasker:
             if "@" in text:  # whole, in place of a part found before ("Account holder: Zachary" of "Zachary van den IJssel")
                 _add_replacing_parts(taken, [(start, end, "person") for start, end in names_in_email_addresses(text)],
                                      replaceable=frozenset({"person"}))
-        taken = _joined_adjacent_names(text, [_with_name_suffix(text, _with_adjacent_name_words(
-            text, span, taken, self.rare_word_names)) for span in taken])
+        taken = _joined_adjacent_names(text, [_with_title_and_suffix(text, _with_adjacent_name_words(
+            text, span, taken, self.rare_word_names), taken) for span in taken])
         addresses = _joined_overlapping_addresses(
             [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken])
         addresses = _corners_named_after_people(text, addresses)
@@ -3626,6 +3649,8 @@ class PiiMasker:
         tag = entity.upper()
         if self.mode == "placeholder":
             return f"<{tag}>"
+        if entity == "person":  # one person, one pseudonym: "Mrs. Lisa Holinka" as "Lisa Holinka"
+            value = _NAME_SUFFIX.sub("", _HONORIFIC_FIRST.sub("", value.strip(), count=1)) or value
         normalised = re.sub(r"\s+", " ", value.strip().lower())
         digest = hmac.new(self.key, f"{entity}:{normalised}".encode(), hashlib.sha256).hexdigest()
         return f"<{tag}_{digest[:8]}>"
