@@ -3090,3 +3090,30 @@ def test_a_scientist_s_possessive_before_a_thing_named_after_them_is_no_name(tex
 @pytest.mark.parametrize("text, name", [("I need Olsen's number", "Olsen"), ("though Tran's song was", "Tran")])
 def test_a_surname_s_possessive_before_what_people_own_is_a_name(text, name):
     assert _found(text) == [("person", name)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("can you please send a new one to 46833 1700 Buck Drive Apt. 417 Salt Lake City United States? I am in Loulé",
+     "46833 1700 Buck Drive Apt. 417 Salt Lake City United States"),
+    ("Please update the billing address with 64273 3078 Wetzel Lane Apt. 155 Glen Arbor United States for this card",
+     "64273 3078 Wetzel Lane Apt. 155 Glen Arbor United States"),  # "Glen" is an everyday word, but a country follows
+])
+def test_a_town_and_its_country_after_a_unit_join_the_address(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Ksaver Rolc\n\n7539 Treinta y Tres 2070\n Suite 588\n Valentines\n Uruguay 53039",
+     "7539 Treinta y Tres 2070\n Suite 588\n Valentines\n Uruguay 53039"),
+    ("2217 Trg revolucije 95\n Suite 385\n Bohinjska Bistrica\n Slovenia 03682",
+     "2217 Trg revolucije 95\n Suite 385\n Bohinjska Bistrica\n Slovenia 03682"),
+])
+def test_a_street_line_of_any_words_over_a_line_with_a_flat_is_an_address(text, value):
+    """Words in lower case inside a street's name ("revolucije", "y") do not stop it where a line with
+    only a flat or a suite follows, as a postal address is laid out."""
+    assert ("street_address", value) in _found(text)
+
+
+def test_one_everyday_word_before_a_country_is_no_town_of_the_address():
+    text = "Ship to 12 Elm Road Apt. 5 Monday Spain trip is off"
+    assert [found for found in _found(text) if found[0] == "street_address"] == [("street_address", "12 Elm Road Apt. 5")]

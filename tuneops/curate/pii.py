@@ -693,6 +693,12 @@ def _street_after_a_unit(text: str) -> bool:
     return not street[-1:].isdigit() or _STREET_TYPE_WORD.search(street) is not None or _street_after_cue(street)
 
 
+def _street_line_over_a_unit(text: str) -> bool:
+    """Whether the line above a flat or suite is a street: not everyday English words only ("2217 Trg
+    revolucije 95"; not "Release Notes 2")."""
+    return _street_after_cue(text.split("\n", 1)[0])
+
+
 def _cross_street(text: str) -> bool:
     """Whether "Word and street" names a cross street: the word is no core English word, and either no
     dictionary word or the street has a word that is no core English word ("Kasey and Ilichova 26",
@@ -915,6 +921,7 @@ _BLOCK_ABBREVIATION = rf"{_ADDRESS_ABBREVIATIONS}\."
 # Words that start the next sentence where no full stop ends the address ("... Apt. 5 Please call first").
 _BLOCK_NOT_A_WORD = (r"(?!(?:Please|Thanks|Thank|Call|Regards|Cheers|Hi|Hello|Dear|I|We|You|The|My|Our|It|This|That|If"
                      r"|When|Can|Could|Would|Will|Let|Also|And|But|Or|So|Is|Are|Was|Were|Do|Does|Did|Have|Has|Had)\b)")
+_BLOCK_NOT_A_WORD_RE = re.compile(rf"{_BLOCK_NOT_A_WORD}")
 _BLOCK_TOKEN = (rf"(?:{_BLOCK_ABBREVIATION}|{_BLOCK_NOT_A_WORD}[{CAPITAL}][\w'’°º-]*|\d{{1,4}}(?:st|nd|rd|th)\b"
                 rf"|(?:[A-Z]-)?\d{{1,8}}[A-Za-z]?(?:[/-]\d{{1,6}}[A-Za-z]?)?|N[°º]|#|\([A-Z]{{2,3}}\)"
                 rf"|(?:de|del|de la|da|do|dos|das|di|du|des|la|le|les|las|los|el|y|e|van|von|der|den|am|an|im|bei|sur|upon"
@@ -1314,6 +1321,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # or the house number first, as in North America ("4323 Autumn Pine Suite 574")
             rf"|(?<![\w.,-])\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}(?=[ \t]*(?:\n[ \t]*{_LINE_MARKER})?,?[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?\s?#?\s?\d)"
         ), needs=("apt", "apartment", "suite", "ste", "flat")),
+        # A street line of any words with its house number, over a line that holds only a flat or a
+        # suite, as a postal address is laid out ("2217 Trg revolucije 95\n Suite 385\n Bohinjska
+        # Bistrica", "Treinta y Tres 2070\nApt. 588"); the place lines below join it (``_whole_address``).
+        Detector("street_address", re.compile(
+            rf"(?:^|(?<=\n))[ \t]*((?:\d{{1,6}}[ \t]+)?[{LATIN_CAPITALS}][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){{0,4}}[ \t]+\d{{1,5}}[A-Za-z]?\.?"
+            rf"[ \t]*\n[ \t]*(?:Apt|Apartment|Suite|Ste|Flat)\.?[ \t]?#?[ \t]?\d{{1,5}}[A-Za-z]?)[ \t]*(?=\n|$)"
+        ), group=1, validate=_street_line_over_a_unit, needs=("apt", "apartment", "suite", "ste", "flat"), replaces_parts=True),
         # A flat or suite on its own line or before a comma, then the street line, as in the UK and
         # Oceania ("Flat 5\nWilliams Brook\nFryport", "Suite 282\n4 Kawakiwi Esplanade"): the unit says an
         # address is written.
@@ -2918,6 +2932,9 @@ _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 _TOWN_BEFORE_LOWER_CASE = re.compile(rf"(?:,|\n)[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
 _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
     rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS})?)(?=[ \t]+[a-z])")
+# The same with a country of several words, where the sentence ends ("... Apt. 417 Salt Lake City United States? I am").
+_TOWN_AND_COUNTRY_AFTER_UNIT_BEFORE_SENTENCE_END = re.compile(
+    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS})(?=[ \t]*(?:[.?!;:](?:\s|$)|$))")
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 # A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
 # or a floor, which a meeting is set in as often ("58 Willow Close Room 101 again").
@@ -2971,12 +2988,19 @@ def _town_words(words: str) -> bool:
     without_country = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
     if not without_country.strip() and words.strip():
         return True  # a country alone ("..., Sibasa, South Africa is closed")
+    ends_with_country = without_country != words and _COUNTRY_OF_SEVERAL_WORDS.search(words.rstrip()) is not None and (
+        _COUNTRY_OF_SEVERAL_WORDS.search(words).end() == len(words.rstrip()))
     words = without_country
     if _WORDS_ONLY.fullmatch(words) is None:
         return False
     split = words.split()
     if all(word.isupper() for word in split) and len(words) > 2:
         return True  # a town in capitals, as on an envelope ("TWENTY FORESTS", "SKI")
+    town = split if ends_with_country else split[:-1]
+    if (ends_with_country or (len(split) > 1 and split[-1].casefold() in countries_and_states())) and (
+            len(town) > 1 or (town and town[0].casefold() not in core)) and all(
+            word[0].isupper() and _BLOCK_NOT_A_WORD_RE.match(word) for word in split):
+        return True  # a town of two words before its country, whatever its first word ("Glen Arbor United States")
     # The first word decides: a town's name may go on in everyday words ("Vila Real", "North Sioux
     # City" does not), a sentence starts with one ("Please call", "Monday morning").
     first = split[0] if split else ""
@@ -3031,7 +3055,8 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     if town := _TOWN_BEFORE_LOWER_CASE.match(text, new_end):
         if _town_words(town.group(1)):
             new_end = town.end(1)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
-    elif town := _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end):
+    elif town := (_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end)
+                  or _TOWN_AND_COUNTRY_AFTER_UNIT_BEFORE_SENTENCE_END.match(text, new_end)):
         # Only after a unit: after the street line alone the words may be the sentence going on.
         after_unit = town.group(1) or _ENDS_WITH_UNIT.search(text, new_start, new_end)
         if after_unit and _town_words(town.group(2)):
