@@ -3117,3 +3117,22 @@ def test_a_street_line_of_any_words_over_a_line_with_a_flat_is_an_address(text, 
 def test_one_everyday_word_before_a_country_is_no_town_of_the_address():
     text = "Ship to 12 Elm Road Apt. 5 Monday Spain trip is off"
     assert [found for found in _found(text) if found[0] == "street_address"] == [("street_address", "12 Elm Road Apt. 5")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The Fund office is at 583 Boriñaur enparantza 29\n Apt. 896\n Campos\n Spain 94657",
+     "583 Boriñaur enparantza 29\n Apt. 896\n Campos\n Spain 94657"),
+    ("Meet me at 323 Árpád fejedelem útja 45.\n Suite 050\n Pomáz\n Hungary", "323 Árpád fejedelem útja 45.\n Suite 050\n Pomáz\n Hungary"),
+    ("The office is at ul. Radzymińska 107 Elisha Plains\n Apt. 488\n Warszawa\n Poland 33745",
+     "ul. Radzymińska 107 Elisha Plains\n Apt. 488\n Warszawa\n Poland 33745"),
+])
+def test_two_parts_of_one_address_found_apart_are_joined_over_the_street_words_between(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text", [
+    "I live at 12 Main Street and my office is at 5 Oak Road",  # the sentence goes on between them
+    "I live at 12 Main Street Then 5 Oak Road",  # a common English word
+])
+def test_two_addresses_with_a_sentence_between_stay_two(text):
+    assert _found(text) == [("street_address", "12 Main Street"), ("street_address", "5 Oak Road")]

@@ -3299,6 +3299,45 @@ def _joined_overlapping_addresses(spans: list[tuple[int, int, str]]) -> list[tup
     return joined
 
 
+# What may stand between two parts of one street address that the detectors found apart: up to three
+# words or numbers of the street's name, and at most one line break with its indent ("583 Boriñaur|
+# enparantza 29\n |Apt. 896", "323 Árpád| fejedelem |útja 45.", "ul. Radzymińska 107| Elisha Plains\n |Apt. 488").
+_STREET_PART_GAP = re.compile(r"[ \t]+(?:[^\W_][\w'’.-]*[ \t]+){0,2}[^\W_][\w'’.-]*(?:[ \t]+|[ \t]*\n[ \t]*)")
+_UNIT_FIRST = re.compile(_UNIT)
+STREET_PART_GAP_WORDS_MAX = 3
+
+
+def _joined_street_parts(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``spans`` with two street addresses joined into one where only words of a street's name stand
+    between them, and a line break only before a flat or suite: capitalised words, numbers, or
+    lower-case words no English dictionary holds ("enparantza", "fejedelem"); not a sentence going on
+    ("12 Main Street and my office is at 5 Oak Road"), nor two lines that each hold an address."""
+    joined: list[tuple[int, int, str]] = []
+    for span in sorted(spans):
+        previous = joined[-1] if joined else None
+        if (previous and span[2] == previous[2] == "street_address" and previous[1] <= span[0]
+                and _STREET_PART_GAP.fullmatch(text, previous[1], span[0])
+                and ("\n" not in text[previous[1]:span[0]] or _UNIT_FIRST.match(text, span[0]))
+                and _street_part_gap_words(text[previous[1]:span[0]])):
+            joined[-1] = (previous[0], span[1], "street_address")
+        else:
+            joined.append(span)
+    return joined
+
+
+def _street_part_gap_words(gap: str) -> bool:
+    """Whether the words between two parts of an address belong to a street's name: no more than
+    ``STREET_PART_GAP_WORDS_MAX``, and each a number, a capitalised word that is no common English
+    word ("Then", "Call") unless a street's type, or a lower-case word that is no English word."""
+    words = gap.split()
+    if len(words) > STREET_PART_GAP_WORDS_MAX:
+        return False
+    common = english_words()
+    return all(word[0].isdecimal() or (word[0].isupper() and (word not in common or _STREET_SUFFIX_WORD.fullmatch(word)))
+               or (word.islower() and not in_dictionary(word.rstrip(".")))
+               for word in words)
+
+
 def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """``spans`` with names that only a space parts, or that overlap, joined into one ("Humberto Luis" +
     "Miguel Colón Toledo")."""
@@ -3602,7 +3641,7 @@ class PiiMasker:
             text, span, taken, self.rare_word_names), taken) for span in taken])
         addresses = _joined_overlapping_addresses(
             [_whole_address(text, span, taken) if span[2] == "street_address" else span for span in taken])
-        addresses = _corners_named_after_people(text, addresses)
+        addresses = _joined_street_parts(text, _corners_named_after_people(text, addresses))
         # A place in an address taken for a name ("Vejers Strand"), or a unit found on its own, is part of the address.
         streets = [span for span in addresses if span[2] == "street_address"]
         addresses += _short_phones_beside_addresses(text, streets, addresses)
