@@ -3136,3 +3136,19 @@ def test_two_parts_of_one_address_found_apart_are_joined_over_the_street_words_b
 ])
 def test_two_addresses_with_a_sentence_between_stay_two(text):
     assert _found(text) == [("street_address", "12 Main Street"), ("street_address", "5 Oak Road")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("What's your name? Keiran White", "Keiran White"),  # "White" is an everyday word
+    ("What's your name? Beaufort Laisné", "Beaufort Laisné"),
+    ("Will my account stay active? It's under my partner's name Milan Franc S. Košelnik", "Milan Franc S. Košelnik"),
+    ("Maybe it's under Novel Ermakov", "Novel Ermakov"),
+    ("The name in the account is not correct, please change it to Lara  Fiorentino", "Lara  Fiorentino"),  # two spaces
+])
+def test_names_answering_a_question_about_them_or_an_account_is_under(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["it's under Settings", "It's under Account Settings > Privacy", "Card Reader  Adobe"])
+def test_everyday_words_under_which_something_is_are_no_name(text):
+    assert _found(text) == []

@@ -1408,6 +1408,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[{PERSON_CUE_FIRST_LETTERS}])\b(?:{by_first_letter(PERSON_CUE)}\s+({NAME})"
             rf"|{by_first_letter(PERSON_LABEL)}(?::\s*|\s+[-–]\s+)((?:{PARTICLE}\s)?{NAME_WORD}(?:\s{NAME_WORD})?,\s{NAME_WORD}{NAME_END}(?!\s{NAME_WORD})|{NAME})){NAME_END}(?!:)"
         ), group=(1, 2), validate=_cued_name),
+        # A name given as the answer to a question about it, or as the name an account is under
+        # ("What's your name? Keiran White", "It's under my partner's name Milan Franc S. Košelnik",
+        # "Maybe it's under Novel Ermakov"; not "it's under Settings").
+        Detector("person", re.compile(
+            rf"(?=[WwUu])\b(?:[Ww]hat(?:['’]s| is) (?:your|his|her|their) (?:full |first |last )?name\?"
+            rf"|under (?:(?:my|his|her|their|the) (?:[\w-]+['’]s )?)?name|(?<=[Ii]t['’]s )under|(?<=[Ii]t is )under)"
+            rf"[ \t]+({NAME}){NAME_END}"
+        ), group=1, validate=_cued_name, needs=("name", "under")),
         # After a greeting in another language the words must be a known name or not common in
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
         Detector("person", re.compile(
@@ -2007,7 +2015,7 @@ def gazetteer_names(text: str, rare_words: bool = True) -> list[tuple[int, int]]
         usable = word not in NEVER_NAME_PARTS and following not in NEVER_NAME_PARTS
         in_run = i > 0 and words[i - 1][1] == start - 1 and text[start - 1] == " "  # "Adobe| Acrobat Reader"
         sentence_start = _SENTENCE_START_BEFORE.search(text, max(0, start - 4), start) is not None
-        if usable and between == " " and (names.pair(word, following, rare_words, in_run, sentence_start) or (
+        if usable and between in (" ", "  ") and (names.pair(word, following, rare_words, in_run, sentence_start) or (
                 rare_words and not in_run and names.word_name_before_rare_word(word, following)
                 and _MID_SENTENCE.search(text, max(0, start - 40), start))):  # "It was Guy Migneault"; not "Will Grafana"
             if (i + 2 < len(words) and words[i + 2][0] == next_end + 1 and text[next_end] == " "
@@ -3142,6 +3150,8 @@ def _with_title_and_suffix(text: str, span: tuple[int, int, str], taken: list[tu
 
 _NAME_WORD_BEFORE = re.compile(rf"(?:^|(?<=[\s(\"]))({NAME_WORD}) $")
 _NAME_WORD_AFTER = re.compile(rf" ({NAME_WORD}){NAME_END}")
+_INITIAL_THEN_NAME_WORD_AFTER = re.compile(rf" [{CAPITAL}]\.? ({NAME_WORD}){NAME_END}")
+_INITIAL_INSIDE = re.compile(rf"(?<![\w.])[{CAPITAL}]\.?(?= )")
 NAME_WORDS_MAX = 5  # "Humberto Luis Miguel Colón Toledo": two given names and two surnames, and one more
 
 
@@ -3177,6 +3187,10 @@ def _with_adjacent_name_words(text: str, span: tuple[int, int, str], taken: list
         if not (name_word_after(after.group(1)) and free(new_end, after.end(1))):
             break
         new_end, words = after.end(1), words + 1
+    if (1 < words < NAME_WORDS_MAX and not _INITIAL_INSIDE.search(text, start, new_end)
+            and (after := _INITIAL_THEN_NAME_WORD_AFTER.match(text, new_end))
+            and name_word_after(after.group(1)) and free(new_end, after.end(1))):
+        new_end, words = after.end(1), words + 1  # two given names, an initial, the surname: "Milan Franc S. Košelnik"
     if _NEXT_WORD_CAPITALISED_OR_NUMBER.match(text, new_end):  # a longer run: "Navigator Dell XPS 13"
         new_end = end
     return start, new_end, entity
