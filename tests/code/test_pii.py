@@ -3152,3 +3152,16 @@ def test_names_answering_a_question_about_them_or_an_account_is_under(text, valu
 @pytest.mark.parametrize("text", ["it's under Settings", "It's under Account Settings > Privacy", "Card Reader  Adobe"])
 def test_everyday_words_under_which_something_is_are_no_name(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Zoolander is a 1989 French action-comedy film directed by Leal Marois and starring Marois", "Leal Marois"),
+    ("a film starring Leal Marois", "Leal Marois"),
+    ("which was arranged and sung by Bod Szathmáry in 2023", "Bod Szathmáry"),
+])
+def test_who_made_a_film_or_a_song_is_a_person(text, value):
+    assert ("person", value) in _found(text)
+
+
+def test_a_company_that_directed_something_is_no_person():
+    assert _found("It was directed by Netflix") == []

@@ -276,7 +276,10 @@ PERSON_CUE = (
     # who met a customer in person: "I was greeted by Khazani", "signed for by Botolen"
     r"|[Gg]reeted|[Ww]elcomed|[Tt]reated|[Ee]xamined|[Ii]nterviewed|[Ss]igned for"
     # who settled a ticket or a claim: "The ticket was closed by Russo", "authorised by Pinto"
-    r"|[Cc]losed|[Rr]esolved|[Rr]ejected|[Dd]eclined|[Aa]uthori[sz]ed|[Pp]repared)\s+by"
+    r"|[Cc]losed|[Rr]esolved|[Rr]ejected|[Dd]eclined|[Aa]uthori[sz]ed|[Pp]repared"
+    # who made a film, a song or a picture: "directed by Leal Marois", "arranged and sung by ..."
+    r"|[Dd]irected|[Nn]arrated|[Ii]llustrated|[Cc]horeographed|[Ss]ung|[Aa]rranged|[Cc]omposed|[Pp]ainted)\s+by"
+    r"|[Ss]tarring"
     r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
     r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
 )
