@@ -3165,3 +3165,22 @@ def test_who_made_a_film_or_a_song_is_a_person(text, value):
 
 def test_a_company_that_directed_something_is_no_person():
     assert _found("It was directed by Netflix") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Morgan Stanley Asia-Pacific Fund Inc. songwriter",
+    "Jaypee Infratech Limited is a design agency",
+    "Albert is from CannAmerica Brands Corp.",
+])
+def test_a_company_named_like_a_person_is_no_person(text):
+    assert [value for entity, value in _found(text) if entity == "person" and value != "Albert"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Frits van den Heuvel\nGlen Burnie Bancorp\n79457 Teemeistri 44 Suite 211 Soeküla TA\nMobile: 323-837-5212",
+     "Frits van den Heuvel"),  # a particle in the name, and the company under it is no person
+    ("Alvin Peoples\nUBS ETF-BL.BAR.T./GBP\n90595 Mjövattnet 77\n Suite 584\n KRAMFORS\n Sweden\nMobile: 0376 9580395",
+     "Alvin Peoples"),  # a known first name, and a surname that is an everyday word
+])
+def test_the_name_heading_a_contact_block(text, value):
+    assert [found for found in _found(text) if found[0] == "person"] == [("person", value)]

@@ -2607,10 +2607,15 @@ def lower_case_names(text: str) -> list[tuple[int, int]]:
 # After a name without a cue, up to two more capitalised words and then a word that makes it the
 # name of a day, place, institution or prize named after a person: the phrase is no mention of
 # the person ("Martin Luther King Day").
+# Words that end a company's name and no person's ("Glen Burnie Bancorp", "Aunt Bertha Inc", "INSYS Therapeutics").
+COMPANY_WORDS = frozenset({"Inc", "Incorporated", "Ltd", "Limited", "Corp", "Corporation", "Bancorp", "Bancshares", "Holdings",
+                           "Therapeutics", "Pharmaceuticals", "Technologies", "Industries", "Enterprises"})
 _EPONYM_AFTER = re.compile(
     r"(?: [A-Z][\w'’-]*){0,2} (?:Day|University|College|School|Academy|Institute|Hospital|Clinic|Airport|Station|Stadium|Arena|Center|Centre"
     r"|Foundation|Trust|Award|Awards|Prize|Medal|Memorial|Museum|Library|Hall|Theatre|Theater|Park|Bridge|Tunnel"
-    r"|Building|Tower|Square|Lecture|Fellowship|Scholarship|Act|Law|Syndrome|Disease|Effect|Theorem|Equation)\b")
+    r"|Building|Tower|Square|Lecture|Fellowship|Scholarship|Act|Law|Syndrome|Disease|Effect|Theorem|Equation"
+    # a company named after its founders or its town ("Glen Burnie Bancorp", "Aunt Bertha Inc", "Morgan Stanley Group")
+    rf"|{'|'.join(sorted(COMPANY_WORDS))}|Company|LLC|LLP|PLC|plc|GmbH|Group)\b")
 
 
 # Two words in capitals ("MARIA LOPEZ", "LOPEZ, MARIA"), as in form fields and shouted signatures.
@@ -2820,7 +2825,7 @@ _NOT_NAME_PARTS = _CALENDAR_WORDS | {
 }
 
 
-NEVER_NAME_PARTS = NOT_NAMES | _NOT_NAME_PARTS
+NEVER_NAME_PARTS = NOT_NAMES | _NOT_NAME_PARTS | COMPANY_WORDS
 
 
 def _is_word_char(char: str) -> bool:
@@ -3425,7 +3430,7 @@ def _merge_spans(*span_lists: list[tuple[int, int, str]]) -> list[tuple[int, int
 
 
 # A line of two or three name words alone, perhaps after a bullet ("Mozes Tury", "??? Marius Bang").
-_NAME_LINE = re.compile(rf"^[ \t]*{_LINE_MARKER}({NAME_WORD}(?:[ \t][{CAPITAL}]\.?)?(?:[ \t]{NAME_WORD}){{1,2}})[ \t]*$",
+_NAME_LINE = re.compile(rf"^[ \t]*{_LINE_MARKER}({NAME_WORD}(?:[ \t][{CAPITAL}]\.?)?(?:[ \t](?:{PARTICLE}[ \t])?{NAME_WORD}){{1,2}})[ \t]*$",
                         re.MULTILINE)
 CONTACT_BLOCK_LINES = 4  # lines below a name line within which an address or phone makes it a contact block
 
@@ -3434,7 +3439,8 @@ def names_heading_contact_blocks(text: str, taken: list[tuple[int, int, str]], r
     """Spans of name lines that head a contact block: a line of two or three name words, with a street
     address, phone or email found within ``CONTACT_BLOCK_LINES`` lines below it, as in signatures and
     address labels ("Mozes Tury\nMachine operator\nHurricane Energy PLC\n03830 Glynitveien 218").
-    The words must pass the strong-context name test (no core English words at both ends)."""
+    The words must pass the strong-context name test (no core English words at both ends), or start
+    with a known first name (``_known_first_name_first``)."""
     if "\n" not in text:
         return []
     contacts = [start for start, _, entity in taken if entity in ("street_address", "phone", "email")]
@@ -3450,9 +3456,20 @@ def names_heading_contact_blocks(text: str, taken: list[tuple[int, int, str]], r
                 break
             limit = text.find("\n", limit + 1)
         limit = len(text) if limit == -1 else limit
-        if below != -1 and any(below < start <= limit for start in contacts) and validate(match.group(1)):
+        if below != -1 and any(below < start <= limit for start in contacts) and (
+                validate(match.group(1)) or _known_first_name_first(match.group(1))):
             spans.append(match.span(1))
     return spans
+
+
+def _known_first_name_first(text: str) -> bool:
+    """Whether the words of a line heading a contact block are a name for its first word alone: a
+    known first name that is no core English word, before words none of which never starts a name
+    ("Alvin Peoples"; not "Grace Period", "Anna Holdings")."""
+    words = text.split()
+    names = _NameWords.load()
+    return (names.first_name(words[0]) and words[0].casefold() not in names.core_english
+            and not any(word in NEVER_NAME_PARTS for word in words))
 
 
 # A short spaced number right after an address, or alone on the line above it, is its phone, as in
