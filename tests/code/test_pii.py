@@ -3184,3 +3184,19 @@ def test_a_company_named_like_a_person_is_no_person(text):
 ])
 def test_the_name_heading_a_contact_block(text, value):
     assert [found for found in _found(text) if found[0] == "person"] == [("person", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("9232 Søndre Havnevej 65, Bevtoft", "9232 Søndre Havnevej 65, Bevtoft"),  # the number before the street's words
+    ("12407 Martin Linges veg 149, HEIMDAL", "12407 Martin Linges veg 149, HEIMDAL"),  # not the person it is named after
+    ("Kase põik 91, Tallinn", "Kase põik 91, Tallinn"),
+    ("Brīvības iela 12, Riga", "Brīvības iela 12, Riga"),
+    ("Vodičkova třída 3, Praha", "Vodičkova třída 3, Praha"),
+    ("Address line 1: Koepoortwal 115\nCity: Doesburg", "Koepoortwal 115"),
+])
+def test_streets_whose_street_word_follows_the_name_in_lower_case(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+def test_a_number_after_an_identifier_label_does_not_join_the_street_after_it():
+    assert _found("Order 12345 Søndre Havnevej 65, Bevtoft") == [("street_address", "Søndre Havnevej 65, Bevtoft")]

@@ -142,7 +142,7 @@ _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 _HOME_CUE = r"house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on"
 _HOME_CUE_NEEDS = tuple(_HOME_CUE.split("|"))
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
-ADDRESS_CUE = (r"address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|send (?:it|them|this) to|mail (?:it|them|this) to"
+ADDRESS_CUE = (r"address line(?: ?\d)?|address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|send (?:it|them|this) to|mail (?:it|them|this) to"
                rf"|{_HOME_CUE}|property at"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
@@ -157,7 +157,7 @@ ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "property at", "gets mail at",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
 ADDRESS_CUE_FIRST_LETTERS = "abcdefghilmoprsvwABCDEFGHILMOPRSVW"  # of every ADDRESS_CUE alternative
 # Those of them that introduce only a place ("moved to", "return to" may introduce a version or a step).
-STRONG_ADDRESS_CUE = (r"address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|live at|lives at|living at|located at|based at"
+STRONG_ADDRESS_CUE = (r"address line(?: ?\d)?|address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|live at|lives at|living at|located at|based at"
                       rf"|{_HOME_CUE}"
                       r"|situated at|resid(?:e|es|ing) at|adresse|anschrift|dirección|direccion|domicilio|indirizzo|endereço"
                       r"|morada|adres|meet (?:me|us|you) at|see you at|(?:ship|deliver|mail) (?:it|them|this) to"
@@ -1255,8 +1255,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # Karl-Marx-Allee 33, Berliner Str. 5, Alte Gasse 3
             r"|(?:[A-Z][a-zäöüß]+-)+(?:Straße|Strasse|Str\.|Weg|Gasse|Platz|Allee|Ring|Damm)\s\d{1,4}[A-Za-z]?\b"
             r"|[A-ZÄÖÜ][a-zäöüß]+\s(?:Straße|Strasse|Str\.|Gasse|Platz|Allee|Chaussee|Ufer)\s\d{1,4}[A-Za-z]?\b"
-            # Váci utca 10, Andrássy út 5, Karl Johans gate 5
-            r"|(?:[A-ZÀ-Þ][a-zß-ÿő-űá]+\s){1,2}(?:utca|u\.|út|útja|tér|körút|rakpart|fasor|sétány|gate|gata|vei|vej|gade)\s\d{1,4}[A-Za-z]?\b"
+            # Váci utca 10, Andrássy út 5, Karl Johans gate 5, Olaf Aakranns veg 112, Brīvības iela 12, Kase põik 91
+            r"|(?:[A-ZÀ-Þ][a-z\u00DF-\u024F]+\s){1,2}(?:utca|u\.|út|útja|tér|körút|rakpart|fasor|sétány|gate|gata|vei|veg|vej|gade"
+            r"|põik|maantee|puiestee|väljak|iela|gatvė|náměstí|třída|nábřeží|námestie|gränd|torg|plads|plass|stræde|vegur|stræti)"
+            r"\s\d{1,4}[A-Za-z]?\b"
             # Greek street names, in the genitive or after an abbreviation ("Ηλίου 64", "Λ. Μιχαλακοπούλου 160")
             r"|(?:(?:Λ|Αγ|Πλ|Οδ)\.?\s)?(?:[Α-ΩΆ-Ώ][α-ωά-ώ]+\s)?[Α-ΩΆ-Ώ][α-ωά-ώ]+(?:ου|ων|ας|ης|ους)\s\d{1,4}[A-Za-z]?\b"
             # after an abbreviated "avenue" or "square" any Greek name ("Λεωφ. Ποσειδώνος 30", "Λ. Πειραιώς 188")
@@ -3057,6 +3059,9 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     new_start = before.start() if before else start
     if not before and not text[start].isdigit():
         new_start = _with_street_words_before(text, start)
+        number = _HOUSE_NUMBER_BEFORE.search(text, max(0, new_start - 8), new_start) if new_start < start else None
+        if number and not ID_LABEL.search(text, max(0, number.start() - ID_LABEL_REACH), number.start()):
+            new_start = number.start()  # the house number before those words: "9232 Søndre Havnevej 65, Bevtoft"
     if unit := (_UNIT_AND_COMMA_BEFORE.search(text, max(0, new_start - 20), new_start)
                 or (_UNIT_NUMBER_THEN_STREET.match(text, new_start) and _UNIT_WORD_BEFORE.search(text, max(0, new_start - 12), new_start))):
         new_start = unit.start()  # "I live at Apt. 819, 123 Main Street.", "apt 3, Via Roma 12"
