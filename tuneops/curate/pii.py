@@ -74,6 +74,7 @@ from tuneops.curate.names import (
     gazetteer,
     in_dictionary,
     known_names,
+    ssa_first_names,
     time_zone_cities,
 )
 
@@ -1932,7 +1933,7 @@ def _name_set_off_by_a_comma(text: str) -> bool:
     in all seven languages (not "Microsoft, who" nor "Germany, who")."""
     if " " in text:
         return _name_in_strong_context(text)
-    return _known_single_name(text) or _rare_word_beside_a_person(text)
+    return _known_single_name(text) or _rare_word_beside_a_person(text) or _NameWords.load().recorded_first_name(text)
 
 
 def _luhn_valid_in_groups(text: str) -> bool:
@@ -2066,6 +2067,7 @@ _AFTER_LONE_NAME = (r"and|or|but|is|was|isn't|wasn't|has|had|have|will|would|can
 # What people do, after a known surname that is a common word in another language ("Costa said", "Longo wrote").
 _PERSON_VERBS = r"said|says|told|asked|wrote|lives|lived|went|came|wants|wanted|thinks|thought|knows|knew"
 _PERSON_VERB_AFTER = re.compile(rf" (?:{_PERSON_VERBS}|[a-z]{{2,}}ed)\b")
+_WHAT_ONLY_PEOPLE_DO_AFTER = re.compile(rf" (?:{_PERSON_VERBS})\b")  # not "-ed": "Conda installed it"
 # A name starting a sentence before what people do or where they are from ("Kaczmarek was here
 # yesterday", "Olena said no", "Nygaard from sales will call"), or owning something ("Olsen's flight").
 _SENTENCE_START_NAME = re.compile(
@@ -2149,7 +2151,8 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
         rare = names.rare(word) and _no_word(word.casefold())
         # In lower case every known first name ("amber:", "gladys:"); among two other speakers with
         # first names, also one that names a place or is a word ("Chelsea: What a wife.").
-        known = names.first_name(word, everyday=True) and (label.group(1).islower() or first_names >= SPEAKERS_MIN)
+        known = (names.first_name(word, everyday=True) or names.recorded_first_name(word)) and (
+            label.group(1).islower() or first_names >= SPEAKERS_MIN)
         if word not in NEVER_NAME_PARTS and (rare or known):
             spans.append(label.span(1))
     return spans
@@ -2171,7 +2174,7 @@ def _listed_and_called_names(text: str, names: _NameWords, rare_words: bool) -> 
         for match in _CALLED_NAME.finditer(text):
             word = match.group(1)
             if word not in NEVER_NAME_PARTS and word.casefold() not in names.core_english and (
-                    names.known(word) or (rare_words and names.rare(word))):
+                    names.known(word) or (rare_words and names.rare(word)) or names.recorded_first_name(word)):
                 spans.append(match.span(1))
     return spans
 
@@ -2221,7 +2224,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
         if (_no_thing_nor_core_word(word, names) and word not in WORD_NAMES
                 and not (match.group(2) and word in POSSESSIVE_BRANDS)
                 and (names.first_name(word) or names.name_more_than_word(word)
-                     or (names.rare(word) and (names.surname(word) or names.surname_shaped(word))))):
+                     or (names.rare(word) and (names.surname(word) or names.surname_shaped(word)))
+                     or (names.recorded_first_name(word) and _WHAT_ONLY_PEOPLE_DO_AFTER.match(text, match.end(1))))):
             spans.append(match.span(1))
     if " van " in text or " von " in text or " ter " in text or " ten " in text or text.startswith(("van ", "von ")):
         spans += _particle_surnames(text, names)
@@ -2655,14 +2659,25 @@ class _NameWords:
     core_english: frozenset[str]
     everyday_english: frozenset[str]
     english_surnames: frozenset[str]
+    recorded_first_names: frozenset[str]  # the SSA's given names that are no English word: only where a person stands
 
     @classmethod
     @lru_cache(maxsize=1)
     def load(cls) -> _NameWords:
         first, last = gazetteer()
         all_first, all_last = known_names()
-        return cls(first, last, all_first, all_last, common_words(), core_english_words(), everyday_english_words(),
-                   english_surnames())
+        core = core_english_words()
+        recorded = frozenset(name for name in ssa_first_names()
+                             if name not in all_first and name.casefold() not in core and not in_dictionary(name.casefold()))
+        return cls(first, last, all_first, all_last, common_words(), core, everyday_english_words(),
+                   english_surnames(), recorded)
+
+    def recorded_first_name(self, word: str) -> bool:
+        """A given name of the US birth records that no list above holds and that is no English word
+        ("Liviana", "Keiko", "Nahum"). It holds product names too ("Starlette", "Conda"), so it counts only
+        where the words around say a person: called before a question, a transcript's speaker, set off
+        by a comma before "who", before what only people do ("Hilarion said")."""
+        return word in self.recorded_first_names
 
     def _each_part(self, word: str, names: frozenset[str]) -> bool:
         parts = word.split("-")
