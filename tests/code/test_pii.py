@@ -3228,3 +3228,44 @@ def test_a_recorded_given_name_is_a_name_where_a_person_stands(text, value):
 ])
 def test_a_recorded_given_name_alone_in_a_sentence_about_things_stays(text):
     assert [value for entity, value in _found(text) if entity == "person"] == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Miroš: What a wife.\nHeather: Remember me, Thomas? When I killed your brother\nBenjamin: You saved my life!", "Heather"),
+    ("Meltem: What a wife.\nMichelle: Remember me, Emily? When\nJordan: You saved my life!", "Jordan"),
+])
+def test_a_speaker_whose_name_is_a_word_among_two_named_speakers(text, value):
+    assert ("person", value) in _found(text)
+
+
+def test_labels_of_notes_are_no_speakers():
+    assert _found("Note: fix\nSummary: none\nJordan: ok") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Philipp: What a wife.\nJason: Remember me, Julia? When I killed", "Julia"),  # the name of a language too
+    ("Don't go to town, Amber!", "Amber"),  # a word too
+    ("Thank you so much, Grace!", "Grace"),
+])
+def test_a_known_given_name_called_at_the_end_of_a_sentence_to_someone(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["Is it in the UK, Victoria?", "Which is faster, Julia?", "I love it, Paris!"])
+def test_a_word_after_a_comma_in_a_sentence_to_no_one_or_a_place_is_no_name_called(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I'm so jealous! said Pedro to Heather", "Heather"),
+    ("I'm so jealous! said Efimiya to Mark", "Mark"),
+    ("Follow up with Nono Doi in a couple of months.", "Nono Doi"),
+    ("Follow up with Quarto Angelo in a couple of months.", "Quarto Angelo"),
+])
+def test_whom_something_is_said_to_or_followed_up_with(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["I talked to Microsoft.", "Follow up with Finance next week.", "She said to Paris."])
+def test_a_company_a_team_or_a_place_spoken_to_is_no_person(text):
+    assert _found(text) == []

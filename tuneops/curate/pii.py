@@ -1421,7 +1421,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[WwUu])\b(?:[Ww]hat(?:['’]s| is) (?:your|his|her|their) (?:full |first |last )?name\?"
             rf"|under (?:(?:my|his|her|their|the) (?:[\w-]+['’]s )?)?name|(?<=[Ii]t['’]s )under|(?<=[Ii]t is )under)"
             rf"[ \t]+({NAME}){NAME_END}"
-        ), group=1, validate=_cued_name, needs=("name", "under")),
+        ), group=1, validate=_cued_name, rare_words=True, needs=("name", "under")),
+        # Whom something is said to, and whom to follow up with ("said Pedro to Heather", "Follow up
+        # with Nono Doi in a couple of months"): a known given name, even a word, or a name of two words.
+        Detector("person", re.compile(
+            rf"(?=[SsRrWwTtEeFf])\b(?:(?:[Ss]aid|[Ss]ays|[Rr]eplied|[Ww]hispered|[Ss]houted|[Ee]xplained|[Tt]alked|[Ss]poke)"
+            rf"(?: {NAME_WORD})? to|[Ff]ollow(?:ed|ing)? up with)[ \t]+({NAME_WORD}(?:[ \t]{NAME_WORD})?){NAME_END}"
+            rf"(?=[ \t]*(?:[.,;:!?]|$)|[ \t]+(?:in|on|about|by|after|before|next|tomorrow|today|soon)\b)"
+        ), group=1, validate=_person_spoken_to, rare_words=True, needs=("said", "says", "replied", "whisper", "shout",
+                                                                         "explained", "talked", "spoke", "follow")),
         # After a greeting in another language the words must be a known name or not common in
         # any of the seven languages ("Hola Anouk", not "Hola Equipo" nor "Beste Grüße").
         Detector("person", re.compile(
@@ -1936,6 +1944,16 @@ def _name_set_off_by_a_comma(text: str) -> bool:
     return _known_single_name(text) or _rare_word_beside_a_person(text) or _NameWords.load().recorded_first_name(text)
 
 
+def _person_spoken_to(text: str) -> bool:
+    """Whether the words someone speaks to or follows up with are a person: two words as after a
+    person's cue, or one known given name, a word too ("Heather", "Mark"), that names no place."""
+    if " " in text:
+        return _name_in_strong_context(text)
+    names = _NameWords.load()
+    return text not in NEVER_NAME_PARTS and not _names_a_place(text) and (
+        names.first_name(text, everyday=True) or names.recorded_first_name(text))
+
+
 def _luhn_valid_in_groups(text: str) -> bool:
     """``luhn_valid`` of the digits of a number written in groups ("5038 3034 8424")."""
     return luhn_valid(re.sub(r"[ -]", "", text))
@@ -2145,16 +2163,41 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
     first_names = sum(_single_first_name(_title_case(label.group(1))) for label in labels)
     if len(labels) < SPEAKERS_MIN or not first_names:
         return []
+    words = [_title_case(label.group(1)) for label in labels]
+    rare = [names.rare(word) and _no_word(word.casefold()) for word in words]
+    # Speakers whose label is a name by itself: a known first name that is no word, or a rare word.
+    named = [is_rare or _single_first_name(word) for word, is_rare in zip(words, rare)]
     spans = []
-    for label in labels:
-        word = _title_case(label.group(1))
-        rare = names.rare(word) and _no_word(word.casefold())
+    for label, word, is_rare, is_named in zip(labels, words, rare, named):
         # In lower case every known first name ("amber:", "gladys:"); among two other speakers with
-        # first names, also one that names a place or is a word ("Chelsea: What a wife.").
+        # names, also one that names a place or is a word ("Chelsea: What a wife.", "Heather: Remember me").
         known = (names.first_name(word, everyday=True) or names.recorded_first_name(word)) and (
-            label.group(1).islower() or first_names >= SPEAKERS_MIN)
-        if word not in NEVER_NAME_PARTS and (rare or known):
+            label.group(1).islower() or first_names >= SPEAKERS_MIN or sum(named) - is_named >= SPEAKERS_MIN)
+        if word not in NEVER_NAME_PARTS and (is_rare or known):
             spans.append(label.span(1))
+    return spans
+
+
+# A name called at the end of a sentence, after a comma ("Remember me, Julia?", "Don't go to town, Amber!").
+_NAME_CALLED_AT_THE_END = re.compile(rf"(?<=[a-z\u00DF-\u024F], )({NAME_WORD})(?=[?!])")
+_SENTENCE_BEFORE = re.compile(r"[^.!?\n]*$")
+_SPOKEN_TO = re.compile(r"\b(?:[Mm]e|[Yy]ou|[Yy]our|[Uu]s|I|[Ww]e|[Mm]y|[Oo]ur)\b")
+
+
+def _names_called_at_the_end(text: str, names: _NameWords) -> list[tuple[int, int]]:
+    """Spans of known given names, words or things' names too ("Julia", "Amber", "Victoria"), called
+    at the end of a sentence that speaks to someone: after a comma, before "?" or "!", in a sentence
+    with "me", "you", "we"... or one that ends in "!" ("Remember me, Julia?", "Don't go to town,
+    Amber!"; not "Is it in the UK, Victoria?", nor a country, state or city: "I love it, Paris!")."""
+    spans = []
+    for match in _NAME_CALLED_AT_THE_END.finditer(text):
+        word = match.group(1)
+        if word in NEVER_NAME_PARTS or _names_a_place(word) or not (
+                names.first_name(word, everyday=True) or names.recorded_first_name(word)):
+            continue
+        sentence = _SENTENCE_BEFORE.search(text, 0, match.start()).group()
+        if text[match.end()] == "!" or _SPOKEN_TO.search(sentence):
+            spans.append(match.span(1))
     return spans
 
 
@@ -2219,6 +2262,8 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     names = _NameWords.load()
     ends = set(name_ends)
     spans = _listed_and_called_names(text, names, rare_words) + _speaker_labels(text, names, rare_words)
+    if ", " in text and ("?" in text or "!" in text):
+        spans += _names_called_at_the_end(text, names)
     for match in _SENTENCE_START_NAME.finditer(text):  # "Kaczmarek was here yesterday."
         word = match.group(1)
         if (_no_thing_nor_core_word(word, names) and word not in WORD_NAMES
