@@ -3269,3 +3269,18 @@ def test_whom_something_is_said_to_or_followed_up_with(text, value):
 @pytest.mark.parametrize("text", ["I talked to Microsoft.", "Follow up with Finance next week.", "She said to Paris."])
 def test_a_company_a_team_or_a_place_spoken_to_is_no_person(text):
     assert _found(text) == []
+
+
+def test_an_invisible_character_inside_a_name_is_read_as_a_space():
+    text = "I have lost my card. My name is Václav \ufeffHorák."
+    assert ("person", "Václav \ufeffHorák") in _found(text)
+    masker = PiiMasker(["person"], mode="pseudonym", key=b"k" * 32)
+    assert masker.replacement("Václav \ufeffHorák", "person") == masker.replacement("Václav Horák", "person")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("It's under my partner's name Caroline M. Landmark", "Caroline M. Landmark"),  # an everyday word after an initial
+    ("Hi Maria  Lopez, thanks", "Maria  Lopez"),  # two spaces
+])
+def test_a_cued_name_keeps_its_surname(text, value):
+    assert _found(text) == [("person", value)]

@@ -265,8 +265,8 @@ PARTICLE = (r"(?:van der|van den|van de|von der|de la|de los|de las|van|von|de|d
 # "Pauline K Nielsen"; common in US forms and signatures).
 MIDDLE_INITIAL = rf"(?:\s[{CAPITAL}]\.?)?"
 # Initials may come first ("T. Wiśniewski", "J. R. Okafor").
-NAME = (rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
-        rf"(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?)?")
+NAME = (rf"(?:[{CAPITAL}]\.\s?){{0,2}}{NAME_WORD}(?:{MIDDLE_INITIAL}\s[ \t]?(?:{PARTICLE}\s)?{NAME_WORD}"
+        rf"(?:\s[ \t]?(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?)?")  # a second space slips in: "Lara  Fiorentino"
 # Words that announce a person: greetings, "cc", "Attn", header and ticket-field labels ("From:",
 # "Assignee:"), "reported by", honorifics. What follows is a name unless it is made of everyday
 # English words ("Hi All", "cc Legal") or of words that never start a name ("From Monday").
@@ -3631,6 +3631,13 @@ class _RecordValues(NamedTuple):
         return _merge_spans(own, _occurrences(text, self.everywhere), alone, other_cases)
 
 
+_NON_SPACE = re.compile(r"\S+")
+_INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, non-joiner, joiner, word joiner, BOM
+_INVISIBLE_CHARACTER = re.compile(f"[{_INVISIBLE_CHARACTERS}]")
+_INVISIBLE_AS_SPACE = str.maketrans(dict.fromkeys(_INVISIBLE_CHARACTERS, " "))
+_INITIAL = re.compile(rf"[{CAPITAL}]\.?")
+
+
 @dataclass
 class PiiMasker:
     """Finds and masks PII in records.
@@ -3669,7 +3676,14 @@ class PiiMasker:
         self.detectors = custom + detectors
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
-        """Return non-overlapping ``(start, end, entity)`` spans in ``text``."""
+        """Return non-overlapping ``(start, end, entity)`` spans in ``text``.
+
+        Invisible characters (a byte-order mark, zero-width spaces and joiners) are read as spaces,
+        so "Václav \ufeffHorák" is a name; the offsets are those of ``text``, as one character
+        stands for one.
+        """
+        if not text.isascii() and _INVISIBLE_CHARACTER.search(text):
+            text = text.translate(_INVISIBLE_AS_SPACE)
         return self._find(text, self._find_uncued_names)
 
     def _find(self, text: str, uncued_names: bool) -> list[tuple[int, int, str]]:
@@ -3687,18 +3701,20 @@ class PiiMasker:
                     line_break = text.find("\n", start, end)
                     if line_break != -1:  # a name ends its line ("Ship to: Marika Philippen\nRua Deocleciano Cavalcante 1841")
                         end = line_break
-                    words = text[start:end].split()
-                    while words and words[0] in NOT_NAMES:
-                        start += len(words.pop(0)) + 1
-                    while words and words[-1] in NOT_NAMES:
+                    words = [(word.start(), word.group()) for word in _NON_SPACE.finditer(text, start, end)]
+                    while words and words[0][1] in NOT_NAMES:
+                        words.pop(0)
+                    while words and words[-1][1] in NOT_NAMES:
                         words.pop()
-                    if sum(word[0].isupper() for word in words) == 3 and _NameWords.load().not_a_last_name(words[-1]):
-                        words.pop()  # "Regards, Maria Lopez Call me back", "Paavo Wirth Windows Server" (but "Thanks, Mary Page")
-                    while words and words[-1][0].islower() and words[0][0].isupper():
+                    if (sum(word[0].isupper() for _, word in words) == 3 and not _INITIAL.fullmatch(words[1][1])
+                            and _NameWords.load().not_a_last_name(words[-1][1])):
+                        words.pop()  # "Regards, Maria Lopez Call me back", "Paavo Wirth Windows Server" (but "Thanks, Mary Page", "Caroline M. Landmark")
+                    while words and words[-1][1][0].islower() and words[0][1][0].isupper():
                         words.pop()  # a particle left behind: "Maria de" of "Maria de Call" (not "ask maria lopez")
                     if not words:
                         continue
-                    end = start + len(" ".join(words).rstrip(",;"))  # "Anna Lyberth" of "Recipient: Anna Lyberth, Unit 2141"
+                    (start, _), (last_start, last) = words[0], words[-1]
+                    end = last_start + len(last.rstrip(",;"))  # "Anna Lyberth" of "Recipient: Anna Lyberth, Unit 2141"
                 clashes = [t_start for t_start, t_end, _ in taken if start < t_end and t_start < end]
                 if clashes and detector.entity == "street_address":
                     # A street line that holds or joins the shorter ones found before it replaces them,
@@ -3812,6 +3828,7 @@ class PiiMasker:
         tag = entity.upper()
         if self.mode == "placeholder":
             return f"<{tag}>"
+        value = value.translate(_INVISIBLE_AS_SPACE)  # "Václav \ufeffHorák" as "Václav Horák"
         if entity == "person":  # one person, one pseudonym: "Mrs. Lisa Holinka" as "Lisa Holinka"
             value = _NAME_SUFFIX.sub("", _HONORIFIC_FIRST.sub("", value.strip(), count=1)) or value
         normalised = re.sub(r"\s+", " ", value.strip().lower())
