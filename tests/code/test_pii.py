@@ -3284,3 +3284,20 @@ def test_an_invisible_character_inside_a_name_is_read_as_a_space():
 ])
 def test_a_cued_name_keeps_its_surname(text, value):
     assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Please return to 7531 Håndværkervej 70 Apt. 185 København Ø Region Sjælland in case of an issue.",
+     "7531 Håndværkervej 70 Apt. 185 København Ø Region Sjælland"),  # a town and region of four words
+    ("I'd like to call a taxi to 47595 30 Rue de Libya Suite 019 Cite Erraoudha 61. Please call me",
+     "47595 30 Rue de Libya Suite 019 Cite Erraoudha 61"),  # a town's district number where the sentence ends
+    ("User: 56946 134 Rue Platon Suite 808 Cite Ennouzha Governorate Siliana",
+     "56946 134 Rue Platon Suite 808 Cite Ennouzha Governorate Siliana"),  # where the text ends
+])
+def test_the_town_after_a_unit_joins_the_address_where_the_sentence_ends(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_sentence_going_on_after_a_unit_is_no_town():
+    assert _found("Ship to 12 Elm Road Apt. 5 London Can Caoimhe Ishikawa confirm?") == [
+        ("street_address", "12 Elm Road Apt. 5"), ("person", "Caoimhe Ishikawa")]

@@ -3009,10 +3009,13 @@ _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 # ("183 Epimenidou Street, Limassol tomorrow", "458 Sludevej 65 Suite 003 København K SJ after").
 _TOWN_BEFORE_LOWER_CASE = re.compile(rf"(?:,|\n)[ \t]*({_PLACE_WORDS})(?=[ \t]+[a-z])")
 _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
-    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS})?)(?=[ \t]+[a-z])")
-# The same with a country of several words, where the sentence ends ("... Apt. 417 Salt Lake City United States? I am").
-_TOWN_AND_COUNTRY_AFTER_UNIT_BEFORE_SENTENCE_END = re.compile(
-    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS})(?=[ \t]*(?:[.?!;:](?:\s|$)|$))")
+    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS}|[ \t]+[{CAPITAL}][\w'’-]*)?)"
+    rf"(?=[ \t]+[a-z])")
+# The same where the sentence or the text ends, a town's district number too ("... Apt. 417 Salt Lake City
+# United States? I am", "... Suite 019 Cite Erraoudha 61. Please call"); ``_whole_address`` takes it after a unit only.
+_TOWN_AFTER_UNIT_BEFORE_SENTENCE_END = re.compile(
+    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS}|[ \t]+\d{{1,2}}"
+    rf"|[ \t]+[{CAPITAL}][\w'’-]*)?)(?=[ \t]*(?:[.?!;:](?:\s|$)|$))")  # a fourth word: "København Ø Region Sjælland"
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 # A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
 # or a floor, which a meeting is set in as often ("58 Willow Close Room 101 again").
@@ -3072,6 +3075,8 @@ def _town_words(words: str) -> bool:
     if _WORDS_ONLY.fullmatch(words) is None:
         return False
     split = words.split()
+    if not all(_BLOCK_NOT_A_WORD_RE.match(word) for word in split[1:]):
+        return False  # the sentence goes on: "Apt. 5 London Can Caoimhe Ishikawa confirm?"
     if all(word.isupper() for word in split) and len(words) > 2:
         return True  # a town in capitals, as on an envelope ("TWENTY FORESTS", "SKI")
     town = split if ends_with_country else split[:-1]
@@ -3137,7 +3142,7 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
         if _town_words(town.group(1)):
             new_end = town.end(1)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
     elif town := (_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end)
-                  or _TOWN_AND_COUNTRY_AFTER_UNIT_BEFORE_SENTENCE_END.match(text, new_end)):
+                  or _TOWN_AFTER_UNIT_BEFORE_SENTENCE_END.match(text, new_end)):
         # Only after a unit: after the street line alone the words may be the sentence going on.
         after_unit = town.group(1) or _ENDS_WITH_UNIT.search(text, new_start, new_end)
         if after_unit and _town_words(town.group(2)):
