@@ -3301,3 +3301,12 @@ def test_the_town_after_a_unit_joins_the_address_where_the_sentence_ends(text, v
 def test_a_sentence_going_on_after_a_unit_is_no_town():
     assert _found("Ship to 12 Elm Road Apt. 5 London Can Caoimhe Ishikawa confirm?") == [
         ("street_address", "12 Elm Road Apt. 5"), ("person", "Caoimhe Ishikawa")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The form was signed by a Dr Peoples.", "Dr Peoples"),  # a US Census surname that is an everyday word
+    ("I am writing to Ms Peoples about the lease.", "Ms Peoples"),
+    ("Ask for Mr. West at reception.", "Mr. West"),  # a surname that starts place names too
+])
+def test_a_surname_after_an_honorific_even_an_everyday_word(text, value):
+    assert _found(text) == [("person", value)]

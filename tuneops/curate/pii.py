@@ -66,6 +66,7 @@ from tuneops.curate.names import (
     WORD_NAMES,
     common_words,
     core_english_words,
+    census_surnames,
     countries_and_states,
     english_surnames,
     english_words,
@@ -1407,7 +1408,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # Obvious" stay (the word after the title is no name and an everyday word).
         Detector("person", re.compile(
             rf"(?=[{TITLE_FIRST_LETTERS}])\b(?:{TITLE})[ \t]+((?:{PARTICLE}\s)?{NAME_WORD}(?:\s(?:{PARTICLE}\s)?{NAME_WORD})?){NAME_END}"
-        ), group=1, validate=_name_after_honorific),
+        ), group=1, validate=_name_after_title),
         # After a label, "Contact: Doherty, Eilidh" as well as "Contact: Eilidh Doherty". The lookahead
         # lists the first letters of the cues and labels, so the engine skips other positions fast.
         Detector("person", re.compile(
@@ -1706,9 +1707,23 @@ def _cued_name(text: str) -> bool:
 
 
 def _name_after_honorific(text: str) -> bool:
-    """Whether the words after "Mr", "Mrs", "Dr"... are a name: none never starts one ("Dr. Monday"),
-    and the last is a known surname or first name, everyday words included ("Mrs. White"), or no
-    core English word ("Dr. Nkemelu"); typed in lower case, it must be a known name ("dr. potter")."""
+    """Whether the words after "Mr", "Mrs", "Dr"... are a name: as after a title (``_name_after_title``),
+    or a surname of the US Census with a capital, an everyday word or one that starts place names too
+    ("Dr Peoples", "Mr. West")."""
+    words = text.split()
+    last = _title_case(words[-1])
+    surnames = census_surnames()
+    return _name_after_title(text) or (
+        words[-1][0].isupper() and last in surnames
+        and all(word in surnames and word not in _CALENDAR_WORDS | NOT_NAMES or word not in NEVER_NAME_PARTS
+                for word in map(_title_case, words)))
+
+
+def _name_after_title(text: str) -> bool:
+    """Whether the words after a title ("Coach", "Senator") or an honorific are a name: none never starts
+    one ("Dr. Monday"), and the last is a known surname or first name, everyday words included ("Mrs.
+    White"), or no core English word ("Dr. Nkemelu"); typed in lower case, it must be a known name
+    ("dr. potter"). Not "Officer Down" nor "Father Christmas"."""
     words = text.split()
     last = _title_case(words[-1])
     if any(_title_case(word) in NEVER_NAME_PARTS for word in words):
