@@ -3310,3 +3310,9 @@ def test_a_sentence_going_on_after_a_unit_is_no_town():
 ])
 def test_a_surname_after_an_honorific_even_an_everyday_word(text, value):
     assert _found(text) == [("person", value)]
+
+
+def test_a_short_number_the_caller_id_showed_is_a_phone():
+    assert _found("The caller ID showed 73 614 915 but nobody spoke.") == [("phone", "73 614 915")]
+    assert _found("The caller ID showed 12 345 678 users") == []  # a count
+    assert _found("Ticket ID 12 345 678, please call") == []  # an identifier

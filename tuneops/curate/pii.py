@@ -232,7 +232,7 @@ PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|whatsapp"
 # be reached at 72 231 101 after six", "85 99 60 - mobile").
 PHONE_SENTENCE_WORD = (r"phone|telephone|tel|mobile|mob|cell|cellphone|call|called|calling|ring|reach|reached|reachable"
                        r"|contact|text|texted|dial|dialed|dialled|fax|whatsapp|sms|landline|number(?!\s+of\b)|callback"
-                       r"|voicemail|switchboard|hotline|helpline")
+                       r"|voicemail|switchboard|hotline|helpline|caller[ -]?id")
 # Six to nine digits in two- and three-digit groups: local numbers of small countries (Greenland
 # "85 99 60", Tunisia "72 231 101"), but also amounts and counts ("12 345 678"), so only in a sentence
 # with a PHONE_SENTENCE_WORD, with no currency or unit after it and no identifier or amount named
@@ -242,8 +242,8 @@ _SHORT_SPACED_PHONE = (
     r"|euros?|pounds?|users|people|customers|rows|records|items|units|downloads|views|visitors|times|bytes|[kmg]?b|km|kg|m)\b))")
 PHONE_SENTENCE_REACH = 50  # characters, within a sentence, between the word and the number
 SHORT_PHONE_NOT_AFTER = re.compile(
-    r"(?i:\b(?:order|invoice|ticket|case|ref|reference|serial|tracking|sku|part|model|batch|lot|version|build|po|id"
-    r"|confirmation|booking|transaction|receipt|policy|claim|account|amount|total|price|balance|cost|paid|pay|sum"
+    r"(?i:\b(?:order|invoice|ticket|case|ref|reference|serial|tracking|sku|part|model|batch|lot|version|build|po"
+    r"|(?<!caller )(?<!caller-)id|confirmation|booking|transaction|receipt|policy|claim|account|amount|total|price|balance|cost|paid|pay|sum"
     r"|population|count|size|weight)\b)[^.!?\n]*$")
 # Labels of a contact card's lines that are phones when a colon and a number follow ("Home: 96 63 21").
 PHONE_LABEL = (r"home|work|office|main|emergency|hotline|helpline|customer care|customer service|support line|pager"
