@@ -3316,3 +3316,16 @@ def test_a_short_number_the_caller_id_showed_is_a_phone():
     assert _found("The caller ID showed 73 614 915 but nobody spoke.") == [("phone", "73 614 915")]
     assert _found("The caller ID showed 12 345 678 users") == []  # a count
     assert _found("Ticket ID 12 345 678, please call") == []  # an identifier
+
+
+@pytest.mark.parametrize("text, value", [
+    ("could you please correct it to mr. phillip cole?", "mr. phillip cole"),
+    ("the border force have detained tennis player virpi hull over visa disputes.", "virpi hull"),
+])
+def test_in_lower_case_a_surname_that_is_a_word_too_after_a_first_name(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["maria will call you back", "ask nina today please"])
+def test_in_lower_case_the_commonest_words_after_a_first_name_are_no_surname(text):
+    assert all(" " not in value for entity, value in _found(text) if entity == "person")

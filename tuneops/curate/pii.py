@@ -2477,20 +2477,35 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
     names = _NameWords.load()
     characters = list(text)
     named = False
+    first_name_end = -1  # where the last first name given its capital ends
     for match in _LOWER_CASE_WORD.finditer(text):
         word = match.group()
         title = _title_case(word)
-        if (len(title) != len(word) or _never_a_lower_case_name(word, title) or title in FIRST_NAMES_OF_THINGS
-                or word in time_zone_cities()):
+        if len(title) != len(word):
+            continue
+        if match.start() == first_name_end + 1 and text[first_name_end] == " " and _surname_after_a_first_name(title, names):
+            characters[match.start():match.end()] = title  # "phillip cole", "virpi hull": a surname that is a word too
+            continue
+        if _never_a_lower_case_name(word, title) or title in FIRST_NAMES_OF_THINGS or word in time_zone_cities():
             continue
         if _could_be_a_name(word, title, names, first_names_only):
             characters[match.start():match.end()] = title
             named = True
+            if names.first_name(title):
+                first_name_end = match.end()
     if not named:
         return None
     for match in _LOWER_CASE_PRONOUN_I.finditer(text):
         characters[match.start()] = "I"
     return _with_initials_capitalised("".join(characters))
+
+
+def _surname_after_a_first_name(title: str, names: _NameWords) -> bool:
+    """Whether a lower-case word right after a known first name is its surname though a word too
+    ("cole", "hull", "grant"): a known surname, and none of the commonest English words ("will",
+    "green", "today") nor a word that never starts a name."""
+    return (names.surname(title, everyday=True) and title not in english_words() and title not in NEVER_NAME_PARTS
+            and title not in WORD_NAMES)
 
 
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
