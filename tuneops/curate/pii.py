@@ -2500,12 +2500,15 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
     return _with_initials_capitalised("".join(characters))
 
 
+_WORD_AFTER_A_NAME = re.compile(rf"(?:{_AFTER_LONE_NAME}|{_PERSON_VERBS})")  # "rebecca said", "maria asked"
+
+
 def _surname_after_a_first_name(title: str, names: _NameWords) -> bool:
     """Whether a lower-case word right after a known first name is its surname though a word too
     ("cole", "hull", "grant"): a known surname, and none of the commonest English words ("will",
-    "green", "today") nor a word that never starts a name."""
+    "today"), what people do after their name ("said", "asked") nor a word that never starts a name."""
     return (names.surname(title, everyday=True) and title not in english_words() and title not in NEVER_NAME_PARTS
-            and title not in WORD_NAMES)
+            and title not in WORD_NAMES and not _WORD_AFTER_A_NAME.fullmatch(title.lower()))
 
 
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
