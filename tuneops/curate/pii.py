@@ -2195,7 +2195,6 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
 
 # A name called at the end of a sentence, after a comma ("Remember me, Julia?", "Don't go to town, Amber!").
 _NAME_CALLED_AT_THE_END = re.compile(rf"(?<=[a-z\u00DF-\u024F], )({NAME_WORD})(?=[?!])")
-_SENTENCE_BEFORE = re.compile(r"[^.!?\n]*$")
 _SPOKEN_TO = re.compile(r"\b(?:[Mm]e|[Yy]ou|[Yy]our|[Uu]s|I|[Ww]e|[Mm]y|[Oo]ur)\b")
 
 
@@ -2210,7 +2209,7 @@ def _names_called_at_the_end(text: str, names: _NameWords) -> list[tuple[int, in
         if word in NEVER_NAME_PARTS or _names_a_place(word) or not (
                 names.first_name(word, everyday=True) or names.recorded_first_name(word)):
             continue
-        sentence = _SENTENCE_BEFORE.search(text, 0, match.start()).group()
+        sentence = text[max(text.rfind(mark, 0, match.start()) for mark in ".!?\n") + 1:match.start()]
         if text[match.end()] == "!" or _SPOKEN_TO.search(sentence):
             spans.append(match.span(1))
     return spans
