@@ -1715,7 +1715,7 @@ def _name_after_honorific(text: str) -> bool:
     surnames = census_surnames()
     return _name_after_title(text) or (
         words[-1][0].isupper() and last in surnames
-        and all(word in surnames and word not in _CALENDAR_WORDS | NOT_NAMES or word not in NEVER_NAME_PARTS
+        and all(word not in NEVER_NAME_PARTS or (word in surnames and word not in _NEVER_SURNAMES)
                 for word in map(_title_case, words)))
 
 
@@ -1961,12 +1961,17 @@ def _name_set_off_by_a_comma(text: str) -> bool:
 
 def _person_spoken_to(text: str) -> bool:
     """Whether the words someone speaks to or follows up with are a person: two words as after a
-    person's cue, or one known given name, a word too ("Heather", "Mark"), that names no place."""
+    person's cue, or one given name spoken to (``_given_name_spoken_to``)."""
     if " " in text:
         return _name_in_strong_context(text)
-    names = _NameWords.load()
-    return text not in NEVER_NAME_PARTS and not _names_a_place(text) and (
-        names.first_name(text, everyday=True) or names.recorded_first_name(text))
+    return _given_name_spoken_to(text)
+
+
+def _given_name_spoken_to(word: str) -> bool:
+    """Whether one word someone speaks to is a given name: known, a word too ("Heather", "Mark"), or
+    recorded ("Liviana"), and naming no place ("Paris")."""
+    return (word not in NEVER_NAME_PARTS and not _names_a_place(word)
+            and _NameWords.load().given_name_where_a_person_stands(word))
 
 
 def _luhn_valid_in_groups(text: str) -> bool:
@@ -2175,18 +2180,19 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
     if not rare_words or ":" not in text or "\n" not in text:
         return []
     labels = list(_SPEAKER_LABEL.finditer(text))
-    first_names = sum(_single_first_name(_title_case(label.group(1))) for label in labels)
+    words = [_title_case(label.group(1)) for label in labels]
+    single_first_names = [_single_first_name(word) for word in words]
+    first_names = sum(single_first_names)
     if len(labels) < SPEAKERS_MIN or not first_names:
         return []
-    words = [_title_case(label.group(1)) for label in labels]
     rare = [names.rare(word) and _no_word(word.casefold()) for word in words]
     # Speakers whose label is a name by itself: a known first name that is no word, or a rare word.
-    named = [is_rare or _single_first_name(word) for word, is_rare in zip(words, rare)]
+    named = [is_rare or is_first_name for is_rare, is_first_name in zip(rare, single_first_names)]
     spans = []
     for label, word, is_rare, is_named in zip(labels, words, rare, named):
         # In lower case every known first name ("amber:", "gladys:"); among two other speakers with
         # names, also one that names a place or is a word ("Chelsea: What a wife.", "Heather: Remember me").
-        known = (names.first_name(word, everyday=True) or names.recorded_first_name(word)) and (
+        known = names.given_name_where_a_person_stands(word) and (
             label.group(1).islower() or first_names >= SPEAKERS_MIN or sum(named) - is_named >= SPEAKERS_MIN)
         if word not in NEVER_NAME_PARTS and (is_rare or known):
             spans.append(label.span(1))
@@ -2198,16 +2204,14 @@ _NAME_CALLED_AT_THE_END = re.compile(rf"(?<=[a-z\u00DF-\u024F], )({NAME_WORD})(?
 _SPOKEN_TO = re.compile(r"\b(?:[Mm]e|[Yy]ou|[Yy]our|[Uu]s|I|[Ww]e|[Mm]y|[Oo]ur)\b")
 
 
-def _names_called_at_the_end(text: str, names: _NameWords) -> list[tuple[int, int]]:
+def _names_called_at_the_end(text: str) -> list[tuple[int, int]]:
     """Spans of known given names, words or things' names too ("Julia", "Amber", "Victoria"), called
     at the end of a sentence that speaks to someone: after a comma, before "?" or "!", in a sentence
     with "me", "you", "we"... or one that ends in "!" ("Remember me, Julia?", "Don't go to town,
     Amber!"; not "Is it in the UK, Victoria?", nor a country, state or city: "I love it, Paris!")."""
     spans = []
     for match in _NAME_CALLED_AT_THE_END.finditer(text):
-        word = match.group(1)
-        if word in NEVER_NAME_PARTS or _names_a_place(word) or not (
-                names.first_name(word, everyday=True) or names.recorded_first_name(word)):
+        if not _given_name_spoken_to(match.group(1)):
             continue
         sentence = text[max(text.rfind(mark, 0, match.start()) for mark in ".!?\n") + 1:match.start()]
         if text[match.end()] == "!" or _SPOKEN_TO.search(sentence):
@@ -2277,7 +2281,7 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
     ends = set(name_ends)
     spans = _listed_and_called_names(text, names, rare_words) + _speaker_labels(text, names, rare_words)
     if ", " in text and ("?" in text or "!" in text):
-        spans += _names_called_at_the_end(text, names)
+        spans += _names_called_at_the_end(text)
     for match in _SENTENCE_START_NAME.finditer(text):  # "Kaczmarek was here yesterday."
         word = match.group(1)
         if (_no_thing_nor_core_word(word, names) and word not in WORD_NAMES
@@ -2756,6 +2760,11 @@ class _NameWords:
         by a comma before "who", before what only people do ("Hilarion said")."""
         return word in self.recorded_first_names
 
+    def given_name_where_a_person_stands(self, word: str) -> bool:
+        """A known first name, everyday words too ("Heather"), or a recorded one ("Liviana"): for
+        contexts that say a person already."""
+        return self.first_name(word, everyday=True) or word in self.recorded_first_names
+
     def _each_part(self, word: str, names: frozenset[str]) -> bool:
         parts = word.split("-")
         return len(parts) > 1 and all(part[:1].isupper() and part in names for part in parts)
@@ -2920,6 +2929,7 @@ _NOT_NAME_PARTS = _CALENDAR_WORDS | {
 
 
 NEVER_NAME_PARTS = NOT_NAMES | _NOT_NAME_PARTS | COMPANY_WORDS
+_NEVER_SURNAMES = frozenset(_CALENDAR_WORDS | NOT_NAMES)  # of NEVER_NAME_PARTS, those no honorific makes a surname ("Mr. West" is one)
 
 
 def _is_word_char(char: str) -> bool:
@@ -3101,8 +3111,8 @@ def _town_words(words: str) -> bool:
     without_country = _COUNTRY_OF_SEVERAL_WORDS.sub("", words)  # "GRIGADALE United Kingdom"
     if not without_country.strip() and words.strip():
         return True  # a country alone ("..., Sibasa, South Africa is closed")
-    ends_with_country = without_country != words and _COUNTRY_OF_SEVERAL_WORDS.search(words.rstrip()) is not None and (
-        _COUNTRY_OF_SEVERAL_WORDS.search(words).end() == len(words.rstrip()))
+    country = _COUNTRY_OF_SEVERAL_WORDS.search(words)
+    ends_with_country = country is not None and country.end() == len(words.rstrip())
     words = without_country
     if _WORDS_ONLY.fullmatch(words) is None:
         return False
@@ -3114,7 +3124,7 @@ def _town_words(words: str) -> bool:
     town = split if ends_with_country else split[:-1]
     if (ends_with_country or (len(split) > 1 and split[-1].casefold() in countries_and_states())) and (
             len(town) > 1 or (town and town[0].casefold() not in core)) and all(
-            word[0].isupper() and _BLOCK_NOT_A_WORD_RE.match(word) for word in split):
+            word[0].isupper() for word in split) and _BLOCK_NOT_A_WORD_RE.match(split[0]):
         return True  # a town of two words before its country, whatever its first word ("Glen Arbor United States")
     # The first word decides: a town's name may go on in everyday words ("Vila Real", "North Sioux
     # City" does not), a sentence starts with one ("Please call", "Monday morning").
@@ -3426,9 +3436,10 @@ def _joined_overlapping_addresses(spans: list[tuple[int, int, str]]) -> list[tup
 # What may stand between two parts of one street address that the detectors found apart: up to three
 # words or numbers of the street's name, and at most one line break with its indent ("583 Boriñaur|
 # enparantza 29\n |Apt. 896", "323 Árpád| fejedelem |útja 45.", "ul. Radzymińska 107| Elisha Plains\n |Apt. 488").
-_STREET_PART_GAP = re.compile(r"[ \t]+(?:[^\W_][\w'’.-]*[ \t]+){0,2}[^\W_][\w'’.-]*(?:[ \t]+|[ \t]*\n[ \t]*)")
-_UNIT_FIRST = re.compile(_UNIT)
 STREET_PART_GAP_WORDS_MAX = 3
+_STREET_PART_GAP = re.compile(
+    rf"[ \t]+(?:[^\W_][\w'’.-]*[ \t]+){{0,{STREET_PART_GAP_WORDS_MAX - 1}}}[^\W_][\w'’.-]*(?:[ \t]+|[ \t]*\n[ \t]*)")
+_UNIT_FIRST = re.compile(_UNIT)
 
 
 def _joined_street_parts(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -3450,16 +3461,14 @@ def _joined_street_parts(text: str, spans: list[tuple[int, int, str]]) -> list[t
 
 
 def _street_part_gap_words(gap: str) -> bool:
-    """Whether the words between two parts of an address belong to a street's name: no more than
-    ``STREET_PART_GAP_WORDS_MAX``, and each a number, a capitalised word that is no common English
-    word ("Then", "Call") unless a street's type, or a lower-case word that is no English word."""
-    words = gap.split()
-    if len(words) > STREET_PART_GAP_WORDS_MAX:
-        return False
+    """Whether the words between two parts of an address (``STREET_PART_GAP_WORDS_MAX`` at most, by
+    ``_STREET_PART_GAP``) belong to a street's name: each a number, a capitalised word that is no
+    common English word ("Then", "Call") unless a street's type, or a lower-case word that is no
+    English word."""
     common = english_words()
     return all(word[0].isdecimal() or (word[0].isupper() and (word not in common or _STREET_SUFFIX_WORD.fullmatch(word)))
                or (word.islower() and not in_dictionary(word.rstrip(".")))
-               for word in words)
+               for word in gap.split())
 
 
 def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
