@@ -3329,3 +3329,49 @@ def test_in_lower_case_a_surname_that_is_a_word_too_after_a_first_name(text, val
 @pytest.mark.parametrize("text", ["maria will call you back", "ask nina today please"])
 def test_in_lower_case_the_commonest_words_after_a_first_name_are_no_surname(text):
     assert all(" " not in value for entity, value in _found(text) if entity == "person")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Please update the billing address with Amber and Mikkelenborgvej 76 for this card.", "Amber and Mikkelenborgvej 76"),
+    ("Meet me at Even and Mäe 47", "Even and Mäe 47"),  # a street found only after the corner's first name
+    ("Ria Ojima\nFamily practitioner\nLionella and Mellemvej 32", "Lionella and Mellemvej 32"),  # a contact block's line
+    ("here they are: 12 Elm Road, and Yousef and R Cachoeira 112", "Yousef and R Cachoeira 112"),
+])
+def test_a_corner_named_after_a_person_without_an_address_cue(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_two_people_and_a_street_after_a_verb_stay_two_people_and_a_street():
+    assert _found("I visited Paris and 10 Downing Street") == [("street_address", "10 Downing Street")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Sedat had given Sedat his address: 45808 138 Av Sidi Lakhmi", "45808 138 Av Sidi Lakhmi"),
+    ("The bus drops you off at 610 43 Rue Kilani 19.", "610 43 Rue Kilani 19"),
+])
+def test_a_buildings_number_before_a_street_that_carries_its_own(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Please update the billing address with 5444 Geislagata 36 Suite 499 Hofsós nan for this card",
+     "5444 Geislagata 36 Suite 499 Hofsós nan"),
+    ("Please return to 61958 Haugesmauet 22\nFarnern, nan 36170 in case of an issue.", "61958 Haugesmauet 22\nFarnern, nan 36170"),
+])
+def test_a_part_a_table_export_left_empty_after_the_town_is_part_of_the_address(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Please return to 320 St Marys Rd Juliana Ports\n Suite 281\n Winnipeg\n Canada 64478 in case of an issue.",
+     "320 St Marys Rd Juliana Ports\n Suite 281\n Winnipeg\n Canada 64478"),
+    ("User: ul. Ksiecia Władysława Opolskiego 8 Marco Springs\n Suite 939\n Chorzów\n Poland 86345",
+     "ul. Ksiecia Władysława Opolskiego 8 Marco Springs\n Suite 939\n Chorzów\n Poland 86345"),
+])
+def test_a_second_street_name_a_table_export_wrote_after_the_street_line(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_square_named_by_a_word_in_lower_case():
+    assert _found("The restaurant is at 16536 Trg revolucije 59") == [("street_address", "16536 Trg revolucije 59")]
+    assert _found("Trg is short for trg in 12 languages") == []

@@ -202,6 +202,9 @@ _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
 NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
+# One or two name words and "and" between an address cue and a street: a corner whose first street is
+# named after a person ("meet me at Even and Mäe 47"); ``_corners_named_after_people`` joins them.
+_CORNER_NAME_AND = rf"(?:{NAME_WORD}(?:[ \t]{NAME_WORD})?[ \t]+and[ \t]+)"
 NAME_END = r"(?![\w-]|['’](?![sS]\b))"  # where a name ends: not inside a word, but before a possessive "'s"
 # A third word before a Roman numeral starts a model name ("Ada Ebert Mark II"), but "Jo Ruiz III" is a name.
 NOT_BEFORE_NUMERAL = r"(?!\s[IVX]{2,4}\b)"
@@ -1241,6 +1244,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"
         )),
+        # A Slovenian or Croatian square named by a word in lower case ("Trg revolucije 59", "Trg svobode 3").
+        Detector("street_address", re.compile(r"\bTrg(?:[ \t][a-zčćšžđ]{3,}){1,2}[ \t]\d{1,4}[A-Za-z]?\b(?![.,]\d)"), needs=("trg",)),
         Detector("street_address", re.compile(rf"\b(?i:{_REGIONAL_STREET_PREFIX}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"),
                  needs=tuple(prefix.lower() for prefix in REGIONAL_STREET_PREFIXES)),
         Detector("street_address", re.compile(
@@ -1280,8 +1285,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("based at 23 Kingsway").
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=(-]\s*|\s+)"
-            rf"(?:(?:is|was|is now|to)[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
-            rf"|\d{{1,5}}[A-Za-z]?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?:[ \t]\d{{1,5}}[A-Za-z]?\b(?![.,:]?\d)(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+[a-z]))?"  # "left it at 7496 Kaevu 94"
+            rf"(?:(?:is|was|is now|to)[ \t]+)?{_CORNER_NAME_AND}?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
+            rf"|\d{{1,5}}[A-Za-z]?(?:[ \t]\d{{1,5}}(?=[ \t]+[{CAPITAL}]))?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?:[ \t]\d{{1,5}}[A-Za-z]?\b(?![.,:]?\d)(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+[a-z]))?"  # "left it at 7496 Kaevu 94"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
             rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}])"
             # ... or before ", Town" that ends the clause ("moved to Männi 12, Mustoja"; not "moved to Python 3.")
@@ -1301,7 +1306,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # in lower case ("meet me at Männi 12 tomorrow").
         Detector("street_address", re.compile(
             rf"(?=[{STRONG_ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(STRONG_ADDRESS_CUE)})(?:\s*[:=,(-]\s*|\s+)(?:(?:is|was)[ \t]+)?"
-            rf"({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
+            rf"{_CORNER_NAME_AND}?({STREET_NAME_WORD}(?:[ \t]{LOWER_CASE_NAME_WORD}\.?)?[ \t]{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\.?)"
             rf"(?=[ \t]*(?:[\n,]|[.?!;](?:\s|$)|$)|[ \t]+[a-z])"
         ), group=1, validate=_street_after_cue, needs=STRONG_ADDRESS_CUE_NEEDS),
         # A flat or suite alone after an address cue or where someone lives ("I moved into Apt. 584 last
@@ -3096,6 +3101,14 @@ _ADDRESS_LINES_BELOW = re.compile(
 _HAS_LINE_POSTCODE = re.compile(rf"(?<![\w-])(?:{_LINE_POSTCODE})(?![\w-])|-{_LINE_POSTCODE}\b")
 # A house number before a street that carries its own ("6815 Siikarannantie 59", "787 57 place Stanislas").
 _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}(?:[ \t]+|/)$")  # "15/4 Carter Interchange": a flat and a house
+# A street of the US kind ("Juliana Ports", "Ball Fords") written after a street line that ended
+# already, as exported tables join two columns ("320 St Marys Rd Juliana Ports\n Suite 281"): where
+# the line, the clause or a unit follows, it is part of the address.
+_SECOND_STREET_NAME_AFTER = re.compile(
+    rf"\.?[ \t]+[{CAPITAL}][\w'’-]+[ \t]+(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))})\b(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})")
+# A part of an address left empty by a table export after the rest, and the postcode after it
+# ("Hofsós nan for this card", "Farnern, nan 36170 in case of").
+_MISSING_PART_AFTER = re.compile(rf",?[ \t]*(?:\n[ \t]*,?[ \t]*)?(?<![\w-]){_MISSING_PART}(?![\w/-])(?:[ \t]+{_POSTCODE}(?![\w-]))?")
 
 
 _BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
@@ -3164,6 +3177,9 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     start, end, entity = span
     before = _HOUSE_NUMBER_BEFORE.search(text, max(0, start - 8), start)
     new_start = before.start() if before else start
+    if before and (second := _HOUSE_NUMBER_BEFORE.search(text, max(0, new_start - 8), new_start)) and not ID_LABEL.search(
+            text, max(0, second.start() - ID_LABEL_REACH), second.start()):
+        new_start = second.start()  # a building's number and the street's own: "45808 138 Av Sidi Lakhmi"
     if not before and not text[start].isdigit():
         new_start = _with_street_words_before(text, start)
         number = _HOUSE_NUMBER_BEFORE.search(text, max(0, new_start - 8), new_start) if new_start < start else None
@@ -3175,6 +3191,8 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     end = second.end() if (second := _SECOND_HOUSE_NUMBER.match(text, end)) else end
     trailing = _TRAILING_HOUSE_NUMBER.match(text, end)
     new_end = trailing.end() if trailing else end
+    if second_street := _SECOND_STREET_NAME_AFTER.match(text, new_end):
+        new_end = second_street.end()
     for _ in range(_ADDRESS_PARTS_MAX):
         part = _ADDRESS_PART.match(text, new_end)
         if not part:
@@ -3193,6 +3211,8 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
             new_end = town.end(1)  # the unit alone: "12 Elm Road Apt. 5 Please call"
     elif unit := _UNIT_BEFORE_LOWER_CASE.match(text, new_end):
         new_end = unit.end(1)  # "deliver to Via Acrone 69 Apt. 518 please", "... Suite 393 by Monday."
+    if missing := _MISSING_PART_AFTER.match(text, new_end):
+        new_end = missing.end()
     new_end = _with_place_lines_below(text, new_end)
     for other in taken:
         if other != span and other[0] < new_end and new_start < other[1]:
@@ -3202,10 +3222,13 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     return new_start, new_end, entity
 
 
-# An address cue, then one or two capitalised words and "and" right before a street found ("moved to
-# Katarzyna and Västerviksgatan 2"): a corner whose first street is named after a person.
+# An address cue, a line's start, a colon or a word that introduces a place, then one or two
+# capitalised words and "and" right before a street found ("moved to Katarzyna and Västerviksgatan
+# 2", "office is at Hiroya and 30 N. Stadion", "Nasstar Plc\nLionella and Mellemvej 32"): a corner
+# whose first street is named after a person.
 _CUE_THEN_NAME_AND = re.compile(
-    rf"(?i:{ADDRESS_CUE})(?:\s*[:=(-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?({NAME_WORD}(?:[ \t]{NAME_WORD})?)[ \t]+and[ \t]+$")
+    rf"(?:(?i:{ADDRESS_CUE})(?:\s*[:=(-]\s*|\s+)(?:(?:is|was|to)[ \t]+)?|(?:^|(?<=\n))[ \t]*{_LINE_MARKER}|(?<=[:>])[ \t]+"
+    rf"|(?<![\w'’-])(?:at|to|with|is|and)[ \t]+)({NAME_WORD}(?:[ \t]{NAME_WORD})?)[ \t]+and[ \t]+$")
 
 
 def _corners_named_after_people(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
