@@ -3375,3 +3375,39 @@ def test_a_second_street_name_a_table_export_wrote_after_the_street_line(text, v
 def test_a_square_named_by_a_word_in_lower_case():
     assert _found("The restaurant is at 16536 Trg revolucije 59") == [("street_address", "16536 Trg revolucije 59")]
     assert _found("Trg is short for trg in 12 languages") == []
+
+
+@pytest.mark.parametrize("text, values", [
+    ("TINC Comm VA is the brainchild of our 3 founders: Gomes, Powers and Waters.", ["Gomes", "Powers", "Waters"]),
+    ("The brainchild of our 3 founders: ten Pas, Ruiz and West.", ["ten Pas", "Ruiz", "West"]),  # a particle, a surname that is a word
+    ("Our speakers were: Ana Ruiz, Bjelančević & English.", ["Ana Ruiz", "Bjelančević", "English"]),
+])
+def test_names_listed_after_a_plural_word_for_people(text, values):
+    assert [value for entity, value in _found(text) if entity == "person"] == values
+
+
+@pytest.mark.parametrize("text", ["Our founders: Passion, Integrity and Trust", "Our values: Gomes, Powers and Waters"])
+def test_a_list_of_everyday_words_or_after_no_word_for_people_names_no_one(text):
+    assert [value for entity, value in _found(text) if entity == "person"] in ([], ["Gomes"])
+
+
+def test_every_speaker_of_a_script_is_a_person_unless_an_everyday_word():
+    text = "Antu: What a wife.\nJasmine: Remember me, Paul?\nJanet: You saved my life!"
+    assert [value for _, value in _found(text)] == ["Antu", "Jasmine", "Paul", "Janet"]
+    assert _found("Error: disk full\nWarning: Janet is low\nInfo: retry later") == []
+    assert _found("Host: Welcome\nGuest: Thanks\nJanet: Hi") == [("person", "Janet")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("She named him Frits", "Frits"),
+    ("Concordio Longo, the Building superintendent, said: \"I'm glad\"", "Concordio Longo"),
+    ("In case of my child's account, we need to add Saber A Mailly as guardian", "Saber A Mailly"),
+    ("Follow up with Marius Bang in a couple of months.", "Marius Bang"),
+])
+def test_a_name_given_set_off_before_said_added_in_a_role_or_followed_up_with(text, value):
+    assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text", ["They called them Names", "Acme Corp, the retailer, said profits rose", "Use Windows Server as a user"])
+def test_things_named_set_off_or_used_in_a_role_are_no_people(text):
+    assert _found(text) == []

@@ -1451,6 +1451,19 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})(?:\b|(?<=\)))"
         ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS, rare_words=True),
+        # ... and set off by what they are before "said" ("Concordio Longo, the Building
+        # superintendent, said:"), or added in a role ("we need to add Saber A Mailly as guardian").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:,[ \t](?:the|a|an|our|my|his|her|their)[ \t][^,\n]{{1,40}},[ \t]+"
+            rf"(?:said|says|told|added|explained|wrote|noted|commented|stated)\b"
+            rf"|[ \t]+as[ \t]+(?:(?:a|an|the|my|our|his|her|their)[ \t]+)?(?:{PERSON_ROLE}|beneficiary|executor|trustee|co-?owner)\b)"
+        ), group=1, validate=_name_in_strong_context, needs=(", the ", ", a ", ", an ", ", our ", ", my ", ", his ", ", her ",
+                                                              ", their ", " as "), rare_words=True),
+        # A child or a pet given a name ("She named him Frits", "we called her Sora"): a name, or a
+        # word that is no everyday English word.
+        Detector("person", re.compile(
+            rf"\b(?:named|called|christened|bapti[sz]ed)[ \t]+(?:him|her|them)[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}])"
+        ), group=1, validate=_named_as_a_person, needs=("named", "called", "christened", "baptis", "baptiz")),
         # "with X", "from X", "by X", "X from Accounts": a product or place stands here as often as a person.
         Detector("person", re.compile(
             rf"(?=[wWfFbB{CAPITAL}])\b(?:(?:[Ww]ith|[Ff]rom|[Bb]y)\s+({NAME_PAIR}){NAME_END}|({NAME_PAIR})\s+from\s(?=[A-Z]))"
@@ -1943,7 +1956,8 @@ def _name_in_context(text: str, strong: bool = False) -> bool:
     """
     words = text.split()
     names = _NameWords.load()
-    if any(word in NEVER_NAME_PARTS for word in words):
+    # a middle initial may be a letter that is a word too: "Saber A Mailly"
+    if any(word in NEVER_NAME_PARTS for word in [words[0], *(word for word in words[1:-1] if len(word) > 1), words[-1]]):
         return False
     first, last = words[0], words[-1]
     first_ok = names.first_name(first, everyday=True) or (
@@ -1964,11 +1978,19 @@ def _name_set_off_by_a_comma(text: str) -> bool:
     return _known_single_name(text) or _rare_word_beside_a_person(text) or _NameWords.load().recorded_first_name(text)
 
 
+def _named_as_a_person(word: str) -> bool:
+    """Whether the word someone was named or called is a name: a given name, a word too ("Heather"),
+    or no core English word ("Frits", "Sora"; not "Buddy" nor "Names")."""
+    return _NameWords.load().given_name_where_a_person_stands(word) or _no_thing_nor_core_word(word, _NameWords.load())
+
+
 def _person_spoken_to(text: str) -> bool:
     """Whether the words someone speaks to or follows up with are a person: two words as after a
     person's cue, or one given name spoken to (``_given_name_spoken_to``)."""
     if " " in text:
-        return _name_in_strong_context(text)
+        first, last = text.split()[0], text.split()[-1]
+        # a given name and a US Census surname that is a word too: "Follow up with Marius Bang"
+        return _name_in_strong_context(text) or (_given_name_spoken_to(first) and last in census_surnames())
     return _given_name_spoken_to(text)
 
 
@@ -2175,6 +2197,8 @@ LISTED_NAMES_MIN = 2
 # Chat writes them in lower case too ("amber: remember me?").
 _SPEAKER_LABEL = re.compile(rf"^[ \t]*({NAME_WORD}|[a-zß-öø-ÿ\u0100-\u024F]+):[ \t]+(?=\S)", re.MULTILINE)
 SPEAKERS_MIN = 2  # lines starting with a label, one of them a known first name, make a transcript
+SCRIPT_SPEAKERS_MIN = 3  # lines that all start with a label, one of them a known first name, make a script
+_SPOKEN_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tuple[int, int]]:
@@ -2193,12 +2217,20 @@ def _speaker_labels(text: str, names: _NameWords, rare_words: bool) -> list[tupl
     rare = [names.rare(word) and _no_word(word.casefold()) for word in words]
     # Speakers whose label is a name by itself: a known first name that is no word, or a rare word.
     named = [is_rare or is_first_name for is_rare, is_first_name in zip(rare, single_first_names)]
+    # Every line a speaker's, three or more: a script, where each label is a person's unless it is
+    # an everyday word ("Antu: What a wife.\nJasmine: Remember me, Paul?\nJanet: You saved my life!").
+    # A table's rows are no lines spoken ("Summer: 20%\nWinter: 10%\nMaria: ok").
+    lines = [line for line in text.splitlines() if line.strip()]
+    script = len(labels) >= SCRIPT_SPEAKERS_MIN and len(labels) == len(lines) and all(
+        len(_SPOKEN_WORD.findall(line.split(":", 1)[1])) >= 2 for line in lines)
     spans = []
     for label, word, is_rare, is_named in zip(labels, words, rare, named):
         # In lower case every known first name ("amber:", "gladys:"); among two other speakers with
         # names, also one that names a place or is a word ("Chelsea: What a wife.", "Heather: Remember me").
         known = names.given_name_where_a_person_stands(word) and (
-            label.group(1).islower() or first_names >= SPEAKERS_MIN or sum(named) - is_named >= SPEAKERS_MIN)
+            label.group(1).islower() or first_names >= SPEAKERS_MIN or sum(named) - is_named >= SPEAKERS_MIN or script)
+        if script and not known:
+            known = _no_thing_nor_core_word(word, names)
         if word not in NEVER_NAME_PARTS and (is_rare or known):
             spans.append(label.span(1))
     return spans
@@ -2521,6 +2553,36 @@ def _surname_after_a_first_name(title: str, names: _NameWords) -> bool:
 
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
 _JOINED_PAIR = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD}),?[ \t]+(?:and|or|&)[ \t]+({NAME_WORD}){NAME_END}")
+
+
+# People named by a plural word for them, a colon and a list ("our 3 founders: Gomes, Powers and
+# Waters", "The speakers were: Ana Ruiz, Tom Berg and de Launay"). The list ends with "and" or "&".
+_PEOPLE_NOUNS = (r"(?:co-?)?founders|(?:co-?)?authors|partners|members|hosts|speakers|winners|judges|panell?ists|organi[sz]ers"
+                 r"|presenters|contributors|maintainers|owners|directors|siblings|children|kids|sons|daughters|grandchildren"
+                 r"|colleagues|teammates|friends|employees|guests|attendees|participants|candidates|nominees|finalists"
+                 r"|editors|reviewers|instructors|teachers|witnesses|signatories|tenants|parents|heirs|executors|trustees")
+_LISTED_NAME = rf"(?:{PARTICLE}[ \t])?{NAME_WORD}(?:[ \t]{NAME_WORD})?"
+_PEOPLE_LISTED = re.compile(
+    rf"(?i:\b(?:{_PEOPLE_NOUNS})(?:[ \t]+(?:are|were|include|included))?)[ \t]*:[ \t]*"
+    rf"({_LISTED_NAME}(?:,[ \t]*{_LISTED_NAME}){{0,8}},?[ \t]+(?:and|&)[ \t]+{_LISTED_NAME}){NAME_END}")
+_LISTED_ITEM = re.compile(_LISTED_NAME)
+
+
+def names_listed_after_people(text: str) -> list[tuple[int, int]]:
+    """Spans of the names in a list after a plural word for people and a colon ("our 3 founders:
+    Gomes, Powers and Waters"): each item a known name, a US Census surname or one shaped like a
+    surname, everyday words too ("Love", "English"), but no other word ("our values: Passion and
+    Trust" names no people; neither would "founders: Passion and Trust")."""
+    names = _NameWords.load()
+    census = census_surnames()
+    spans = []
+    for listing in _PEOPLE_LISTED.finditer(text):
+        for item in _LISTED_ITEM.finditer(text, listing.start(1), listing.end(1)):
+            words = [word for word in item.group().split() if word[0].isupper()]
+            if words and all(names.known(word) or word in census or names.surname_shaped(word)
+                             or names.recorded_first_name(word) for word in words):
+                spans.append(item.span())
+    return spans
 
 
 def first_names_joined(text: str) -> list[tuple[int, int]]:
@@ -3817,6 +3879,9 @@ class PiiMasker:
             _add_persons_where_free(taken, lower_case_names(text))
             if " and " in text or " or " in text or " & " in text:
                 _add_persons_where_free(taken, first_names_joined(text))
+                if ":" in text:
+                    _add_replacing_parts(taken, [(start, end, "person") for start, end in names_listed_after_people(text)],
+                                         replaceable=frozenset({"person"}))
             _add_persons_where_free(taken, names_in_lower_case_text(text))
             if "@" in text:  # whole, in place of a part found before ("Account holder: Zachary" of "Zachary van den IJssel")
                 _add_replacing_parts(taken, [(start, end, "person") for start, end in names_in_email_addresses(text)],
