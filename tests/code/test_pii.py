@@ -3411,3 +3411,17 @@ def test_a_name_given_set_off_before_said_added_in_a_role_or_followed_up_with(te
 @pytest.mark.parametrize("text", ["They called them Names", "Acme Corp, the retailer, said profits rose", "Use Windows Server as a user"])
 def test_things_named_set_off_or_used_in_a_role_are_no_people(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("He lives on Pinto Parkway.", "Pinto Parkway"),
+    ("these early shows on Kurbus Crest Street were important", "Kurbus Crest Street"),
+    ("The store is on Hansen Views near the park", "Hansen Views"),
+])
+def test_a_street_named_after_a_person_without_a_house_number_where_a_place_is_said(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text", ["focus on Windows Server", "We met on Monday Drive", "It runs at Apple Park speed"])
+def test_things_named_like_a_street_after_on_or_at_stay(text):
+    assert _found(text) == []

@@ -654,6 +654,18 @@ def _ends_with_usps_street_type(text: str) -> bool:
             and words[-1] in USPS_STREET_SUFFIXES and _STREET_SUFFIX_WORD.fullmatch(words[-1]) is None)
 
 
+def _street_named_after_a_person(text: str) -> bool:
+    """Whether words before a USPS street type name a street after a person ("Pinto Parkway", "Kurbus
+    Crest", "Natalie Estate"): the first word a known given name or surname, one shaped like a surname
+    or no core English word, and no word of the calendar ("Monday Drive"); not "Apple Park", though
+    Apple is a US Census surname too."""
+    words = text.split()
+    names = _NameWords.load()
+    first = words[0]
+    return first not in NEVER_NAME_PARTS and first not in _CALENDAR_WORDS and first not in WORD_NAMES and (
+        names.known(first) or names.surname_shaped(first) or first.casefold() not in names.core_english)
+
+
 def _street_before_postcode_and_town(text: str) -> bool:
     """Whether "Street 3, 97471 Town" or "Street 3, Town, Country" is an address: the street is no
     run of everyday English words, the town starts with none, and after a town without a postcode
@@ -1244,6 +1256,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             rf"(?=[{STREET_PREFIX_BEFORE_NUMBER_FIRST_LETTERS}])\b(?i:{STREET_PREFIX_BEFORE_NUMBER}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"
         )),
+        # A street without a house number, named after a person as US streets are, where a place is
+        # said ("He lives on Pinto Parkway.", "early shows on Kurbus Crest Street", "Turn left at Hansen
+        # Views"): "on", "at" or "off" before it, a known name or one shaped like a name before the
+        # street type.
+        Detector("street_address", re.compile(
+            rf"(?<![\w'’-])(?:on|at|off|along|down|onto|near)[ \t]+"
+            rf"((?:{NAME_WORD}[ \t]){{1,2}}(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))})(?:[ \t](?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?))?)"
+            rf"(?![\w'’-]|[ \t]+[{CAPITAL}0-9])"
+        ), group=1, validate=_street_named_after_a_person, needs=("on ", "at ", "off ", "along ", "down ", "onto ", "near ")),
         # A Slovenian or Croatian square named by a word in lower case ("Trg revolucije 59", "Trg svobode 3").
         Detector("street_address", re.compile(r"\bTrg(?:[ \t][a-zčćšžđ]{3,}){1,2}[ \t]\d{1,4}[A-Za-z]?\b(?![.,]\d)"), needs=("trg",)),
         Detector("street_address", re.compile(rf"\b(?i:{_REGIONAL_STREET_PREFIX}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"),
