@@ -1262,7 +1262,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # street type.
         Detector("street_address", re.compile(
             rf"(?<![\w'’-])(?:on|at|off|along|down|onto|near)[ \t]+"
-            rf"((?:{NAME_WORD}[ \t]){{1,2}}(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))})(?:[ \t](?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?))?)"
+            rf"((?:{NAME_WORD}[ \t]){{1,2}}?(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))}))"
+            rf"(?:[ \t](?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?))?"  # a template's own word after the name: "Kurbus Crest Street"
             rf"(?![\w'’-]|[ \t]+[{CAPITAL}0-9])"
         ), group=1, validate=_street_named_after_a_person, needs=("on ", "at ", "off ", "along ", "down ", "onto ", "near ")),
         # A Slovenian or Croatian square named by a word in lower case ("Trg revolucije 59", "Trg svobode 3").
