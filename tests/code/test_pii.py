@@ -3425,3 +3425,20 @@ def test_a_street_named_after_a_person_without_a_house_number_where_a_place_is_s
 @pytest.mark.parametrize("text", ["focus on Windows Server", "We met on Monday Drive", "It runs at Apple Park speed"])
 def test_things_named_like_a_street_after_on_or_at_stay(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("address: 97059 ul. Okrąg 47", "97059 ul. Okrąg 47"),  # an abbreviation keeps its full stop
+    ("address:\n\n3975 Belgrád rkp. 18.\nCapão Bonito\n, SP\n 83312", "3975 Belgrád rkp. 18.\nCapão Bonito\n, SP\n 83312"),
+    ("The office is at 410 Slovenčeva 88, St Catharines, Canada", "410 Slovenčeva 88, St Catharines, Canada"),
+    ("User: 52563 Binzmühlestrasse 30 Suite 164, Cite 7 Novembre, Tunisia 10697",
+     "52563 Binzmühlestrasse 30 Suite 164, Cite 7 Novembre, Tunisia 10697"),
+    ("User: 762 Jižní 80 Apt. 842 Kremže Jihoceský kraj", "762 Jižní 80 Apt. 842 Kremže Jihoceský kraj"),
+])
+def test_abbreviated_street_words_saints_districts_and_regions_in_an_address(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_short_number_a_text_message_did_not_reach_is_a_phone():
+    assert _found("I didn't get any message on my registered 68 90 46. Could you") == [("phone", "68 90 46")]
+    assert _found("Error message 12 34 56 appeared") == []

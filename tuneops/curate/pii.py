@@ -188,7 +188,7 @@ _LOWER_CASE_STREET_WORDS = (rf"{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTE
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
                     r"|das|degli|delle|dello|dei|los|las|el|y"
                     rf"|{_LOWER_CASE_STREET_WORDS}|straße|strasse)\b"
-                    rf"|(?:u|krt|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
+                    rf"|(?:u|krt|rkp|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 # After a street type that comes first: one to four name words and the house number, or "S/N", no
 # number (Portugal, Spain, Latin America): "Calle Mayor 5", "Via Roma, 12", "Travessa de Vaz, S/N".
 _NAME_AND_HOUSE_NUMBER_AFTER_TYPE = rf"(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t](?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"
@@ -235,7 +235,9 @@ PHONE_CUE = (r"phone|telephone|tel|mob|mobile|cell|cellphone|call|ring|whatsapp"
 # be reached at 72 231 101 after six", "85 99 60 - mobile").
 PHONE_SENTENCE_WORD = (r"phone|telephone|tel|mobile|mob|cell|cellphone|call|called|calling|ring|reach|reached|reachable"
                        r"|contact|text|texted|dial|dialed|dialled|fax|whatsapp|sms|landline|number(?!\s+of\b)|callback"
-                       r"|voicemail|switchboard|hotline|helpline|caller[ -]?id")
+                       r"|voicemail|switchboard|hotline|helpline|caller[ -]?id"
+                       # where a text message arrives: "no message on my registered 68 90 46"
+                       r"|(?<!rror )messages?|registered")
 # Six to nine digits in two- and three-digit groups: local numbers of small countries (Greenland
 # "85 99 60", Tunisia "72 231 101"), but also amounts and counts ("12 345 678"), so only in a sentence
 # with a PHONE_SENTENCE_WORD, with no currency or unit after it and no identifier or amount named
@@ -1205,15 +1207,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # After "address:" a house number starts a street written in lower case ("his address: 1138 92
         # vasileos pavlou str", "address: 52717 nánási út 72.") that ends the clause.
         Detector("street_address", re.compile(
-            rf"(?=[Aa])(?i:address)[ \t]*:[ \t]*(\d{{1,6}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?(?:[ \t]+{LOWER_CASE_NAME_WORD}\.?){{1,4}}(?:[ \t]+\d{{1,5}}[A-Za-z]?\.?)?)"
-            rf"{_CLAUSE_END}"
+            rf"(?=[Aa])(?i:address)[ \t]*:[ \t]*(\d{{1,6}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?(?:[ \t]+{LOWER_CASE_NAME_WORD}\.?+){{1,4}}(?:[ \t]+\d{{1,5}}[A-Za-z]?\.?)?)"
+            rf"{_CLAUSE_END}"  # an abbreviation keeps its full stop: "97059 ul. Okrąg 47" is no "97059 ul"
         ), group=1, validate=_street_words, needs=("address",)),
         # Split by how the address starts, so that each pattern begins with something the regex
         # engine can skip to fast: a house number, a street type, a capitalised name, "PO Box". A
         # street's name stays on its line ("3 Anne Street\nSt. Erin": "St." starts the town).
         Detector("street_address", re.compile(
             # A street type that may come first is tried first: "55 Avenue du Golf Arabe", not "55 Avenue".
-            rf"\b\d{{1,5}}[A-Za-z]?,?[ \t](?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            # (after a comma, not a street type alone: "88, St Catharines" is a house number and a town)
+            rf"\b\d{{1,5}}[A-Za-z]?(?:,[ \t](?!{STREET_SUFFIX}(?=\W|$))|[ \t])(?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
             rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?|[A-Z]\.)[ \t]){{0,3}}"
             rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street", "184 G. Seferi Street"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
@@ -3109,8 +3112,12 @@ _COUNTRIES_OF_SEVERAL_WORDS = (r"(?:United (?:Kingdom|States(?: of America)?|Ara
 # Words that start what follows an address, not a place ("Order 45123", "Thanks 2024 Bob").
 _NOT_A_PLACE_WORD = (r"(?!(?i:order|invoice|ticket|ref|case|account|customer|phone|fax|mobile|thanks|regards|cheers"
                      r"|vat|tax|ein|iban|bic|swift|e-?mail|tel)\b)")  # and tax or bank ids ("12 Elm St, VAT ID DE811907980")
-_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)\.[ \t]?)?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
+# A saint's abbreviation with or without its full stop ("St. Erin", "St Catharines"), a number inside
+# a Tunisian district's name ("Cite 7 Novembre") and a region's word after it ("Jihočeský kraj").
+_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)(?:\.[ \t]?|[ \t](?=[{CAPITAL}])))?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
+                rf"(?:[ \t]+\d{{1,2}}(?=[ \t]+[{CAPITAL}][a-zß-ÿ]))?"
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
+                rf"(?:[ \t]+(?:kraj|megye|oblast|fylke|län|amt))?"
                 rf"(?:[ \t]+\([{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆ -]*\))?")
 _PLACE = rf"{_PLACE_WORDS}(?:[ \t]+{_POSTCODE}|[ \t]+/[ \t]+[A-Z]{{2}}\b)?"  # and a Brazilian state: "Brito / BA"
 # Not a colon: a word before one is a label ("...FPO AE 03986\nMobile: 083 399 9784"). Also before a
