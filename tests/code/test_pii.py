@@ -3442,3 +3442,43 @@ def test_abbreviated_street_words_saints_districts_and_regions_in_an_address(tex
 def test_a_short_number_a_text_message_did_not_reach_is_a_phone():
     assert _found("I didn't get any message on my registered 68 90 46. Could you") == [("phone", "68 90 46")]
     assert _found("Error message 12 34 56 appeared") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("As promised, here's Sietske's address:\n\n322 Sokolská 1978 Suite 510 Lipník u Hrotovic Czech Republic",
+     "322 Sokolská 1978 Suite 510 Lipník u Hrotovic Czech Republic"),  # a particle inside the town
+    ("Please update the billing address with 9006 1599 Elm Drive Apt. 278 New York NY for this card",
+     "9006 1599 Elm Drive Apt. 278 New York NY"),  # a town and its US state
+    ("Alena Hájková\n\n96293 Grossmatt 31\n Apt. 276\n Biel/Bienne\n\n Switzerland 09973",
+     "96293 Grossmatt 31\n Apt. 276\n Biel/Bienne\n\n Switzerland 09973"),  # a town of two languages
+    ("Meet me at 48444 Rue de Genville 364 Apt. 143\nCite Mongi Slim 2\n, 13\n Tunisia 42807",
+     "48444 Rue de Genville 364 Apt. 143\nCite Mongi Slim 2\n, 13\n Tunisia 42807"),  # a region's number above the country
+])
+def test_towns_with_particles_states_two_languages_and_region_numbers_join_the_address(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("could you please correct it to mr. umberto fiorentini?", "mr. umberto fiorentini"),
+    ("hello, this is mr. csanád gere. who are you?", "mr. csanád gere"),
+])
+def test_in_lower_case_any_surname_after_a_title_and_a_first_name(text, value):
+    assert ("person", value) in _found(text)
+
+
+def test_in_lower_case_the_commonest_words_after_a_title_and_a_first_name_are_no_surname():
+    assert ("person", "mr. john") in _found("ask mr. john today")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("??? mike engel\n??? sigmaxyz inc.\n??? 94218 101 montreal street\n??? apt. 726\n??? saint clair\n??? new zealand 83592",
+     "mike engel"),
+    ("maile e. jaimes\n\n73320 fitjabraut 87\n apt. 812\n keflavík\n\n iceland 54184", "maile e. jaimes"),
+])
+def test_a_name_typed_in_lower_case_heading_a_contact_block(text, value):
+    assert ("person", value) in _found(text)
+
+
+def test_a_lower_case_heading_of_words_is_no_name_and_apt_install_is_code():
+    assert _found("order details\nship to 12 main street") == [("street_address", "12 main street")]
+    assert _found("sudo apt install foo for maria") == []

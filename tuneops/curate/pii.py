@@ -2401,7 +2401,8 @@ _BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
 
 # Characters of code and commands, and the words of a person's prose: only prose typed in lower case
 # is read for names ("i talked to jessica"; not "import sys", "sudo apt update", "self.val = val").
-_CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return|pip|apt|yum|npm)\b")
+# ("apt" as the package tool, not the flat of an address: "apt install", not "apt. 812")
+_CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return|pip|yum|npm)\b|\bapt(?:-get)?(?=[ \t]+[a-z])")
 _PERSONAL_WORD = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|he|she|his|her|him|they|their|them)\b")
 _LOWER_CASE_STREET_WORD = re.compile(_LOWER_CASE_STREET_WORDS)  # it holds _STREET_WORDS_IN_LOWER_CASE too
 
@@ -2543,20 +2544,24 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
     characters = list(text)
     named = False
     first_name_end = -1  # where the last first name given its capital ends
+    honorific_before = False  # whether a title stands before that first name ("mr. csanád")
     for match in _LOWER_CASE_WORD.finditer(text):
         word = match.group()
         title = _title_case(word)
         if len(title) != len(word):
             continue
-        if match.start() == first_name_end + 1 and text[first_name_end] == " " and _surname_after_a_first_name(title, names):
-            characters[match.start():match.end()] = title  # "phillip cole", "virpi hull": a surname that is a word too
+        if match.start() == first_name_end + 1 and text[first_name_end] == " " and (
+                _surname_after_a_first_name(title, names) or (honorific_before and _surname_after_a_title(title))):
+            # "phillip cole", "virpi hull": a surname that is a word too; "mr. csanád gere": any after a title
+            characters[match.start():match.end()] = title
             continue
         if _never_a_lower_case_name(word, title) or title in FIRST_NAMES_OF_THINGS or word in time_zone_cities():
             continue
         if _could_be_a_name(word, title, names, first_names_only):
             characters[match.start():match.end()] = title
             named = True
-            if names.first_name(title):
+            honorific_before = _LOWER_CASE_HONORIFIC_BEFORE.search(text, max(0, match.start() - 6), match.start()) is not None
+            if names.first_name(title) or honorific_before:
                 first_name_end = match.end()
     if not named:
         return None
@@ -2566,6 +2571,15 @@ def capitalised_as_written(text: str, first_names_only: bool = False) -> str | N
 
 
 _WORD_AFTER_A_NAME = re.compile(rf"(?:{_AFTER_LONE_NAME}|{_PERSON_VERBS})")  # "rebecca said", "maria asked"
+_LOWER_CASE_HONORIFIC_BEFORE = re.compile(r"(?<![\w.])(?:mr|mrs|ms|miss|dr|prof)\.?[ \t]$")
+
+
+def _surname_after_a_title(title: str) -> bool:
+    """Whether a lower-case word after a title and a known first name is the surname ("mr. csanád
+    gere", "mr. umberto fiorentini"): any word but the commonest English ones ("mr. john will"), what
+    people do after their name and the words that never start a name."""
+    return (title not in english_words() and title not in NEVER_NAME_PARTS
+            and not _WORD_AFTER_A_NAME.fullmatch(title.lower()))
 
 
 def _surname_after_a_first_name(title: str, names: _NameWords) -> bool:
@@ -3114,7 +3128,8 @@ _NOT_A_PLACE_WORD = (r"(?!(?i:order|invoice|ticket|ref|case|account|customer|pho
                      r"|vat|tax|ein|iban|bic|swift|e-?mail|tel)\b)")  # and tax or bank ids ("12 Elm St, VAT ID DE811907980")
 # A saint's abbreviation with or without its full stop ("St. Erin", "St Catharines"), a number inside
 # a Tunisian district's name ("Cite 7 Novembre") and a region's word after it ("Jihočeský kraj").
-_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)(?:\.[ \t]?|[ \t](?=[{CAPITAL}])))?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}"
+_PLACE_WORDS = (rf"(?!{_UNIT_WORD}\b){_NOT_A_PLACE_WORD}(?:(?:St|Ste|Mt|Ft)(?:\.[ \t]?|[ \t](?=[{CAPITAL}])))?[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*"
+                rf"(?:/[{CAPITAL}][\w'’-]*)?{_PLACE_PARTICLES}"  # a town of two languages: "Biel/Bienne"
                 rf"(?:[ \t]+\d{{1,2}}(?=[ \t]+[{CAPITAL}][a-zß-ÿ]))?"
                 rf"(?:[ \t]+[{CAPITAL}Α-ΩΆ-Ώ∆][\w'’∆-]*{_PLACE_PARTICLES}){{0,2}}"
                 rf"(?:[ \t]+(?:kraj|megye|oblast|fylke|län|amt))?"
@@ -3134,7 +3149,7 @@ _ADDRESS_PART = re.compile(
     rf"(?:(?:{_UNIT}|{_LETTERED_POSTCODE})[ \t]+({_PLACE}(?:[ \t]+{_MISSING_PART})?){_CLAUSE_END}"
     # a town's district number before the next part ("Sušice 1\n, PL", "Cite El Ouns 2, Tunisia")
     rf"|({_UNIT}|{_POSTCODE}(?:[ \t]+{_PLACE})?|{_PLACE_WORDS}[ \t]+\d{{1,2}}(?=[ \t]*[\n,])"
-    rf"|\d{{1,2}}(?:[ \t]+\d{{4,5}}|(?=[ \t]*\n[ \t]*{_POSTCODE}))"  # a region's number: "Zeghabna, 53 43951", ", 31\n 98762"
+    rf"|\d{{1,2}}(?:[ \t]+\d{{4,5}}|(?=[ \t]*\n[ \t]*(?:{_POSTCODE}|{_PLACE_WORDS}[ \t]+{_POSTCODE})(?![\w-])))"  # a region's number: "Zeghabna, 53 43951", ", 31\n 98762", ", 13\n Tunisia 42807"
     rf"|{_PLACE}(?:[ \t]+{_MISSING_PART})?|{_MISSING_PART}(?:[ \t]+{_POSTCODE})?)"
     rf"(?:{_CLAUSE_END}|(?=[ \t]+(?:{_UNIT}|{_LETTERED_POSTCODE}\b)))"
     rf"|(?!{_UNIT})({_LONG_POSTCODE}(?:[ \t]+{_PLACE_WORDS})?|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May", "\n720 52 Ostrava since May"
@@ -3206,6 +3221,9 @@ _BRACKETED_PLACE = re.compile(r"[ \t]+\([^()\d]*\)$")
 _COUNTRY_OF_SEVERAL_WORDS = re.compile(rf"\b{_COUNTRIES_OF_SEVERAL_WORDS}\b")
 
 
+_TOWN_PARTICLES = frozenset(re.findall(r"[a-z]+", _PLACE_PARTICLES.split("|Di|")[0]))
+
+
 def _town_words(words: str) -> bool:
     """Whether ``words`` may name a town and its region or country: words only, in capitals or not
     starting with a core English word other than a country or state, or a letter ("Kędzierzyn-Koźle
@@ -3220,9 +3238,12 @@ def _town_words(words: str) -> bool:
     words = without_country
     if _WORDS_ONLY.fullmatch(words) is None:
         return False
-    split = words.split()
+    # Particles inside a town's name are no words of a sentence: "Lipník u Hrotovic", "Vila Franca do Campo".
+    split = [word for word in words.split() if word not in _TOWN_PARTICLES]
     if not all(_BLOCK_NOT_A_WORD_RE.match(word) for word in split[1:]):
         return False  # the sentence goes on: "Apt. 5 London Can Caoimhe Ishikawa confirm?"
+    if len(split) > 1 and split[-1] in US_STATE_ABBREVIATIONS and all(word[0].isupper() for word in split):
+        return True  # a town and its US state: "New York NY", "Salt Lake City UT"
     if all(word.isupper() for word in split) and len(words) > 2:
         return True  # a town in capitals, as on an envelope ("TWENTY FORESTS", "SKI")
     town = split if ends_with_country else split[:-1]
@@ -3292,8 +3313,9 @@ def _whole_address(text: str, span: tuple[int, int, str], taken: list[tuple[int,
     if town := _TOWN_BEFORE_LOWER_CASE.match(text, new_end):
         if _town_words(town.group(1)):
             new_end = town.end(1)  # "183 Epimenidou Street, Limassol tomorrow"; not "..., Please call"
-    elif town := (_TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end)
-                  or _TOWN_AFTER_UNIT_BEFORE_SENTENCE_END.match(text, new_end)):
+    # (where the sentence ends first: a particle inside the town is no sentence going on, "Lipník u Hrotovic")
+    elif town := (_TOWN_AFTER_UNIT_BEFORE_SENTENCE_END.match(text, new_end)
+                  or _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE.match(text, new_end)):
         # Only after a unit: after the street line alone the words may be the sentence going on.
         after_unit = town.group(1) or _ENDS_WITH_UNIT.search(text, new_start, new_end)
         if after_unit and _town_words(town.group(2)):
@@ -3687,6 +3709,40 @@ def names_heading_contact_blocks(text: str, taken: list[tuple[int, int, str]], r
     return spans
 
 
+# The same line typed in lower case: "??? mike engel", "maile e. jaimes".
+_LOWER_CASE_NAME_LINE = re.compile(
+    r"^[ \t]*(?:[^\w\s,]{1,3}[ \t]+)?([a-z\u00DF-\u024F][a-z\u00DF-\u024F'’-]+(?:[ \t][a-z]\.?)?(?:[ \t][a-z\u00DF-\u024F][a-z\u00DF-\u024F'’-]+){1,2})[ \t]*$",
+    re.MULTILINE)
+
+
+def lower_case_names_heading_contact_blocks(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Spans of name lines typed in lower case that head a contact block (``names_heading_contact_blocks``):
+    the first line of the text or after an empty line, an address, phone or email within
+    ``CONTACT_BLOCK_LINES`` lines below; a known first name, words too ("mike"), first, and a last
+    word that is a known surname, one shaped like a surname or no core English word ("mike engel",
+    "maile e. jaimes"; not "order details", "sigmaxyz inc.")."""
+    contacts = [start for start, _, entity in found if entity in ("street_address", "phone", "email")]
+    if not contacts or not text.islower():
+        return []
+    names = _NameWords.load()
+    spans = []
+    for match in _LOWER_CASE_NAME_LINE.finditer(text):
+        if match.start() > 0 and text[max(0, match.start() - 2):match.start()] != "\n\n":
+            continue  # a block starts the text or follows an empty line
+        below = text.find("\n", match.end())
+        limit = match.end()
+        for _ in range(CONTACT_BLOCK_LINES):
+            limit = text.find("\n", limit + 1) if limit != -1 else -1
+        limit = len(text) if limit == -1 else limit
+        words = [_title_case(word) for word in match.group(1).split()]
+        first, last = words[0], words[-1]
+        if below != -1 and any(below < start <= limit for start in contacts) and names.first_name(first, everyday=True) and (
+                len(last) > 1 and last not in NEVER_NAME_PARTS and last.lower() not in english_words()
+                and (names.surname(last, everyday=True) or names.surname_shaped(last) or last.casefold() not in names.core_english)):
+            spans.append(match.span(1))
+    return spans
+
+
 def _known_first_name_first(text: str) -> bool:
     """Whether the words of a line heading a contact block are a name for its first word alone: a
     known first name that is no core English word, before words none of which never starts a name
@@ -3931,6 +3987,7 @@ class PiiMasker:
             # Whole names, joined as they are where capitals are written; this text's own joins would
             # read a word after a name as its surname ("rebecca said").
             _add_replacing_parts(found, self._names_in_lower_case_prose(text), replaceable=frozenset({"person"}))
+            _add_persons_where_free(found, lower_case_names_heading_contact_blocks(text, found))
         if self._find_lower_case_addresses and text.islower():
             _add_replacing_parts(found, self._addresses_in_lower_case_text(text))
         return sorted(found)
