@@ -3482,3 +3482,24 @@ def test_a_name_typed_in_lower_case_heading_a_contact_block(text, value):
 def test_a_lower_case_heading_of_words_is_no_name_and_apt_install_is_code():
     assert _found("order details\nship to 12 main street") == [("street_address", "12 main street")]
     assert _found("sudo apt install foo for maria") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The restaurant is at 23372 Ceibo 9127", "23372 Ceibo 9127"),  # a building's number of five digits first
+    ("address: 8224 R Maria L Sales 99", "8224 R Maria L Sales 99"),  # an initial inside the street's name
+    ("Pedestrians must enter on Al. Jana Pawła II 128 St. the first", "Al. Jana Pawła II 128 St."),  # a king's numeral
+    ("I'd like to call a taxi to 91403 Treinta y Tres 5747\n Suite 053\n Valle Edén\n Uruguay 84898. Please call",
+     "91403 Treinta y Tres 5747\n Suite 053\n Valle Edén\n Uruguay 84898"),  # "y" inside the street's name
+])
+def test_streets_of_numbers_initials_numerals_and_particles(text, value):
+    assert ("street_address", value) in _found(text)
+
+
+def test_a_short_number_and_a_word_between_numbers_is_no_street():
+    assert _found("meet at 3 Pixel 7") == []
+    assert _found("released in 2024 Edition 3") == []
+
+
+def test_miss_before_a_surname_is_a_title():
+    assert _found("For my take on Miss Ray, see Guilty Pleasures") == [("person", "Miss Ray")]
+    assert _found("Miss Universe 2024 was crowned") == []

@@ -117,7 +117,7 @@ STREET_PREFIX = r"(?:Rue|Avenue|Av\.|Boulevard|Bd\.|Calle|Avenida|Via|Viale|Piaz
 _NOT_A_YEAR = r"(?!(?:19|20)\d\d\b)"
 STREET_PREFIX_BEFORE_NUMBER = (r"(?:Rue|Calle|C/|Avenida|Av\.|Avda\.|Jalan|Jl\.|Via|Viale|V\.le|Piazza|P\.za|P\.zza|Rua|Rúa|Praça"
                                r"|Travessa|Largo|Chemin|Allée|Quai|Carrer|Passeig|Avinguda|Rambla|Paseo|Strada|Corso|C\.so"
-                               r"|Ulica|ul\.|Plac|Aleja|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
+                               r"|Ulica|ul\.|Plac|Aleja|(?-i:Al\.)|Ulitsa|Avenue|Boulevard|Plaza|Ctra\.|Carretera|Camino|Ronda|Travesía|Callejón"
                                r"|Pasaje|Cours|Route|(?-i:R(?=[ \t][A-ZÀ-Þ]))"  # "R São Romão 118": Rua, abbreviated
                                # Slovenian, Croatian, Serbian, Romanian and Polish: "Trg revolucije 96", "Calea Victoriei 12"
                                r"|Trg|Bulevar|Bulevardul|Calea|Aleea|Piața|Rynek"
@@ -191,7 +191,9 @@ STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*
                     rf"|(?:u|krt|rkp|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 # After a street type that comes first: one to four name words and the house number, or "S/N", no
 # number (Portugal, Spain, Latin America): "Calle Mayor 5", "Via Roma, 12", "Travessa de Vaz, S/N".
-_NAME_AND_HOUSE_NUMBER_AFTER_TYPE = rf"(?:[ \t]{STREET_NAME_WORD}){{1,4}},?[ \t](?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)"
+# (an initial or a king's numeral among the words: "Avenida Júlio S Dias 106", "Al. Jana Pawła II 128")
+_NAME_AND_HOUSE_NUMBER_AFTER_TYPE = (rf"(?:[ \t](?:{STREET_NAME_WORD}|[A-Z]\.?(?=[ \t][{LATIN_CAPITALS}])|[IVX]{{1,4}}(?=[ \t]\d))){{1,4}},?[ \t]"
+                                     rf"(?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, a particle or a
 # street word written in lower case ("Lipahova ulica 8", "Vasileos Pavlou str").
@@ -288,7 +290,7 @@ PERSON_CUE = (
     r"|[Dd]irected|[Nn]arrated|[Ii]llustrated|[Cc]horeographed|[Ss]ung|[Aa]rranged|[Cc]omposed|[Pp]ainted)\s+by"
     r"|[Ss]tarring"
     r"|(?:[Aa]ssigned|[Ee]scalated|[Ff]orwarded|[Rr]eassigned)\s+to:?"
-    r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?)"
+    r"|(?:Mr|Mrs|Ms|Mx|Dr|Prof|Herr|Frau|Mme|Sr|Sra)\.?|Miss)"
 )
 # Roles people hold in contracts, claims, bookings and tickets: a label with a colon ("Guarantor:
 # X") or a word before the name ("account owner X").
@@ -779,9 +781,17 @@ def _street_between_numbers(text: str) -> bool:
     everyday English word nor in the dictionary, and none is a month or weekday ("692 Koidu 26";
     not "3 Pixel 7", "1 March 2024")."""
     words = _capitalised_words(text)
+    if any(word in _CALENDAR_WORDS for word in words):
+        return False
+    # A building's number of four or five digits, no year, before the words says a street whatever they are
+    # ("23372 Ceibo 9127", "56131 Serenade Opus 420").
+    if _BUILDING_NUMBER_FIRST.match(text):
+        return True
     everyday = _NameWords.load().everyday_english
-    return any(word.casefold() not in everyday and not in_dictionary(word.casefold()) for word in words) and not any(
-        word in _CALENDAR_WORDS for word in words)
+    return any(word.casefold() not in everyday and not in_dictionary(word.casefold()) for word in words)
+
+
+_BUILDING_NUMBER_FIRST = re.compile(r"(?!(?:19|20)\d\d\b)\d{4,5}[ \t]+[A-Z]")
 
 
 def _spelled_out_email(text: str) -> bool:
@@ -3261,7 +3271,7 @@ def _town_words(words: str) -> bool:
 # Up to two words of a street's name before the word the detectors started at: capitalised or
 # abbreviated words and Dutch and German particles ("Korte Noordsstraat 307", "Johannes van
 # Vlotenlaan 14", "Gl. Sygehusvej 153", "Brucker Bundesstrasse 31").
-_STREET_WORDS_BEFORE = re.compile(rf"(?:^|(?<=[\s:(]))((?:(?:[{CAPITAL}][\w'’-]*\.?|van|von|de|der|den|het|ter|ten)[ \t]+){{1,2}})$")
+_STREET_WORDS_BEFORE = re.compile(rf"(?:^|(?<=[\s:(]))((?:(?:[{CAPITAL}][\w'’-]*\.?|van|von|de|der|den|het|ter|ten|y)[ \t]+){{1,2}})$")
 
 
 def _with_street_words_before(text: str, start: int) -> int:
