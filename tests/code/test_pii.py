@@ -3503,3 +3503,13 @@ def test_a_short_number_and_a_word_between_numbers_is_no_street():
 def test_miss_before_a_surname_is_a_title():
     assert _found("For my take on Miss Ray, see Guilty Pleasures") == [("person", "Miss Ray")]
     assert _found("Miss Universe 2024 was crowned") == []
+
+
+def test_a_known_surname_alone_before_a_possessive_is_a_person():
+    assert _found("(though Lewis's song was actually about a boat!)") == [("person", "Lewis")]
+    assert _found("Young's song and Google's office") == []  # an everyday word, a thing's name
+    assert _found("The first digits follow Benford's law") == []  # what a discoverer names
+
+
+def test_a_street_between_numbers_may_start_the_text():
+    assert _found("245 Tranebærstien 201, MOSS") == [("street_address", "245 Tranebærstien 201, MOSS")]

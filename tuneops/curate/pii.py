@@ -1331,7 +1331,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # named ("meet at 692 Koidu 26", "is at 632 Ctra. Bailén-Motril 84,"): two numbers around
         # the name say an address. Not when every word is an everyday English word ("at 3 Pixel 7").
         Detector("street_address", re.compile(
-            rf"(?:(?:at|to|on|in|is)(?<![\w'’-]..)[ ]|[:,][ ]|\n)"  # literals first: the engine skips to them fast
+            rf"(?:(?:at|to|on|in|is)(?<![\w'’-]..)[ ]|[:,][ ]|\n|^)"  # literals first: the engine skips to them fast
             rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
         ), group=1, validate=_street_between_numbers),
@@ -2011,6 +2011,26 @@ def _name_set_off_by_a_comma(text: str) -> bool:
     if " " in text:
         return _name_in_strong_context(text)
     return _known_single_name(text) or _rare_word_beside_a_person(text) or _NameWords.load().recorded_first_name(text)
+
+
+# A capitalised word's possessive, not before what a discoverer names ("Benford's law", "Crohn's disease").
+_POSSESSIVE = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s\b(?![ \t]+(?i:law|laws|theorem|rule|principle|disease|syndrome"
+                         r"|equation|method|algorithm|constant|test|distribution|formula|paradox|razor|conjecture|lemma|effect"
+                         r"|inequality|criterion|hypothesis|sign|reagent|solution)\b)")
+
+
+def surnames_in_possessive(text: str) -> list[tuple[int, int]]:
+    """Spans of known surnames alone before a possessive "'s" ("Laisné's Cautionary Tales", "though
+    Lewis's song"), where no rule took a longer name (``_known_surname_alone``)."""
+    return [match.span(1) for match in _POSSESSIVE.finditer(text) if _known_surname_alone(match.group(1))]
+
+
+def _known_surname_alone(word: str) -> bool:
+    """Whether one capitalised word is a known surname that is no core English word, thing's name
+    or place ("Laisné", "Lewis"; not "Young", "Google", "Paris")."""
+    names = _NameWords.load()
+    return (names.surname(word) and word not in WORD_NAMES and _no_thing_nor_core_word(word, names)
+            and not _names_a_place(word))
 
 
 def _named_as_a_person(word: str) -> bool:
@@ -3978,6 +3998,8 @@ class PiiMasker:
                     _add_replacing_parts(taken, [(start, end, "person") for start, end in names_listed_after_people(text)],
                                          replaceable=frozenset({"person"}))
             _add_persons_where_free(taken, names_in_lower_case_text(text))
+            if "'s" in text or "’s" in text:
+                _add_persons_where_free(taken, surnames_in_possessive(text))
             if "@" in text:  # whole, in place of a part found before ("Account holder: Zachary" of "Zachary van den IJssel")
                 _add_replacing_parts(taken, [(start, end, "person") for start, end in names_in_email_addresses(text)],
                                      replaceable=frozenset({"person"}))
