@@ -2013,24 +2013,27 @@ def _name_set_off_by_a_comma(text: str) -> bool:
     return _known_single_name(text) or _rare_word_beside_a_person(text) or _NameWords.load().recorded_first_name(text)
 
 
-# A capitalised word's possessive, not before what a discoverer names ("Benford's law", "Crohn's disease").
-_POSSESSIVE = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s\b(?![ \t]+(?i:law|laws|theorem|rule|principle|disease|syndrome"
-                         r"|equation|method|algorithm|constant|test|distribution|formula|paradox|razor|conjecture|lemma|effect"
-                         r"|inequality|criterion|hypothesis|sign|reagent|solution)\b)")
+# A capitalised word's possessive ("Lewis's song").
+_POSSESSIVE = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s\b")
 
 
 def surnames_in_possessive(text: str) -> list[tuple[int, int]]:
     """Spans of known surnames alone before a possessive "'s" ("Laisné's Cautionary Tales", "though
     Lewis's song"), where no rule took a longer name (``_known_surname_alone``)."""
-    return [match.span(1) for match in _POSSESSIVE.finditer(text) if _known_surname_alone(match.group(1))]
+    spans = []
+    for match in _POSSESSIVE.finditer(text):
+        following = _NEXT_LOWER_CASE_WORD.match(text, match.end())
+        if _known_surname_alone(match.group(1)) and not (following and following.group(1) in _POSSESSIVE_EPONYM_NOUNS):
+            spans.append(match.span(1))  # not what a discoverer names: "Benford's law", "Crohn's disease"
+    return spans
 
 
 def _known_surname_alone(word: str) -> bool:
     """Whether one capitalised word is a known surname that is no core English word, thing's name
     or place ("Laisné", "Lewis"; not "Young", "Google", "Paris")."""
     names = _NameWords.load()
-    return (names.surname(word) and word not in WORD_NAMES and _no_thing_nor_core_word(word, names)
-            and not _names_a_place(word))
+    return (names.surname(word) and word not in WORD_NAMES and word not in POSSESSIVE_BRANDS
+            and _no_thing_nor_core_word(word, names) and not _names_a_place(word))
 
 
 def _named_as_a_person(word: str) -> bool:
