@@ -3513,3 +3513,22 @@ def test_a_known_surname_alone_before_a_possessive_is_a_person():
 
 def test_a_street_between_numbers_may_start_the_text():
     assert _found("245 Tranebærstien 201, MOSS") == [("street_address", "245 Tranebærstien 201, MOSS")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("I'll meet you at the corner of Strada Provinciale 65 22 and Jokihaara Flats after the concert.",
+     "the corner of Strada Provinciale 65 22 and Jokihaara Flats"),
+    ("Please return to the corner of C/ Pablo Iglesias 93 and Gunnarsdóttir Isle in case of an issue.",
+     "the corner of C/ Pablo Iglesias 93 and Gunnarsdóttir Isle"),
+    ("I'd like to call a taxi to the corner of Viale Maria Cristina di Savoia 86 and Michael Lane. Please call",
+     "the corner of Viale Maria Cristina di Savoia 86 and Michael Lane"),
+    ("I'd like to call a taxi to Abraham and 1402 St. John Street. Please call me", "Abraham and 1402 St. John Street"),
+])
+def test_corners_of_abbreviated_long_and_saints_streets(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+def test_two_numbers_before_a_street_named_after_a_person():
+    assert ("street_address", "911 95 Dora Creek\nEdenvale\n, KN\n 83643") in _found(
+        "here they are: 911 95 Dora Creek\nEdenvale\n, KN\n 83643, and more")
+    assert _found("Version 2 10 Data Centers, ok") == []

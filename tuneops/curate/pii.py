@@ -670,6 +670,11 @@ def _street_named_after_a_person(text: str) -> bool:
         names.known(first) or names.surname_shaped(first) or first.casefold() not in names.core_english)
 
 
+def _two_numbers_and_a_street_named_after_a_person(text: str) -> bool:
+    """``_street_named_after_a_person`` of the words after a building's number and a street's ("911 95 Dora Creek")."""
+    return _street_named_after_a_person(text.split(None, 2)[2])
+
+
 def _street_before_postcode_and_town(text: str) -> bool:
     """Whether "Street 3, 97471 Town" or "Street 3, Town, Country" is an address: the street is no
     run of everyday English words, the town starts with none, and after a town without a postcode
@@ -940,7 +945,10 @@ _ANY_STREET_WORD = rf"(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD}\.?|[{LATIN_CA
 # One to four such words and a house number ("Brisas 6802", "Ctra. de Fuentenueva 98").
 _ANY_STREET_AND_NUMBER = rf"(?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?"
 # One street of a corner: capitalised street words with house numbers, or any three words.
-_CORNER_STREET = rf"(?:\d{{1,6}}[ \t]+)?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,3}}(?:[ \t]+\d{{1,5}}[A-Za-z]?)?"
+# (an abbreviated street type first, five words, two numbers: "C/ Pablo Iglesias 93", "Avda. Explanada
+# Barnuevo 69", "Viale Maria Cristina di Savoia 86", "Strada Provinciale 65 22")
+_CORNER_STREET = (rf"(?:\d{{1,6}}[ \t]+)?(?:C/[ \t]?|[A-Z][a-z]{{1,4}}\.[ \t])?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,4}}"
+                  rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?){{0,2}}")
 _ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}(?:[ \t]+\d{1,5}[A-Za-z]?)?"
 
 
@@ -1184,20 +1192,13 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[Tt])\b(?i:the corner of)[ \t]+(?:{_CORNER_STREET}[ \t]+and[ \t]+{_CORNER_STREET}"
             rf"|(?:{_ANY_CORNER_STREET})[ \t]+and[ \t]+(?:{_ANY_CORNER_STREET}){_CLAUSE_END})"
         ), validate=_corner_of_streets, needs=("corner of",)),
-        # A cross street named by a word alone, after "to", "at", "is" or a colon, with a house number
-        # on the street and the clause ending after it ("a taxi to Kasey and Ilichova 26.", "Address:\n
-        # Vilmundína and 14 Spencer Street."). The word must be no core English word ("to Paris and 3 others").
-        Detector("street_address", re.compile(
-            rf"(?:\b(?:to|at|is|in|on|with)[ \t]+|:[ \t]*(?:\n[ \t]*){{0,2}})((?:{NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+and[ \t]+"
-            rf"(?:(?:\d{{1,6}}[ \t]+)?(?:(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+){{1,3}}\d{{1,5}}[A-Za-z]?"
-            rf"|\d{{1,6}}(?:[ \t]+(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})){{1,3}}))(?:{_CLAUSE_END}|(?=[ \t]+(?:in|for|after|before|by|on)\b))"
-        ), group=1, validate=_cross_street, needs=(" and ",)),
         # A street name in its own language with its house number, then an English street type a
         # writer added, after a preposition ("enter on Brisas 6802 St.", "lives on rua mina 50 street",
         # "refers to Masina 49 street in", "off at 876 Király u. 23. St.").
         Detector("street_address", re.compile(
             rf"\b(?:on|at|to|of|in|is)[ \t]+((?:\d{{1,6}}[ \t]+)?{_ANY_STREET_AND_NUMBER}\.?"
-            rf"[ \t]+(?:[Ss]treet|[Ss]t\.)(?![\w-]))"
+            # (not a saint's "St." before a street's name: "1402 St. John Street")
+            rf"[ \t]+(?:[Ss]treet|[Ss]t\.(?![ \t]+[{CAPITAL}][\w'’-]+[ \t]+{STREET_SUFFIX}))(?![\w-]))"
         ), group=1, validate=_street_words, needs=("street", "st.")),
         # A street and house number on one side of it ("He lives on the north side of Karlsängen 49.").
         Detector("street_address", re.compile(
@@ -1230,6 +1231,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?|[A-Z]\.)[ \t]){{0,3}}"
             rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street", "184 G. Seferi Street"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
+        # A cross street named by a word alone, after "to", "at", "is" or a colon, with a house number
+        # on the street and the clause ending after it ("a taxi to Kasey and Ilichova 26.", "Address:\n
+        # Vilmundína and 14 Spencer Street."). The word must be no core English word ("to Paris and 3 others").
+        Detector("street_address", re.compile(
+            rf"(?:\b(?:to|at|is|in|on|with)[ \t]+|:[ \t]*(?:\n[ \t]*){{0,2}})((?:{NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+and[ \t]+"
+            rf"(?:(?:\d{{1,6}}[ \t]+)?(?:(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})[ \t]+){{1,3}}\d{{1,5}}[A-Za-z]?"
+            rf"|\d{{1,6}}(?:[ \t]+(?:{STREET_NAME_WORD}|{LOWER_CASE_NAME_WORD})){{1,3}}))(?:{_CLAUSE_END}|(?=[ \t]+(?:in|for|after|before|by|on)\b))"
+        ), group=1, validate=_cross_street, needs=(" and ",)),
         # The number after the street, as in much of Europe and Asia: "Oxford St 12", "Baker Street 221b".
         Detector("street_address", re.compile(
             r"(?=[A-Z])\b(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Drive|Boulevard|Blvd\.?)"
@@ -1279,6 +1288,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?:[ \t](?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?))?"  # a template's own word after the name: "Kurbus Crest Street"
             rf"(?![\w'’-]|[ \t]+[{CAPITAL}0-9])"
         ), group=1, validate=_street_named_after_a_person, needs=("on ", "at ", "off ", "along ", "down ", "onto ", "near ")),
+        # A building's number and a street's, then a street named after a person as US streets are
+        # ("911 95 Dora Creek\nEdenvale"): two numbers say an address where the type is an everyday word.
+        Detector("street_address", re.compile(
+            rf"(?<![\w.,/-])\d{{1,5}}[ \t]+\d{{1,5}}[ \t]+((?:{NAME_WORD}[ \t]){{1,2}}?(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))}))\b"
+            rf"(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})"
+        ), validate=_two_numbers_and_a_street_named_after_a_person),
         # A Slovenian or Croatian square named by a word in lower case ("Trg revolucije 59", "Trg svobode 3").
         Detector("street_address", re.compile(r"\bTrg(?:[ \t][a-zčćšžđ]{3,}){1,2}[ \t]\d{1,4}[A-Za-z]?\b(?![.,]\d)"), needs=("trg",)),
         Detector("street_address", re.compile(rf"\b(?i:{_REGIONAL_STREET_PREFIX}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"),
