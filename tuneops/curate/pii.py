@@ -675,6 +675,11 @@ def _two_numbers_and_a_street_named_after_a_person(text: str) -> bool:
     return _street_named_after_a_person(text.split(None, 2)[2])
 
 
+def _town_after_postcode(text: str) -> bool:
+    """Whether the words after a postcode may name its town (``_town_words``): "56257 Copenhagen", not "12345 Please"."""
+    return _town_words(text.split(None, 2)[-1] if re.match(r"\d{3} \d{2}\b|\d{4} [A-Z]{2}\b", text) else text.split(None, 1)[1])
+
+
 def _street_before_postcode_and_town(text: str) -> bool:
     """Whether "Street 3, 97471 Town" or "Street 3, Town, Country" is an address: the street is no
     run of everyday English words, the town starts with none, and after a town without a postcode
@@ -1713,19 +1718,31 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("Do you deliver to 33144?", "I live in Leeds, 62704.", "We moved to Austin 78617 last year",
         # "moved to Springfield (62704)"): five digits where the clause ends, or four or five after a
         # town (five before the sentence goes on); no year ("moved to 2024."), no count ("moved to 5000 users").
+        # Postcodes shaped as no year or count is also pass alone: Portugal "2500-737", Poland "41-304",
+        # Czechia "890 99", the Netherlands "3319 VD", and the lettered ones. A time after the clause may
+        # go on ("I moved to 56257 last year").
         Detector("street_address", re.compile(
-            rf"(?=[DdSsMmLlBb])\b(?i:deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to|moved? to|live[sd]? in|living in"
-            rf"|based in|located in)[ \t]+"
-            rf"(?:((?!(?:19|20)\d\d\b)\d{{5}})(?=[ \t]*(?:[.?!;,](?:\s|$)|$))"
+            rf"(?=[DdSsMmLlBbIiWwAaOo])\b(?i:deliver(?:y|ies)? (?:to|in)|ship(?:ping)? to|send (?:it|them|this) to|moved? to|live[sd]? in"
+            rf"|living in|based in|located in|(?:i['’]?m|i am|we['’]?re|we are) in|available in|(?:office|store|shop|home) is in)[ \t]+"
+            rf"(?:((?!(?:19|20)\d\d\b)\d{{5}}|{_SHAPED_POSTCODE})(?=[ \t]*(?:[.?!;,](?:\s|$)|$)|{_TIME_AFTER_A_MOVE})"
             rf"|{_PLACE_WORDS}(?:,[ \t]*|[ \t]+|[ \t]*\()((?!(?:19|20)\d\d\b)\d{{5}}(?=\)?[ \t]+[a-z])|(?!(?:19|20)\d\d\b)\d{{4,5}}"
-            rf"(?=\)?[ \t]*(?:[.?!;,](?:\s|$)|$))))"
-        ), group=(1, 2), needs=("deliver", "ship", "send", "move", "live", "living", "based in", "located in")),
-        # ... and a postcode before its town where the clause ends, after a cue of shipping ("Do you ship
-        # to 99487 Cambridge?", "deliver to 41874 MOLANGUL, please").
+            rf"(?=\)?[ \t]*(?:[.?!;,](?:\s|$)|$))|{_SHAPED_POSTCODE}(?=\)?[ \t]*(?:[.?!;,](?:\s|$)|$))))"
+        ), group=(1, 2), needs=("deliver", "ship", "send", "move", "live", "living", "based in", "located in", " in ")),
+        # ... and a postcode before its town where the clause ends or goes on in lower case, after a cue
+        # of shipping or of where someone lives ("Do you ship to 99487 Cambridge?", "deliver to 41874
+        # MOLANGUL, please", "He lives in 56257 Copenhagen").
         Detector("street_address", re.compile(
             rf"(?=[DdSs])\b(?i:deliver(?:y)? to|ship(?:ping)? to|send (?:it|them|this) to)[ \t]+"
-            rf"((?!(?:19|20)\d\d\b)\d{{4,5}}[ \t]+{_PLACE_WORDS})(?=[ \t]*(?:[.?!;,](?:\s|$)|$))"
+            rf"((?:(?!(?:19|20)\d\d\b)\d{{4,5}}|{_SHAPED_POSTCODE})[ \t]+{_PLACE_WORDS})(?=[ \t]*(?:[.?!;,](?:\s|$)|$))"
         ), needs=("deliver", "ship", "send"), group=1),
+        Detector("street_address", re.compile(
+            rf"(?=[LlMmBb])\b(?i:moved? to|live[sd]? in|living in|based in|located in)[ \t]+"
+            rf"((?:(?!(?:19|20)\d\d\b)\d{{4,5}}|{_SHAPED_POSTCODE})[ \t]+{_PLACE_WORDS})(?=[ \t]*(?:[.?!;,](?:\s|$)|$)|[ \t]+[a-z])"
+        ), needs=("move", "live", "living", "based in", "located in"), group=1, validate=_town_after_postcode),
+        # A postcode named with its area ("I live in the 56257 area", "the SW1A 1AA postcode").
+        Detector("street_address", re.compile(
+            rf"\b(?i:the)[ \t]+((?!(?:19|20)\d\d\b)\d{{5}}|{_SHAPED_POSTCODE})[ \t]+(?i:area|postcode|postal code|zip code|zip|district)\b"
+        ), group=1, needs=("area", "postcode", "postal code", "zip", "district")),
         # Last, so that the rules above keep the addresses they find whole. A US street line on one
         # line, before ", Town, ST 12345" or ", Town 12345", as a form or a signature writes it ("4262
         # Dominic River, Martineztown, TX 96338"), or after a flat and a comma ("Apt. 332, 4262 Dominic
@@ -3136,14 +3153,20 @@ _LETTERED_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\
 _LONG_POSTCODE = rf"(?:\d{{4,6}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|{_LETTERED_POSTCODE})"
 # A postcode's own label, in the seven languages and a few more ("zip code", "PLZ", "CEP", "CAP").
 POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?(?:[ \t]?\+[ \t]?4)?|post(?:al)?[ -]?code|postcode|postleitzahl|code postal|c[óo]digo postal|postnummer"
-                  r"|pincode|pin code)|PLZ|CEP|CAP")
+                  r"|pincode|pin code|postal area|postal district)|PLZ|CEP|CAP")
+# Postcodes no year, count or amount looks like: "2500-737" (PT), "41-304" (PL), "890 99" (CZ, SK),
+# "3319 VD" (NL), "H-1824" (HU), the lettered ones (UK, CA, IE).
+_SHAPED_POSTCODE = (r"(?:\d{4}-\d{3}|\d{5}-\d{3}|\d{2}-\d{3}|\d{3} \d{2}|\d{4} [A-Z]{2}|[A-Z]-\d{4}"
+                    r"|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\d)(?![\w-])")
+# When a move happened, after where to ("I moved to 56257 last year").
+_TIME_AFTER_A_MOVE = r"(?=[ \t]+(?:last|this|next|in|since|recently|a|two|three|four|five|years?|months?|weeks?|ago)\b)"
 # A postcode after its label, and up to three words and "is" ("My zip code is 94110", "The zip on
 # file is 07842", "PLZ: 10115", "postcode SW1A 1AA"): with the rest of what a record holds it
 # narrows a person down to a few streets, so it is masked as part of an address even alone.
 # Lettered postcodes in any case after a label ("sw1a 1aa").
 _LABELLED_POSTCODE = re.compile(
     rf"\b(?:{POSTCODE_LABEL})(?:(?:[ \t]+[a-z]+){{1,3}}?[ \t]+(?:is|was)|[ \t]+(?:is|was|of|number|no\.?))?[ \t]*[:#=-]?[ \t]*"
-    rf"(\d{{4}} ?[A-Z]{{2}}|\d{{5}}(?:-\d{{3,4}})?|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|\d{{3,6}}|(?i:{_LETTERED_POSTCODE}))(?![\w-]|[.,]\d)")
+    rf"(\d{{4}} ?[A-Z]{{2}}|\d{{5}}(?:-\d{{3,4}})?|\d{{4}}-\d{{3}}|\d{{3}} \d{{2}}|\d{{2}}-\d{{3}}|\d{{3,6}}|(?i:{_LETTERED_POSTCODE}))(?![\w-]|[.,]\d)")
 # The states, district and territories of the United States by their postal abbreviations, and the
 # three freely associated states the USPS serves as states (FM, MH, PW).
 US_STATE_ABBREVIATIONS = ("AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM"
