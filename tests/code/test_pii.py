@@ -3547,3 +3547,24 @@ def test_a_postcode_alone_where_someone_lives_moves_or_receives(text, value):
                                   "He lives in 2020 Copenhagen", "the 2020 area"])
 def test_years_and_counts_where_someone_lives_or_moves_are_no_postcodes(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The new office is on Vana-Viru 25.", "Vana-Viru 25"), ("Turn right onto Loigu 42 and park behind the bakery.", "Loigu 42"),
+    ("Ship it to Clius 145 6222.", "Clius 145 6222"),  # the street's own number and the building's
+    ("Ship it to Suite 712, Vostelčická 812 635.", "Suite 712, Vostelčická 812 635"),  # a unit before the street
+])
+def test_a_street_and_its_number_where_a_sentence_places_or_ships_something(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text", ["The app is on Windows 10.", "It is at Level 3.", "The meeting is at Room 12.", "Ship it to Windows 10 users"])
+def test_products_levels_and_rooms_where_a_sentence_places_something_are_no_streets(text):
+    assert _found(text) == []
+
+
+def test_people_met_families_named_and_phones_answered():
+    assert _found("Meeting with Immacolata Marchesi moved to Thursday.") == [("person", "Immacolata Marchesi")]
+    assert _found("The Johnson family booked the cabin.") == [("person", "Johnson")]
+    assert _found("The Apple account is overdue, the Google family of products") == []
+    assert ("phone", "84 17 85") in _found("The landlord, Mr. Elomo, never answers on 84 17 85.")

@@ -145,6 +145,7 @@ _HOME_CUE = r"house at|house on|apartment at|apartment on|flat at|flat on|live o
 _HOME_CUE_NEEDS = tuple(_HOME_CUE.split("|"))
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address line(?: ?\d)?|address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|send (?:it|them|this) to|mail (?:it|them|this) to"
+               r"|(?:ship|deliver) (?:it|them|this) to"
                rf"|{_HOME_CUE}|property at"
                r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
@@ -239,7 +240,7 @@ PHONE_SENTENCE_WORD = (r"phone|telephone|tel|mobile|mob|cell|cellphone|call|call
                        r"|contact|text|texted|dial|dialed|dialled|fax|whatsapp|sms|landline|number(?!\s+of\b)|callback"
                        r"|voicemail|switchboard|hotline|helpline|caller[ -]?id"
                        # where a text message arrives: "no message on my registered 68 90 46"
-                       r"|(?<!rror )messages?|registered")
+                       r"|(?<!rror )messages?|registered|answers? on|answered on|picks? up on")
 # Six to nine digits in two- and three-digit groups: local numbers of small countries (Greenland
 # "85 99 60", Tunisia "72 231 101"), but also amounts and counts ("12 345 678"), so only in a sentence
 # with a PHONE_SENTENCE_WORD, with no currency or unit after it and no identifier or amount named
@@ -342,6 +343,8 @@ NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
              rf"(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?")
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
+                         # a meeting people have ("Meeting with Immacolata Marchesi moved", "lunch with Ana Ruiz")
+                         r"|(?:[Mm]eeting|[Ll]unch|[Dd]inner|[Cc]offee|[Ii]nterview|[Aa]ppointment|[Oo]ne-on-one)\s+with"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
                          r"|[Mm]anager|[Aa]sk|[Aa]sked|[Aa]sk(?:ed|ing)? for|[Rr]each|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
@@ -1299,6 +1302,15 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?<![\w.,/-])\d{{1,5}}[ \t]+\d{{1,5}}[ \t]+((?:{NAME_WORD}[ \t]){{1,2}}?(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))}))\b"
             rf"(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})"
         ), validate=_two_numbers_and_a_street_named_after_a_person),
+        # A street and its number where a sentence places something ("The new office is on Vana-Viru 25.",
+        # "Turn right onto Loigu 42 and park", "The restaurant is at Östanlid 36"): not everyday words
+        # only ("is on Windows 10", "is at Level 3").
+        Detector("street_address", re.compile(
+            rf"\b(?:(?:is|are|was|were|located|situated|lies|moved)[ \t]+(?:on|at)|onto|(?:[Tt]urn|[Gg]o|[Hh]ead|[Ww]alk|[Dd]rive)"
+            rf"(?:[ \t]+(?:left|right))?[ \t]+(?:on|onto|into|down|up|along))[ \t]+"
+            rf"((?:{STREET_NAME_WORD}[ \t]){{1,3}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?)\b(?![.,]?\d)"
+            rf"(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+(?:and|in|for|after|before|by|near|next|since)\b)"
+        ), group=1, validate=_street_after_cue, needs=(" on ", " at ", "onto", " into ", " down ", " up ", " along ")),
         # A Slovenian or Croatian square named by a word in lower case ("Trg revolucije 59", "Trg svobode 3").
         Detector("street_address", re.compile(r"\bTrg(?:[ \t][a-zčćšžđ]{3,}){1,2}[ \t]\d{1,4}[A-Za-z]?\b(?![.,]\d)"), needs=("trg",)),
         Detector("street_address", re.compile(rf"\b(?i:{_REGIONAL_STREET_PREFIX}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"),
@@ -1340,8 +1352,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("based at 23 Kingsway").
         Detector("street_address", re.compile(
             rf"(?=[{ADDRESS_CUE_FIRST_LETTERS}])(?<![A-Za-z])(?i:{by_first_letter(ADDRESS_CUE)})(?:\s*[:=(-]\s*|\s+)"
-            rf"(?:(?:is|was|is now|to)[ \t]+)?{_CORNER_NAME_AND}?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
+            rf"(?:(?:is|was|is now|to)[ \t]+)?(?:{_CORNER_NAME_AND}|{_UNIT},[ \t]+)?((?:{STREET_NAME_WORD}[ \t]){{2,4}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b(?![.,]?\d)"
             rf"|\d{{1,5}}[A-Za-z]?(?:[ \t]\d{{1,5}}(?=[ \t]+[{CAPITAL}]))?,?(?:\s{STREET_NAME_WORD}){{1,4}}(?<=[\w.])(?:[ \t]\d{{1,5}}[A-Za-z]?\b(?![.,:]?\d)(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+[a-z]))?"  # "left it at 7496 Kaevu 94"
+            # a street with its own number, then the building's ("Ship it to Clius 145 6222.", "Vostelčická 812 635")
+            rf"|(?:{STREET_NAME_WORD}[ \t]){{1,3}}\d{{1,5}}[ \t]\d{{1,5}}(?=[ \t]*(?:[.,;:!?)\n]|$))"
             # one name word and a house number before ", postcode Town" ("Pedersentjernet 7, 3082 Jørgensen")
             rf"|{STREET_NAME_WORD}[ \t]\d{{1,5}}[A-Za-z]?(?=,[ \t]*\d{{4,5}}[ \t]+[{CAPITAL}])"
             # ... or before ", Town" that ends the clause ("moved to Männi 12, Mustoja"; not "moved to Python 3.")
@@ -2058,6 +2072,20 @@ def surnames_in_possessive(text: str) -> list[tuple[int, int]]:
         if _known_surname_alone(match.group(1)) and not (following and following.group(1) in _POSSESSIVE_EPONYM_NOUNS):
             spans.append(match.span(1))  # not what a discoverer names: "Benford's law", "Crohn's disease"
     return spans
+
+
+# A family or what it holds named by its surname ("The Koutník account is overdue", "the Ruiz family").
+_FAMILY_NAMED = re.compile(rf"\b[Tt]he[ \t]+({NAME_WORD})(?:['’]?s)?[ \t]+(?:account|family|household|residence|estate|twins|kids"
+                           r"|children|brothers|sisters|farm|wedding|funeral)\b")
+
+
+def families_named(text: str) -> list[tuple[int, int]]:
+    """Spans of the surnames a family or its account is named by: a known surname no everyday word
+    or brand, or one shaped like a surname ("The Koutník account", "the Ruiz family"; not "the Apple
+    account", "the Google family of products")."""
+    names = _NameWords.load()
+    return [match.span(1) for match in _FAMILY_NAMED.finditer(text)
+            if _known_surname_alone(match.group(1)) or names.surname_shaped(match.group(1))]
 
 
 def _known_surname_alone(word: str) -> bool:
@@ -3531,6 +3559,14 @@ def _overlapping(taken: list[tuple[int, int, str]], start: int, end: int) -> lis
 _STREET_LINE_END = re.compile(rf"\.?(?:[ \t]*[\n,]|[ \t]+{_UNIT})")
 
 
+def _holds_its_numbers_taken_for_a_phone(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
+    """Whether the values street line ``start:end`` overlaps are only its own two numbers at its end, taken for
+    a phone ("145 6222" of "Clius 145 6222": the street's own number and the building's)."""
+    overlapped = _overlapping(taken, start, end)
+    return all(entity == "phone" and start < t_start and t_end == end and _TWO_NUMBERS.fullmatch(text, t_start, t_end)
+               for t_start, t_end, entity in overlapped)
+
+
 def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
     """Whether ``start:end`` is a street line that holds every value it overlaps, each a shorter street
     line on the same line, and ends the line, or goes on with a comma or a unit: then it replaces them
@@ -4007,6 +4043,7 @@ class PiiMasker:
                     # A street line that holds or joins the shorter ones found before it replaces them,
                     # and so does one that holds a name taken for a person ("Zita and Oranje-Nassauhof 169").
                     union = ((start, end) if _longer_street_line(text, start, end, taken) or _holds_names_only(taken, start, end)
+                             or _holds_its_numbers_taken_for_a_phone(text, start, end, taken)
                              or (detector.replaces_parts and _block_completes_streets(text, start, end, taken))
                              else _street_union(text, start, end, taken))
                     if union:
@@ -4041,6 +4078,8 @@ class PiiMasker:
             _add_persons_where_free(taken, names_in_lower_case_text(text))
             if "'s" in text or "’s" in text:
                 _add_persons_where_free(taken, surnames_in_possessive(text))
+            if "he " in text:
+                _add_persons_where_free(taken, families_named(text))
             if "@" in text:  # whole, in place of a part found before ("Account holder: Zachary" of "Zachary van den IJssel")
                 _add_replacing_parts(taken, [(start, end, "person") for start, end in names_in_email_addresses(text)],
                                      replaceable=frozenset({"person"}))
