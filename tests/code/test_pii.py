@@ -3568,3 +3568,9 @@ def test_people_met_families_named_and_phones_answered():
     assert _found("The Johnson family booked the cabin.") == [("person", "Johnson")]
     assert _found("The Apple account is overdue, the Google family of products") == []
     assert ("phone", "84 17 85") in _found("The landlord, Mr. Elomo, never answers on 84 17 85.")
+
+
+def test_a_relative_or_friend_named_after_whose_they_are():
+    assert _found("My husband Seid Globelnik will pick up the package.") == [("person", "Seid Globelnik")]
+    assert _found("I'm calling on behalf of my mother, Mira Kovač.") == [("person", "Mira Kovač")]
+    assert _found("my wife Windows Server") == []

@@ -345,6 +345,10 @@ NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
                          # a meeting people have ("Meeting with Immacolata Marchesi moved", "lunch with Ana Ruiz")
                          r"|(?:[Mm]eeting|[Ll]unch|[Dd]inner|[Cc]offee|[Ii]nterview|[Aa]ppointment|[Oo]ne-on-one)\s+with"
+                         # whose relative or friend ("My husband Toby West will pick up", "her colleague Ana Ruiz")
+                         r"|(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir)\s+(?:husband|wife|partner|son|daughter|mother|father|mom|mum|dad"
+                         r"|brother|sister|friend|colleague|boss|manager|neighbou?r|cousin|uncle|aunt|grandmother|grandfather"
+                         r"|fianc[ée]e?|girlfriend|boyfriend),?"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
                          r"|[Mm]anager|[Aa]sk|[Aa]sked|[Aa]sk(?:ed|ing)? for|[Rr]each|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
