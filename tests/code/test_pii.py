@@ -3574,3 +3574,18 @@ def test_a_relative_or_friend_named_after_whose_they_are():
     assert _found("My husband Seid Globelnik will pick up the package.") == [("person", "Seid Globelnik")]
     assert _found("I'm calling on behalf of my mother, Mira Kovač.") == [("person", "Mira Kovač")]
     assert _found("my wife Windows Server") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("In 1998 Abbott left the band to pursue a solo career.", "Abbott"),  # after a time opening the sentence
+    ("Yesterday Kaczmarek said no", "Kaczmarek"),
+    ("My neighbour Milan has a spare key.", "Milan"),  # a given name that names a place too
+    ("Police named the victim as Seid Globelnik, 24, of Videm pri Ptuju.", "Seid Globelnik"),
+])
+def test_names_after_an_opening_time_a_relative_or_whom_police_named(text, value):
+    assert ("person", value) in _found(text)
+
+
+@pytest.mark.parametrize("text", ["In 2020 Python became popular", "Then Windows crashed", "my boss Windows", "her mother Tongue"])
+def test_things_after_an_opening_time_or_a_relative_are_no_names(text):
+    assert _found(text) == []

@@ -342,13 +342,16 @@ GREETING_FIRST_LETTERS = "BCEGHLMOPQSbceghlmopqs"  # of every GREETING alternati
 NAME_PAIR = (rf"{NAME_WORD}{MIDDLE_INITIAL}\s(?:{PARTICLE}\s)?{NAME_WORD}"
              rf"(?:\s(?:{PARTICLE}\s)?{NAME_WORD}{NOT_BEFORE_NUMERAL})?")
 # Words before a person in a sentence: a conversation, or a role without a colon ("Agent X").
+_RELATIVE = (r"(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir)\s+(?:husband|wife|partner|son|daughter|mother|father|mom|mum|dad"
+             r"|brother|sister|friend|colleague|boss|manager|neighbou?r|cousin|uncle|aunt|grandmother|grandfather"
+             r"|fianc[ée]e?|girlfriend|boyfriend)")
 PERSON_CONTEXT_BEFORE = (r"(?:[Tt]alked|[Ss]poke|[Ss]poken|[Ss]peaking|[Cc]hatted|[Mm]et|[Cc]heck(?:ed|ing)?|[Ww]orked)\s+(?:to|with)"
                          # a meeting people have ("Meeting with Immacolata Marchesi moved", "lunch with Ana Ruiz")
                          r"|(?:[Mm]eeting|[Ll]unch|[Dd]inner|[Cc]offee|[Ii]nterview|[Aa]ppointment|[Oo]ne-on-one)\s+with"
                          # whose relative or friend ("My husband Toby West will pick up", "her colleague Ana Ruiz")
-                         r"|(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir)\s+(?:husband|wife|partner|son|daughter|mother|father|mom|mum|dad"
-                         r"|brother|sister|friend|colleague|boss|manager|neighbou?r|cousin|uncle|aunt|grandmother|grandfather"
-                         r"|fianc[ée]e?|girlfriend|boyfriend),?"
+                         rf"|{_RELATIVE},?"
+                         # whom the police or a report named ("Police named the victim as Seid Globelnik, 24")
+                         r"|(?:[Nn]amed|[Ii]dentified)(?:\s+(?:him|her|them|the\s+[a-z]+))?\s+as"
                          r"|[Aa]ccording to|[Oo]n behalf of|[Tt]hanks to|[Cc]olleague|[Cc]ustomer|[Cc]lient|[Aa]gent|[Oo]wner|"
                          + PERSON_ROLE +
                          r"|[Mm]anager|[Aa]sk|[Aa]sked|[Aa]sk(?:ed|ing)? for|[Rr]each|[Pp]er|[Ff]orward(?:ing|ed)?(?: (?:this|it))? to"
@@ -1568,6 +1571,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf":?\s+({NAME_WORD}){NAME_END}"
             rf"(?![ \t]+[{CAPITAL}\d])"  # "emailed Ford Transit": a first word of a longer name is no first name
         ), group=1, validate=_single_first_name),
+        # ... and after whose relative or friend, a given name that is a word or a place too, or no
+        # everyday word ("My neighbour Milan has a spare key", "my son Frits").
+        Detector("person", re.compile(rf"\b{_RELATIVE},?[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"),
+                 group=1, validate=_named_as_a_person, needs=("my ", "our ", "his ", "her ", "their ")),
         # ... and a known surname after such a cue in lower case ("check with Hansen"); not after one
         # in capitals, which may be a given name itself ("It was Per Hansen", "Said Gairbekov").
         Detector("person", re.compile(
@@ -2258,7 +2265,10 @@ _WHAT_ONLY_PEOPLE_DO_AFTER = re.compile(rf" (?:{_PERSON_VERBS})\b")  # not "-ed"
 # A name starting a sentence before what people do or where they are from ("Kaczmarek was here
 # yesterday", "Olena said no", "Nygaard from sales will call"), or owning something ("Olsen's flight").
 _SENTENCE_START_NAME = re.compile(
-    rf"(?:^|(?<=[.!?] )|(?<=\n))({NAME_WORD})(?: (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
+    # (after a time that opens the sentence: "In 1998 Abbott left the band", "Yesterday Olena said no")
+    rf"(?:^|(?<=[.!?] )|(?<=\n))(?:(?:In|By|Since|Until) (?:19|20)\d\d,? |(?:Yesterday|Today|Later|Then|Afterwards|Meanwhile"
+    rf"|Finally|Eventually|Recently),? )?({NAME_WORD})(?: (?:{_PERSON_VERBS}|is|was|has|had|writes|works|worked|called"
+    r"|left|became|began|met|sang|spent"
     r"|will|would|can|could|should|did|does|isn't|wasn't|wants|needs|just|also|still|never|always|from"
     rf"|and (?:I|me|my|his|her|their|our)|and(?= [{CAPITAL}])"
     r"|[a-z]{2,}ed)\b|(['’]s)\b|(?=[ \t]+[-–—][ \t]))", re.MULTILINE)  # and "Rebecca - thanks!"
