@@ -3589,3 +3589,18 @@ def test_names_after_an_opening_time_a_relative_or_whom_police_named(text, value
 @pytest.mark.parametrize("text", ["In 2020 Python became popular", "Then Windows crashed", "my boss Windows", "her mother Tongue"])
 def test_things_after_an_opening_time_or_a_relative_are_no_names(text):
     assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The restaurant is at 84134 Jiřího z Poděbrad 1060", "84134 Jiřího z Poděbrad 1060"),  # Czech "z"
+    ("The restaurant is at 45780 Rua Professor Luiz Carlos de Lyra Netto 298", "45780 Rua Professor Luiz Carlos de Lyra Netto 298"),
+    ("Ana Ruiz\nRUSHYDRO\n554 Rua Vinte e Cinco de Setembro 1257\n Suite 944\n Belém\n Brazil 51390",
+     "554 Rua Vinte e Cinco de Setembro 1257\n Suite 944\n Belém\n Brazil 51390"),  # Portuguese "e"
+    ("Aron K Munro\nPaychex Inc\n185 Erzsébet krt. 60. Apt. 094 Dág Hungary", "185 Erzsébet krt. 60. Apt. 094 Dág Hungary"),
+    ("I'll meet you at the corner of 3212 40th Street and Yefimov Turnpike after the concert.",
+     "the corner of 3212 40th Street and Yefimov Turnpike"),
+    ("Please return to 1694 Grossmatt 31 Suite 736 Biel/Bienne nan in case of an issue.",
+     "1694 Grossmatt 31 Suite 736 Biel/Bienne nan"),
+])
+def test_long_streets_particles_abbreviations_and_ordinals(text, value):
+    assert ("street_address", value) in _found(text)

@@ -187,18 +187,19 @@ _LOWER_CASE_STREET_WORDS = (rf"{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTE
 # before a number is a unit, otherwise a street type ("94866 Abigail Flat"). Greek script counts
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
-                    r"|das|degli|delle|dello|dei|los|las|el|y"
+                    r"|das|degli|delle|dello|dei|los|las|el|y|e|z"  # "Rua Vinte e Cinco de Setembro", "Jiřího z Poděbrad"
                     rf"|{_LOWER_CASE_STREET_WORDS}|straße|strasse)\b"
                     rf"|(?:u|krt|rkp|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 # After a street type that comes first: one to four name words and the house number, or "S/N", no
 # number (Portugal, Spain, Latin America): "Calle Mayor 5", "Via Roma, 12", "Travessa de Vaz, S/N".
 # (an initial or a king's numeral among the words: "Avenida Júlio S Dias 106", "Al. Jana Pawła II 128")
-_NAME_AND_HOUSE_NUMBER_AFTER_TYPE = (rf"(?:[ \t](?:{STREET_NAME_WORD}|[A-Z]\.?(?=[ \t][{LATIN_CAPITALS}])|[IVX]{{1,4}}(?=[ \t]\d))){{1,4}},?[ \t]"
+_NAME_AND_HOUSE_NUMBER_AFTER_TYPE = (rf"(?:[ \t](?:{STREET_NAME_WORD}|[A-Z]\.?(?=[ \t][{LATIN_CAPITALS}])|[IVX]{{1,4}}(?=[ \t]\d))){{1,6}},?[ \t]"
                                      rf"(?:{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?\b|S/N\b)")
 CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 # A word of a street line before a flat or suite: capitalised, in Latin or Greek script, a particle or a
 # street word written in lower case ("Lipahova ulica 8", "Vasileos Pavlou str").
-_UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur"
+_UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur|z|e|y"
+                     r"|(?:u|krt|rkp|ul|str)\."
                      rf"|(?:{_LOWER_CASE_STREET_WORDS})\b)")
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
 _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
@@ -962,7 +963,8 @@ _ANY_STREET_AND_NUMBER = rf"(?:{_ANY_STREET_WORD}[ \t]+){{1,4}}{HOUSE_NUMBER_WOR
 # One street of a corner: capitalised street words with house numbers, or any three words.
 # (an abbreviated street type first, five words, two numbers: "C/ Pablo Iglesias 93", "Avda. Explanada
 # Barnuevo 69", "Viale Maria Cristina di Savoia 86", "Strada Provinciale 65 22")
-_CORNER_STREET = (rf"(?:\d{{1,6}}[ \t]+)?(?:C/[ \t]?|[A-Z][a-z]{{1,4}}\.[ \t])?{STREET_NAME_WORD}(?:[ \t]+{STREET_NAME_WORD}){{0,4}}"
+_CORNER_STREET = (rf"(?:\d{{1,6}}[ \t]+)?(?:C/[ \t]?|[A-Z][a-z]{{1,4}}\.[ \t]|\d{{1,4}}(?:st|nd|rd|th)[ \t])?{STREET_NAME_WORD}"
+                  rf"(?:[ \t]+{STREET_NAME_WORD}){{0,4}}"
                   rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?){{0,2}}")
 _ANY_CORNER_STREET = r"(?:\d{1,6}[ \t]+)?[^\W\d_][\w'’.-]*(?:[ \t]+[^\W\d_][\w'’.-]*){0,2}(?:[ \t]+\d{1,5}[A-Za-z]?)?"
 
@@ -1242,7 +1244,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("street_address", re.compile(
             # A street type that may come first is tried first: "55 Avenue du Golf Arabe", not "55 Avenue".
             # (after a comma, not a street type alone: "88, St Catharines" is a house number and a town)
-            rf"\b\d{{1,5}}[A-Za-z]?(?:,[ \t](?!{STREET_SUFFIX}(?=\W|$))|[ \t])(?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"
+            rf"\b\d{{1,5}}[A-Za-z]?(?:,[ \t](?!{STREET_SUFFIX}(?=\W|$))|[ \t])(?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{5,6}}[ \t]\d{{1,5}}\b"
+            rf"|(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"  # five or six words only before the street's own number
             rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?|[A-Z]\.)[ \t]){{0,3}}"
             rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street", "184 G. Seferi Street"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
@@ -3280,7 +3283,8 @@ _TOWN_AFTER_UNIT_BEFORE_LOWER_CASE = re.compile(
 # The same where the sentence or the text ends, a town's district number too ("... Apt. 417 Salt Lake City
 # United States? I am", "... Suite 019 Cite Erraoudha 61. Please call"); ``_whole_address`` takes it after a unit only.
 _TOWN_AFTER_UNIT_BEFORE_SENTENCE_END = re.compile(
-    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS}|[ \t]+\d{{1,2}}"
+    rf"(?:(?<=\d)\.)?(?:[ \t]+({_UNIT}))?[ \t]+({_PLACE_WORDS}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS}"
+    rf"|[ \t]+\d{{1,2}}(?:[ \t]+{_COUNTRIES_OF_SEVERAL_WORDS}|[ \t]+[{CAPITAL}][\w'’-]*)?"  # "Pardubice 2 Czech Republic"
     rf"|[ \t]+[{CAPITAL}][\w'’-]*)?)(?=[ \t]*(?:[.?!;:](?:\s|$)|$))")  # a fourth word: "København Ø Region Sjælland"
 _ENDS_WITH_UNIT = re.compile(rf"{_UNIT}$")
 # A flat or suite after the street line where the sentence goes on in lower case or ends; not a room
@@ -3296,7 +3300,7 @@ _UNIT_WORD_BEFORE = re.compile(rf"(?:{_DWELLING_UNIT_WORD}|(?<![\w.-])(?i:level|
 # Roma 12"; "3 627 Stephanie Quays" of "Level 3 627 Stephanie Quays", as Australia writes it.
 _UNIT_NUMBER_THEN_STREET = re.compile(r"\d{1,5}[A-Za-z]?(?:,|[ \t]+\d)")
 _UNIT_BEFORE_LOWER_CASE = re.compile(rf"(?:(?<=\d)\.)?[ \t]+({_DWELLING_UNIT})(?=[ \t]+[a-z]|[ \t]*(?:[.?!;:)](?:\s|$)|$))")
-_WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ -]*")
+_WORDS_ONLY = re.compile(r"[^\W\d_][\w'’ /-]*")  # "Biel/Bienne"
 _ADDRESS_PARTS_MAX = 5  # after the street line: unit, city, region, postcode, country
 # Lines below a street line that hold only place words and a postcode, in the layouts Latin America
 # and India write ("Barreiro\n30411895 Vasconcelos dos Dourados / RN", "San Anabel los bajos, YUC
