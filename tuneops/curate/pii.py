@@ -691,6 +691,35 @@ def _town_after_postcode(text: str) -> bool:
     return _town_words(text.split(None, 2)[-1] if re.match(r"\d{3} \d{2}\b|\d{4} [A-Z]{2}\b", text) else text.split(None, 1)[1])
 
 
+# Endings of street words in the Nordic, Baltic, Dutch, German, Hungarian and Slavic languages.
+_STREET_WORD_ENDING = re.compile(r"(?:vej|veien|vegen|veg|vei|gata|gatan|gade|tie|katu|kuja|straat|laan|weg|gasse|strasse|platz"
+                                 r"|allee|mauet|braut|utca|ulica|iela|kroken|bakken|stien|svingen)$")
+
+
+def _placed_street(text: str) -> bool:
+    """Whether words and a number where a sentence places something are a street (``_street_after_cue``):
+    one word alone must be spelt as a street abroad is or joined by a hyphen ("Vana-Viru 25", "Ártún 55";
+    not "Ubuntu 22")."""
+    words = text.split()[:-1]
+    return _street_after_cue(text) and (len(words) > 1 or "-" in words[0] or _street_words_no_language_uses(text))
+
+
+def _street_words_no_language_uses(text: str) -> bool:
+    """Whether the words before a house number name a street by their spelling alone: a letter no
+    English word has ("Ártún", "Mjövattnet") or a street word's ending in another language
+    ("Haugesmauet", "Tiurkroken"), and every other word rare in all seven languages, in no dictionary
+    and no known name (not "Ubuntu 22", "Webpack 5", "Unicode 17", "Windows 10")."""
+    words = text.split()[:-1]
+    names = _NameWords.load()
+    if any(word in _CALENDAR_WORDS or word in NEVER_NAME_PARTS or word in FIRST_NAMES_OF_THINGS for word in words):
+        return False
+    if any(word[1:] != word[1:].lower() and not word.startswith(("Mc", "Mac")) for word in words):
+        return False  # a product's inner capital: "GraphQL-core 2", "NewsCrawl 2014"
+    spelt_abroad = any(not word.isascii() or _STREET_WORD_ENDING.search(word) for word in words)
+    return spelt_abroad and all(names.rare(word) and not in_dictionary(word.casefold()) and word.casefold() not in names.core_english
+                                and not names.known(word) for word in words if word.isascii())
+
+
 def _street_before_postcode_and_town(text: str) -> bool:
     """Whether "Street 3, 97471 Town" or "Street 3, Town, Country" is an address: the street is no
     run of everyday English words, the town starts with none, and after a town without a postcode
@@ -1320,7 +1349,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?:[ \t]+(?:left|right))?[ \t]+(?:on|onto|into|down|up|along))[ \t]+"
             rf"((?:{STREET_NAME_WORD}[ \t]){{1,3}}{HOUSE_NUMBER_WORD}\d{{1,5}}[A-Za-z]?)\b(?![.,]?\d)"
             rf"(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+(?:and|in|for|after|before|by|near|next|since)\b)"
-        ), group=1, validate=_street_after_cue, needs=(" on ", " at ", "onto", " into ", " down ", " up ", " along ")),
+        ), group=1, validate=_placed_street, needs=(" on ", " at ", "onto", " into ", " down ", " up ", " along ")),
+        # A street of one or two words and its number after a word of place, with no cue of an address
+        # ("pick me up from Ártún 55.", "grew up on Metsanurga 48 in Vadsa", "close to Haugesmauet 22,"):
+        # only a street's words no language uses ("Ubuntu 22", "Windows 10" and products stay).
+        Detector("street_address", re.compile(
+            rf"(?<![\w'’-])(?:on|at|from|near|to|off|along|by)[ \t]+((?:{STREET_NAME_WORD}[ \t]){{1,2}}{_NOT_A_YEAR}\d{{1,5}}[A-Za-z]?)\b(?![.,:]?\d)"
+            rf"(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+(?:in|and|for|after|before|since|instead|right|next|near)\b)"
+        ), group=1, validate=_street_words_no_language_uses, needs=(" on ", " at ", " from ", " near ", " to ", " off ", " along ", " by ")),
         # A Slovenian or Croatian square named by a word in lower case ("Trg revolucije 59", "Trg svobode 3").
         Detector("street_address", re.compile(r"\bTrg(?:[ \t][a-zčćšžđ]{3,}){1,2}[ \t]\d{1,4}[A-Za-z]?\b(?![.,]\d)"), needs=("trg",)),
         Detector("street_address", re.compile(rf"\b(?i:{_REGIONAL_STREET_PREFIX}){_NAME_AND_HOUSE_NUMBER_AFTER_TYPE}"),
