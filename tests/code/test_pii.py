@@ -3613,3 +3613,10 @@ def test_long_streets_particles_abbreviations_and_ordinals(text, value):
 ])
 def test_a_street_spelt_as_streets_abroad_are_after_a_word_of_place(text, value):
     assert _found(text) == [("street_address", value)]
+
+
+def test_a_street_between_numbers_near_a_place_and_a_building_number_before_the_sentence_goes_on():
+    assert _found("The accident happened near 1070 Fuente del Gallo 4.") == [("street_address", "1070 Fuente del Gallo 4")]
+    assert ("street_address", "49 Kallirois Avenue 7463") in _found("Is 49 Kallirois Avenue 7463 still your home address?")
+    assert ("street_address", "12 Elm St") in _found("12 Elm St 2 blocks away")  # a count
+    assert ("street_address", "10 Downing Street") in _found("It is 10 Downing Street 2024 edition")  # a year

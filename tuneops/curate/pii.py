@@ -1411,7 +1411,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # named ("meet at 692 Koidu 26", "is at 632 Ctra. Bailén-Motril 84,"): two numbers around
         # the name say an address. Not when every word is an everyday English word ("at 3 Pixel 7").
         Detector("street_address", re.compile(
-            rf"(?:(?:at|to|on|in|is)(?<![\w'’-]..)[ ]|[:,][ ]|\n|^)"  # literals first: the engine skips to them fast
+            rf"(?:(?:at|to|on|in|is)(?<![\w'’-]..)[ ]|(?:near|from)(?<![\w'’-]....)[ ]|[:,][ ]|\n|^)"  # literals first: the engine skips to them fast
             rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
         ), group=1, validate=_street_between_numbers),
@@ -3307,7 +3307,9 @@ _ADDRESS_PART = re.compile(
     rf"|(?!{_UNIT})({_LONG_POSTCODE}(?:[ \t]+{_PLACE_WORDS})?|{_PLACE_WORDS}[ \t]+{_LONG_POSTCODE})(?=[ \t]+[a-z]))")  # "Palencia, 38434 since May", "\n720 52 Ostrava since May"
 # A house number after a street name the detectors stopped before ("address: 52185 Metsa 49",
 # "788 Industriestraat 133 Apt. 932").
-_TRAILING_HOUSE_NUMBER = re.compile(rf"\.?[ \t]+\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})")
+# (three or more digits before the sentence goes on: "49 Kallirois Avenue 7463 still", not "12 Elm St 2 blocks away")
+_TRAILING_HOUSE_NUMBER = re.compile(rf"\.?[ \t]+(?:\d{{1,5}}[A-Za-z]?(?=[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
+                                    rf"|{_NOT_A_YEAR}\d{{3,5}}(?=[ \t]+[a-z]))")
 # A flat or a range after the house number ("Nagelstr. 8/3", "Klemtweg 4-3", "43-85").
 _SECOND_HOUSE_NUMBER = re.compile(r"(?<=\d)[/-]\d{1,4}[A-Za-z]?(?![\w/-])")
 # A town after the street's comma, or after a unit, before the sentence goes on in lower case
