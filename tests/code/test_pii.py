@@ -3620,3 +3620,12 @@ def test_a_street_between_numbers_near_a_place_and_a_building_number_before_the_
     assert ("street_address", "49 Kallirois Avenue 7463") in _found("Is 49 Kallirois Avenue 7463 still your home address?")
     assert ("street_address", "12 Elm St") in _found("12 Elm St 2 blocks away")  # a count
     assert ("street_address", "10 Downing Street") in _found("It is 10 Downing Street 2024 edition")  # a year
+
+
+@pytest.mark.parametrize("text, value", [
+    ("He grew up on 53 McGregor Street in CHISHOLM.", "53 McGregor Street"),  # a name with an inner capital
+    ("He grew up on Loftaheden 59 in EKSJÖ.", "Loftaheden 59"),  # where someone grew up
+    ("He grew up on Via dalla Staziun 87 in Dozwil.", "Via dalla Staziun 87"),  # Italian "dalla"
+])
+def test_streets_where_someone_grew_up_with_inner_capitals_and_italian_particles(text, value):
+    assert ("street_address", value) in _found(text)

@@ -141,7 +141,7 @@ REGIONAL_STREET_PREFIXES = (
 )
 _REGIONAL_STREET_PREFIX = "|".join(REGIONAL_STREET_PREFIXES)
 # Where someone lives, which introduces only a place ("Her house on Tala 7342", "lives on Männi 12").
-_HOME_CUE = r"house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on"
+_HOME_CUE = r"house at|house on|apartment at|apartment on|flat at|flat on|live on|lives on|living on|grew up on|grew up at"
 _HOME_CUE_NEEDS = tuple(_HOME_CUE.split("|"))
 # Words before a postal address, in the seven languages of ``names.COMMON_WORD_LANGUAGES``.
 ADDRESS_CUE = (r"address line(?: ?\d)?|address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|send (?:it|them|this) to|mail (?:it|them|this) to"
@@ -187,7 +187,7 @@ _LOWER_CASE_STREET_WORDS = (rf"{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTE
 # before a number is a unit, otherwise a street type ("94866 Abigail Flat"). Greek script counts
 # too ("Ηλίου 64"), and a word may be abbreviated ("Αγ. Ανδρέα 130").
 STREET_NAME_WORD = (rf"(?:(?:(?!(?:Apt|Apartment|Suite|Ste|Unit)\b|Flat\.?[ \t]*#?\d)(?:[dl]['’])?[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’-]*[a-zß-ÿά-ώ][\w'’-]*|de|du|des|la|le|les|del|della|di|da|do|dos|van|von|der|den|dem|zum|zur|het|ten|ter"
-                    r"|das|degli|delle|dello|dei|los|las|el|y|e|z"  # "Rua Vinte e Cinco de Setembro", "Jiřího z Poděbrad"
+                    r"|das|degli|delle|dello|dei|dalla|dal|alla|los|las|el|y|e|z"  # "Rua Vinte e Cinco de Setembro", "Jiřího z Poděbrad"
                     rf"|{_LOWER_CASE_STREET_WORDS}|straße|strasse)\b"
                     rf"|(?:u|krt|rkp|ul|al|pl|str|(?!(?:Apt|Ste|Fl|Rm|No|Nr)\.)[{LATIN_CAPITALS}Α-ΩΆ-Ώ][a-zß-ÿά-ώ]{{1,2}})\.)")
 # After a street type that comes first: one to four name words and the house number, or "S/N", no
@@ -1275,7 +1275,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             # (after a comma, not a street type alone: "88, St Catharines" is a house number and a town)
             rf"\b\d{{1,5}}[A-Za-z]?(?:,[ \t](?!{STREET_SUFFIX}(?=\W|$))|[ \t])(?:(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{5,6}}[ \t]\d{{1,5}}\b"
             rf"|(?i:{STREET_PREFIX})(?:[ \t]{STREET_NAME_WORD}){{1,4}}(?<=[\w.])"  # five or six words only before the street's own number
-            rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?|[A-Z]\.)[ \t]){{0,3}}"
+            rf"|(?:(?:(?:St\.[ \t]?|Ste?-)?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:['’]s)?|\d{{1,3}}(?:st|nd|rd|th)|(?:[NSEW]|NE|NW|SE|SW)\.?|[A-Z]\.)[ \t]){{0,3}}"
             rf"{STREET_SUFFIX}(?=\W|$))"  # "1819 St. John Street", "2858 St-Jerome Street", "184 G. Seferi Street"
         ), cut_before_next_value=True),  # "Rue des Écoles IBAN DE89...": the name words stop before the IBAN
         # A cross street named by a word alone, after "to", "at", "is" or a colon, with a house number
