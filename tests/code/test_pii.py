@@ -3629,3 +3629,17 @@ def test_a_street_between_numbers_near_a_place_and_a_building_number_before_the_
 ])
 def test_streets_where_someone_grew_up_with_inner_capitals_and_italian_particles(text, value):
     assert ("street_address", value) in _found(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The book by Nielsen sold a million copies.", "Nielsen"),  # a surname English seldom writes as a word
+    ("Koutník (born 1975) is a painter.", "Koutník"),  # before the year of birth
+    ("This was confirmed by Korgay on Monday.", "Korgay"),
+])
+def test_a_surname_alone_by_whom_before_a_birth_or_confirming(text, value):
+    assert _found(text) == [("person", value)]
+
+
+def test_a_town_returned_to_and_a_thing_born_are_no_names():
+    assert _found("we returned to Richmond by helicopter.") == []
+    assert _found("Python (born 1991) is a language") == []

@@ -288,6 +288,8 @@ PERSON_CUE = (
     r"|[Gg]reeted|[Ww]elcomed|[Tt]reated|[Ee]xamined|[Ii]nterviewed|[Ss]igned for"
     # who settled a ticket or a claim: "The ticket was closed by Russo", "authorised by Pinto"
     r"|[Cc]losed|[Rr]esolved|[Rr]ejected|[Dd]eclined|[Aa]uthori[sz]ed|[Pp]repared"
+    # who vouched for or rendered something: "confirmed by Korgay", "translated by Ana Ruiz"
+    r"|[Cc]onfirmed|[Vv]erified|[Tt]ranslated|[Ee]dited|[Pp]hotographed"
     # who made a film, a song or a picture: "directed by Leal Marois", "arranged and sung by ..."
     r"|[Dd]irected|[Nn]arrated|[Ii]llustrated|[Cc]horeographed|[Ss]ung|[Aa]rranged|[Cc]omposed|[Pp]ainted)\s+by"
     r"|[Ss]tarring"
@@ -1574,6 +1576,10 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|[ \t]+as[ \t]+(?:(?:a|an|the|my|our|his|her|their)[ \t]+)?(?:{PERSON_ROLE}|beneficiary|executor|trustee|co-?owner)\b)"
         ), group=1, validate=_name_in_strong_context, needs=(", the ", ", a ", ", an ", ", our ", ", my ", ", his ", ", her ",
                                                               ", their ", " as "), rare_words=True),
+        # A name before the year the person was born, in brackets ("Koutník (born 1970) is a painter",
+        # "Ana Ruiz (b. 1981)"): a person's dates follow only a person's name.
+        Detector("person", re.compile(rf"(?=[{CAPITAL}])\b({NAME}){NAME_END}[ \t]+\((?:born|b\.|née|nee)[ \t]"),
+                 group=1, validate=_named_before_birth, needs=("(born", "(b.", "(née", "(nee")),
         # A child or a pet given a name ("She named him Frits", "we called her Sora"): a name, or a
         # word that is no everyday English word.
         Detector("person", re.compile(
@@ -2146,6 +2152,15 @@ def _known_surname_alone(word: str) -> bool:
             and _no_thing_nor_core_word(word, names) and not _names_a_place(word))
 
 
+def _named_before_birth(text: str) -> bool:
+    """Whether the words before a birth in brackets are a name: none an everyday English word
+    that never starts a name or a company's word ("Koutník", "Ana Ruiz"; not "The Company")."""
+    words = text.split()
+    names = _NameWords.load()
+    return not any(word in NEVER_NAME_PARTS or word in COMPANY_WORDS for word in words) and (
+        len(words) > 1 or _no_thing_nor_core_word(words[0], names) or names.known(words[0]))
+
+
 def _named_as_a_person(word: str) -> bool:
     """Whether the word someone was named or called is a name: a given name, a word too ("Heather"),
     or no core English word ("Frits", "Sora"; not "Buddy" nor "Names")."""
@@ -2338,6 +2353,8 @@ _LONE_NAME = re.compile(rf"(?<=[a-z\u00DF-\u024F,;] )({NAME_WORD})(?:['’]s\b|(
 
 
 _NEXT_LOWER_CASE_WORD = re.compile(r"[ \t]+([a-z]+)\b")
+_WHAT_A_PERSON_DID_AFTER = re.compile(r"[ \t]+(?:[a-z]{2,}ed|sold|wrote|said|told|made|took|gave|won|lost|left|went|came|got|ran|sang"
+                                      r"|spoke|is|was|has|had|will|would|can|could|says|thinks|wants)\b")
 # What a scientist's possessive names ("Dijkstra's algorithm", "Benford's law"); not what people own
 # as well ("Olsen's number", "Maria's date of birth", "Tran's song").
 _POSSESSIVE_EPONYM_NOUNS = frozenset({
@@ -2528,7 +2545,14 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
             # towns named like people stand ("returned to Roma by", "arrived at Atlanta this").
             common_given_name = (names.first_name(word) and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
                                  and _FUNCTION_WORD.search(text, max(0, match.start() - 60), match.end() + 60) is not None)
-            if (names.rare(word) and known or common_given_name) and match.group(2) not in _EPONYM_NOUNS:
+            # or a known surname English seldom writes as a word ("The book by Nielsen sold")
+            # before what a person did, in a sentence of English ("The book by Nielsen sold"; not "as
+            # imagined by Hollywood circa 1986", nor a random model's word salad: "counterproductive Kok regenerate")
+            seldom_a_word = (names.name_more_than_word(word) and word not in POSSESSIVE_BRANDS and not _names_a_place(word)
+                             and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
+                             and _WHAT_A_PERSON_DID_AFTER.match(text, match.end(1)) is not None
+                             and _FUNCTION_WORD.search(text, max(0, match.start() - 60), match.end() + 60) is not None)
+            if (names.rare(word) and known or common_given_name or seldom_a_word) and match.group(2) not in _EPONYM_NOUNS:
                 spans.append(match.span(1))
                 ends.add(match.end(1))
         elif names.first_name(word) or names.surname_shaped(word) or (names.surname(word) and (
@@ -2788,7 +2812,8 @@ def first_names_joined(text: str) -> list[tuple[int, int]]:
 
 
 # What two people do or are, after their surnames joined ("McCray and Estrada are the two reviewers").
-_PEOPLE_DO_AFTER = re.compile(r"[ \t]+(?:are|were|both|have|had|will|said|agreed|signed|met|joined|left|asked|told|replied)\b")
+_PEOPLE_DO_AFTER = re.compile(r"[ \t]+(?:are|were|both|have|had|will|said|agreed|signed|met|joined|left|asked|told|replied"
+                              r"|declined|refused|denied|argued|insisted)\b")
 
 
 def _surnames_joined_before_what_people_do(text: str, pair: re.Match) -> bool:
