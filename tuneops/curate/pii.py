@@ -1329,8 +1329,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         )),
         # A street without a house number, named after a person as US streets are, where a place is
         # said ("He lives on Pinto Parkway.", "early shows on Kurbus Crest Street", "Turn left at Hansen
-        # Views"): "on", "at" or "off" before it, a known name or one shaped like a name before the
-        # street type.
+        # Views"): "on", "at", "off", "along", "down", "onto" or "near" before it, and a known name, one
+        # shaped like a name or no core English word before the street type.
         Detector("street_address", re.compile(
             rf"(?<![\w'’-])(?:on|at|off|along|down|onto|near)[ \t]+"
             rf"((?:{NAME_WORD}[ \t]){{1,2}}?(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))}))"
@@ -1344,8 +1344,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})"
         ), validate=_two_numbers_and_a_street_named_after_a_person),
         # A street and its number where a sentence places something ("The new office is on Vana-Viru 25.",
-        # "Turn right onto Loigu 42 and park", "The restaurant is at Östanlid 36"): not everyday words
-        # only ("is on Windows 10", "is at Level 3").
+        # "Turn right onto Zona Estação 75 and park", "The restaurant is at Östanlid 36"): not everyday
+        # words only ("is on Windows 10", "is at Level 3"), and one word alone spelt as a street abroad
+        # is or hyphenated (``_placed_street``: not "is on Ubuntu 22").
         Detector("street_address", re.compile(
             rf"\b(?:(?:is|are|was|were|located|situated|lies|moved)[ \t]+(?:on|at)|onto|(?:[Tt]urn|[Gg]o|[Hh]ead|[Ww]alk|[Dd]rive)"
             rf"(?:[ \t]+(?:left|right))?[ \t]+(?:on|onto|into|down|up|along))[ \t]+"
@@ -1353,8 +1354,8 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+(?:and|in|for|after|before|by|near|next|since)\b)"
         ), group=1, validate=_placed_street, needs=(" on ", " at ", "onto", " into ", " down ", " up ", " along ")),
         # A street of one or two words and its number after a word of place, with no cue of an address
-        # ("pick me up from Ártún 55.", "grew up on Metsanurga 48 in Vadsa", "close to Haugesmauet 22,"):
-        # only a street's words no language uses ("Ubuntu 22", "Windows 10" and products stay).
+        # ("pick me up from Ártún 55.", "close to Haugesmauet 22,"): only words spelt as streets abroad
+        # are (``_street_words_no_language_uses``: "Ubuntu 22", "Windows 10" and other products stay).
         Detector("street_address", re.compile(
             rf"(?<![\w'’-])(?:on|at|from|near|to|off|along|by)[ \t]+((?:{STREET_NAME_WORD}[ \t]){{1,2}}{_NOT_A_YEAR}\d{{1,5}}[A-Za-z]?)\b(?![.,:]?\d)"
             rf"(?=[ \t]*(?:[.,;:!?)\n]|$)|[ \t]+(?:in|and|for|after|before|since|instead|right|next|near)\b)"
