@@ -102,6 +102,7 @@ USPS_STREET_SUFFIXES = frozenset((
     " Trailer Tunnel Turnpike Underpass Union Unions Valley Valleys Via Viaduct View Views Village Villages Ville"
     " Vista Walk Walks Wall Way Ways Well Wells").split())
 
+_USPS_STREET_SUFFIX = "|".join(sorted(USPS_STREET_SUFFIXES))  # the same as one regex alternation
 # Those of them that name things in a sentence about work as often ("moved to 5 Data Centers", "ship to
 # 3 Test Stations"): after a cue alone they are no street.
 _USPS_TYPES_NAMING_THINGS = frozenset((
@@ -1333,14 +1334,14 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # shaped like a name or no core English word before the street type.
         Detector("street_address", re.compile(
             rf"(?<![\w'’-])(?:on|at|off|along|down|onto|near)[ \t]+"
-            rf"((?:{NAME_WORD}[ \t]){{1,2}}?(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))}))"
+            rf"((?:{NAME_WORD}[ \t]){{1,2}}?(?:{_USPS_STREET_SUFFIX}))"
             rf"(?:[ \t](?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?))?"  # a template's own word after the name: "Kurbus Crest Street"
             rf"(?![\w'’-]|[ \t]+[{CAPITAL}0-9])"
         ), group=1, validate=_street_named_after_a_person, needs=("on ", "at ", "off ", "along ", "down ", "onto ", "near ")),
         # A building's number and a street's, then a street named after a person as US streets are
         # ("911 95 Dora Creek\nEdenvale"): two numbers say an address where the type is an everyday word.
         Detector("street_address", re.compile(
-            rf"(?<![\w.,/-])\d{{1,5}}[ \t]+\d{{1,5}}[ \t]+((?:{NAME_WORD}[ \t]){{1,2}}?(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))}))\b"
+            rf"(?<![\w.,/-])\d{{1,5}}[ \t]+\d{{1,5}}[ \t]+((?:{NAME_WORD}[ \t]){{1,2}}?(?:{_USPS_STREET_SUFFIX}))\b"
             rf"(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})"
         ), validate=_two_numbers_and_a_street_named_after_a_person),
         # A street and its number where a sentence places something ("The new office is on Vana-Viru 25.",
@@ -3392,7 +3393,7 @@ _HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|(?<=[\s:]))\d{1,6}(?:[ \t]+|/)$")  # "1
 # already, as exported tables join two columns ("320 St Marys Rd Juliana Ports\n Suite 281"): where
 # the line, the clause or a unit follows, it is part of the address.
 _SECOND_STREET_NAME_AFTER = re.compile(
-    rf"\.?[ \t]+[{CAPITAL}][\w'’-]+[ \t]+(?:{'|'.join(sorted(USPS_STREET_SUFFIXES))})\b(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})")
+    rf"\.?[ \t]+[{CAPITAL}][\w'’-]+[ \t]+(?:{_USPS_STREET_SUFFIX})\b(?=[ \t]*(?:[\n,]|$)|[ \t]+{_UNIT})")
 # A part of an address left empty by a table export after the rest, and the postcode after it
 # ("Hofsós nan for this card", "Farnern, nan 36170 in case of").
 _MISSING_PART_AFTER = re.compile(rf",?[ \t]*(?:\n[ \t]*,?[ \t]*)?(?<![\w-]){_MISSING_PART}(?![\w/-])(?:[ \t]+{_POSTCODE}(?![\w-]))?")
