@@ -1790,7 +1790,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ("Do you deliver to 33144?", "I live in Leeds, 62704.", "We moved to Austin 78617 last year",
         # "moved to Springfield (62704)"): five digits where the clause ends, or four or five after a
         # town (five before the sentence goes on); no year ("moved to 2024."), no count ("moved to 5000 users").
-        # Postcodes shaped as no year or count is also pass alone: Portugal "2500-737", Poland "41-304",
+        # Postcodes in a shape no year or count takes pass alone too: Portugal "2500-737", Poland "41-304",
         # Czechia "890 99", the Netherlands "3319 VD", and the lettered ones. A time after the clause may
         # go on ("I moved to 56257 last year").
         Detector("street_address", re.compile(
@@ -2122,8 +2122,9 @@ _POSSESSIVE = re.compile(rf"(?=[{CAPITAL}])\b({NAME_WORD})['’]s\b")
 
 
 def surnames_in_possessive(text: str) -> list[tuple[int, int]]:
-    """Spans of known surnames alone before a possessive "'s" ("Laisné's Cautionary Tales", "though
-    Lewis's song"), where no rule took a longer name (``_known_surname_alone``)."""
+    """Spans of known surnames alone before a possessive "'s" ("  Olson's database."), where no rule took
+    a longer name and ``lone_names`` did not read it (it reads one after a lower-case word or starting
+    a sentence): ``_known_surname_alone``, and not what a discoverer names ("Benford's law")."""
     spans = []
     for match in _POSSESSIVE.finditer(text):
         following = _NEXT_LOWER_CASE_WORD.match(text, match.end())
@@ -2147,8 +2148,8 @@ def families_named(text: str) -> list[tuple[int, int]]:
 
 
 def _known_surname_alone(word: str) -> bool:
-    """Whether one capitalised word is a known surname that is no core English word, thing's name
-    or place ("Laisné", "Lewis"; not "Young", "Google", "Paris")."""
+    """Whether one capitalised word is a known surname that is no core English word, thing's name,
+    brand or place ("Olson", "Nielsen"; not "Young", "Google", "McDonald", "Paris")."""
     names = _NameWords.load()
     return (names.surname(word) and word not in WORD_NAMES and word not in POSSESSIVE_BRANDS
             and _no_thing_nor_core_word(word, names) and not _names_a_place(word))
@@ -2166,14 +2167,16 @@ def _named_before_birth(text: str) -> bool:
 def _named_as_a_person(word: str) -> bool:
     """Whether the word someone was named or called is a name: a given name, a word too ("Heather"),
     or no core English word ("Frits", "Sora"; not "Buddy" nor "Names")."""
-    return _NameWords.load().given_name_where_a_person_stands(word) or _no_thing_nor_core_word(word, _NameWords.load())
+    names = _NameWords.load()
+    return names.given_name_where_a_person_stands(word) or _no_thing_nor_core_word(word, names)
 
 
 def _person_spoken_to(text: str) -> bool:
     """Whether the words someone speaks to or follows up with are a person: two words as after a
     person's cue, or one given name spoken to (``_given_name_spoken_to``)."""
     if " " in text:
-        first, last = text.split()[0], text.split()[-1]
+        words = text.split()
+        first, last = words[0], words[-1]
         # a given name and a US Census surname that is a word too: "Follow up with Marius Bang"
         return _name_in_strong_context(text) or (_given_name_spoken_to(first) and last in census_surnames())
     return _given_name_spoken_to(text)
@@ -2547,9 +2550,9 @@ def lone_names(text: str, name_ends: Iterable[int] = (), rare_words: bool = True
             # towns named like people stand ("returned to Roma by", "arrived at Atlanta this").
             common_given_name = (names.first_name(word) and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
                                  and _FUNCTION_WORD.search(text, max(0, match.start() - 60), match.end() + 60) is not None)
-            # or a known surname English seldom writes as a word ("The book by Nielsen sold")
-            # before what a person did, in a sentence of English ("The book by Nielsen sold"; not "as
-            # imagined by Hollywood circa 1986", nor a random model's word salad: "counterproductive Kok regenerate")
+            # or a known surname English seldom writes as a word, before what a person did, in a sentence
+            # of English ("The book by Nielsen sold"; not "as imagined by Hollywood circa 1986", nor a
+            # random model's word salad: "counterproductive Kok regenerate")
             seldom_a_word = (names.name_more_than_word(word) and word not in POSSESSIVE_BRANDS and not _names_a_place(word)
                              and not (before and before[-1].casefold() in _PLACE_PREPOSITIONS)
                              and _WHAT_A_PERSON_DID_AFTER.match(text, match.end(1)) is not None
@@ -2758,8 +2761,7 @@ def _surname_after_a_first_name(title: str, names: _NameWords) -> bool:
     """Whether a lower-case word right after a known first name is its surname though a word too
     ("cole", "hull", "grant"): a known surname, and none of the commonest English words ("will",
     "today"), what people do after their name ("said", "asked") nor a word that never starts a name."""
-    return (names.surname(title, everyday=True) and title not in english_words() and title not in NEVER_NAME_PARTS
-            and title not in WORD_NAMES and not _WORD_AFTER_A_NAME.fullmatch(title.lower()))
+    return names.surname(title, everyday=True) and title not in WORD_NAMES and _surname_after_a_title(title)
 
 
 # Two capitalised words joined by "and", "or" or "&" ("Zachary and Lindsey both reported it").
@@ -3880,23 +3882,33 @@ def names_heading_contact_blocks(text: str, taken: list[tuple[int, int, str]], r
     with a known first name (``_known_first_name_first``)."""
     if "\n" not in text:
         return []
-    contacts = [start for start, _, entity in taken if entity in ("street_address", "phone", "email")]
+    contacts = [start for start, _, entity in taken if entity in _CONTACT_ENTITIES]
     if not contacts:
         return []
     validate = _name_in_strong_context if rare_words else _with_a_known_name(_name_in_strong_context)
     spans = []
     for match in _NAME_LINE.finditer(text):
-        below = text.find("\n", match.end())
-        limit = match.end()
-        for _ in range(CONTACT_BLOCK_LINES):
-            if limit == -1:
-                break
-            limit = text.find("\n", limit + 1)
-        limit = len(text) if limit == -1 else limit
-        if below != -1 and any(below < start <= limit for start in contacts) and (
-                validate(match.group(1)) or _known_first_name_first(match.group(1))):
+        if _contact_below(text, match.end(), contacts) and (validate(match.group(1)) or _known_first_name_first(match.group(1))):
             spans.append(match.span(1))
     return spans
+
+
+_CONTACT_ENTITIES = ("street_address", "phone", "email")
+
+
+def _contact_below(text: str, line_end: int, contacts: list[int]) -> bool:
+    """Whether one of ``contacts`` (start offsets) starts on the ``CONTACT_BLOCK_LINES`` lines below
+    the line that ends at ``line_end``."""
+    below = text.find("\n", line_end)
+    if below == -1:
+        return False
+    limit = line_end
+    for _ in range(CONTACT_BLOCK_LINES):
+        limit = text.find("\n", limit + 1)
+        if limit == -1:
+            break
+    limit = len(text) if limit == -1 else limit
+    return any(below < start <= limit for start in contacts)
 
 
 # The same line typed in lower case: "??? mike engel", "maile e. jaimes".
@@ -3911,7 +3923,7 @@ def lower_case_names_heading_contact_blocks(text: str, found: list[tuple[int, in
     ``CONTACT_BLOCK_LINES`` lines below; a known first name, words too ("mike"), first, and a last
     word that is a known surname, one shaped like a surname or no core English word ("mike engel",
     "maile e. jaimes"; not "order details", "sigmaxyz inc.")."""
-    contacts = [start for start, _, entity in found if entity in ("street_address", "phone", "email")]
+    contacts = [start for start, _, entity in found if entity in _CONTACT_ENTITIES]
     if not contacts or not text.islower():
         return []
     names = _NameWords.load()
@@ -3919,14 +3931,9 @@ def lower_case_names_heading_contact_blocks(text: str, found: list[tuple[int, in
     for match in _LOWER_CASE_NAME_LINE.finditer(text):
         if match.start() > 0 and text[max(0, match.start() - 2):match.start()] != "\n\n":
             continue  # a block starts the text or follows an empty line
-        below = text.find("\n", match.end())
-        limit = match.end()
-        for _ in range(CONTACT_BLOCK_LINES):
-            limit = text.find("\n", limit + 1) if limit != -1 else -1
-        limit = len(text) if limit == -1 else limit
         words = [_title_case(word) for word in match.group(1).split()]
         first, last = words[0], words[-1]
-        if below != -1 and any(below < start <= limit for start in contacts) and names.first_name(first, everyday=True) and (
+        if _contact_below(text, match.end(), contacts) and names.first_name(first, everyday=True) and (
                 len(last) > 1 and last not in NEVER_NAME_PARTS and last.lower() not in english_words()
                 and (names.surname(last, everyday=True) or names.surname_shaped(last) or last.casefold() not in names.core_english)):
             spans.append(match.span(1))
@@ -4161,7 +4168,7 @@ class PiiMasker:
             _add_persons_where_free(taken, names_in_lower_case_text(text))
             if "'s" in text or "’s" in text:
                 _add_persons_where_free(taken, surnames_in_possessive(text))
-            if "he " in text:
+            if "he " in text:  # "the " or "The ": a cheap test before the regex
                 _add_persons_where_free(taken, families_named(text))
             if "@" in text:  # whole, in place of a part found before ("Account holder: Zachary" of "Zachary van den IJssel")
                 _add_replacing_parts(taken, [(start, end, "person") for start, end in names_in_email_addresses(text)],
