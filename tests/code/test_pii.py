@@ -3506,6 +3506,8 @@ def test_miss_before_a_surname_is_a_title():
 
 
 def test_a_known_surname_alone_before_a_possessive_is_a_person():
+    # at an indented line's start, where neither a lower-case word nor a sentence's start comes before it
+    assert _found("  Olson's database.") == [("person", "Olson")]
     assert _found("(though Lewis's song was actually about a boat!)") == [("person", "Lewis")]
     assert _found("Young's song and Google's office") == []  # an everyday word, a thing's name
     assert _found("The first digits follow Benford's law") == []  # what a discoverer names
