@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,55 +150,62 @@ def _masker(params: Params):
     return build_masker(params.curate, key)
 
 
+QUARANTINE_OPTION = typer.Option(None, "--quarantine", help="Rejected lines with line number and reason "
+                                  "(default: OUTPUT's name with .quarantine.jsonl).")
+
+
+def _report_quarantine(counts, quarantine: Path) -> None:
+    """Say on stderr how many lines were quarantined, where, and why (the first few)."""
+    if not counts.quarantined:
+        return
+    console.print(f"[yellow]{counts.quarantined} of {counts.lines} lines quarantined to {quarantine}[/yellow]")
+    for reason in counts.quarantine_reasons:
+        console.print(f"  {reason}")
+
+
 @pii_app.command("mask")
 def pii_mask(
-    input_file: Path = typer.Argument(..., help="Chat JSONL."),
+    input_file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                      help="JSONL in any accepted format (chat, prompt/completion, Alpaca)."),
     output: Path = typer.Option(..., "-o", "--output", help="Masked JSONL (same ids and structure)."),
+    quarantine: Path = QUARANTINE_OPTION,
     params_file: Path = PARAMS_OPTION,
 ) -> None:
-    """Mask PII in every record's content; ids, structure and metadata are kept."""
-    from tuneops.records import read_jsonl, write_jsonl
+    """Mask PII in every record's content; ids, structure and metadata are kept, bad lines quarantined."""
+    from tuneops.curate.files import default_quarantine_path, mask_file
 
-    masker = _masker(_load(params_file))
-    totals: Counter = Counter()
-
-    def masked():
-        for record in read_jsonl(input_file):
-            result, counts = masker.mask_record(record)
-            totals.update(counts)
-            yield result
-
-    written = write_jsonl(output, masked())
-    typer.echo(json.dumps({"records": written, "pii": dict(sorted(totals.items()))}))
+    params = _load(params_file)
+    masker = _masker(params)
+    quarantine = quarantine or default_quarantine_path(output)
+    with _progress() as progress:
+        bar = progress.add_task("masking", total=None)
+        counts = mask_file(input_file, output, quarantine, masker, params.curate,
+                           progress=lambda n: progress.update(bar, completed=n))
+    _report_quarantine(counts, quarantine)
+    typer.echo(json.dumps({"records": counts.written, "quarantined": counts.quarantined,
+                           "pii": dict(sorted(counts.pii.items()))}))
 
 
 @app.command()
 def dedup(
-    input_file: Path = typer.Argument(..., help="Chat JSONL."),
+    input_file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                      help="JSONL in any accepted format (chat, prompt/completion, Alpaca)."),
     output: Path = typer.Option(..., "-o", "--output", help="Kept records."),
     duplicates: Path = typer.Option(..., "--duplicates", help="One {id, duplicate_of} line per removed record."),
+    quarantine: Path = QUARANTINE_OPTION,
     params_file: Path = PARAMS_OPTION,
 ) -> None:
-    """Remove exact and near duplicates, keeping the first occurrence."""
-    from tuneops.curate.dedup import dedup_text
-    from tuneops.curate.shards import dedup_for
-    from tuneops.records import batched, read_jsonl
+    """Remove exact and near duplicates, keeping the first occurrence; bad lines are quarantined."""
+    from tuneops.curate.files import dedup_file, default_quarantine_path
 
     params = _load(params_file)
-    deduplicator = dedup_for(params.curate)
-    kept = removed = 0
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with open(output, "w", encoding="utf-8") as keep, open(duplicates, "w", encoding="utf-8") as dups:
-        for batch in batched(read_jsonl(input_file), params.curate.shard_size):
-            found_all = deduplicator.check_many([r["id"] for r in batch], [dedup_text(r) for r in batch])
-            for record, found in zip(batch, found_all):
-                if found:
-                    dups.write(json.dumps({"id": record["id"], "duplicate_of": found[1], "kind": found[0]}) + "\n")
-                    removed += 1
-                else:
-                    keep.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    kept += 1
-    typer.echo(json.dumps({"kept": kept, "duplicates": removed}))
+    quarantine = quarantine or default_quarantine_path(output)
+    with _progress() as progress:
+        bar = progress.add_task("deduplicating", total=None)
+        counts = dedup_file(input_file, output, duplicates, quarantine, params.curate,
+                            progress=lambda n: progress.update(bar, completed=n))
+    _report_quarantine(counts, quarantine)
+    typer.echo(json.dumps({"kept": counts.written, "duplicates": counts.removed, "quarantined": counts.quarantined}))
 
 
 @snapshots_app.command("list")
