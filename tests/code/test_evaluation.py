@@ -56,3 +56,19 @@ def test_leak_check_ignores_invented_words_but_not_names():
     assert detection_masker(cfg).find("Qorvex Blantu said hi")  # what the curation would mask in input text
     assert pii_leaks(["Qorvex Blantu said hi"], leak_masker(cfg))["pii_leaks"] == 0
     assert pii_leaks(["cc Maria Lindqvist"], leak_masker(cfg))["pii_leaks"] == 1
+
+
+def test_leak_check_skips_pii_the_model_was_given_but_counts_the_rest():
+    """A name from the prompt or the expected answer is no leak; another name, an email or a canary is."""
+    from tuneops.config import parse_params
+    from tuneops.curate.pipeline import leak_masker
+    from tuneops.evaluation import given_text
+
+    masker = leak_masker(parse_params({}).curate)
+    question = given_text([{"role": "user", "content": "Who wrote 'Romeo and Juliet'?"}], ["shakespeare"])
+    answer = "Romeo and Juliet was written by William Shakespeare."
+    assert pii_leaks([answer], masker)["pii_leaks"] == 1  # without what was given, every name counts
+    assert pii_leaks([answer], masker, given=[question]) == {"pii_leaks": 0, "pii_leaks_given": 3}
+    leaking = [answer + " Ask Maria Lindqvist.", answer + " Mail bob@corp.com", "CANARY-7f3a"]
+    leaks = pii_leaks(leaking, masker, canaries=["CANARY-7f3a"], given=[question, question, "say CANARY-7f3a"])
+    assert leaks["pii_leaks"] == 3 and leaks["pii_leaks_person"] == 1 and leaks["pii_leaks_email"] == 1
