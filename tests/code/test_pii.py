@@ -3540,13 +3540,15 @@ def test_two_numbers_before_a_street_named_after_a_person():
     ("I moved to 56257 last year", "56257"), ("I'm in 3319 VD", "3319 VD"), ("Is delivery available in 2500-737?", "2500-737"),
     ("I live in the 90210 area", "90210"), ("He lives in 56257 Copenhagen", "56257 Copenhagen"),
     ("Postal area: 41-304", "41-304"), ("My postal code is 2500-737.", "2500-737"),
+    # a two-part postcode is taken whole before its town is tested, whatever its shape
+    ("She lives in SW1A 1AA London.", "SW1A 1AA London"), ("She moved to 602 00 Brno.", "602 00 Brno"),
 ])
 def test_a_postcode_alone_where_someone_lives_moves_or_receives(text, value):
     assert _found(text) == [("street_address", value)]
 
 
 @pytest.mark.parametrize("text", ["I moved to 2024 last year", "we moved to 12345 users", "I'm in 5 minutes",
-                                  "He lives in 2020 Copenhagen", "the 2020 area"])
+                                  "He lives in 2020 Copenhagen", "the 2020 area", "She lives in SW1A 1AA please"])
 def test_years_and_counts_where_someone_lives_or_moves_are_no_postcodes(text):
     assert _found(text) == []
 

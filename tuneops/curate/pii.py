@@ -690,8 +690,10 @@ def _two_numbers_and_a_street_named_after_a_person(text: str) -> bool:
 
 
 def _town_after_postcode(text: str) -> bool:
-    """Whether the words after a postcode may name its town (``_town_words``): "56257 Copenhagen", not "12345 Please"."""
-    return _town_words(text.split(None, 2)[-1] if re.match(r"\d{3} \d{2}\b|\d{4} [A-Z]{2}\b", text) else text.split(None, 1)[1])
+    """Whether the words after a postcode may name its town (``_town_words``): "56257 Copenhagen",
+    "SW1A 1AA London", not "12345 Please"."""
+    postcode = _POSTCODE_BEFORE_TOWN.match(text)
+    return bool(postcode) and _town_words(text[postcode.end():].strip())
 
 
 # Endings of street words in the Nordic, Baltic, Dutch, German, Hungarian and Slavic languages.
@@ -3268,6 +3270,8 @@ POSTCODE_LABEL = (r"(?i:zip(?:[ -]?code)?(?:[ \t]?\+[ \t]?4)?|post(?:al)?[ -]?co
 # "3319 VD" (NL), "H-1824" (HU), the lettered ones (UK, CA, IE).
 _SHAPED_POSTCODE = (r"(?:\d{4}-\d{3}|\d{5}-\d{3}|\d{2}-\d{3}|\d{3} \d{2}|\d{4} [A-Z]{2}|[A-Z]-\d{4}"
                     r"|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}|[A-Z]\d[A-Z] \d[A-Z]\d)(?![\w-])")
+# A postcode that starts a "postcode town" match: a shaped one whole (both parts of "SW1A 1AA"), else digits.
+_POSTCODE_BEFORE_TOWN = re.compile(rf"{_SHAPED_POSTCODE}|\d{{4,5}}(?!\S)")
 # When a move happened, after where to ("I moved to 56257 last year").
 _TIME_AFTER_A_MOVE = r"(?=[ \t]+(?:last|this|next|in|since|recently|a|two|three|four|five|years?|months?|weeks?|ago)\b)"
 # A postcode after its label, and up to three words and "is" ("My zip code is 94110", "The zip on
