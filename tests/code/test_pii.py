@@ -3542,13 +3542,16 @@ def test_two_numbers_before_a_street_named_after_a_person():
     ("Postal area: 41-304", "41-304"), ("My postal code is 2500-737.", "2500-737"),
     # a two-part postcode is taken whole before its town is tested, whatever its shape
     ("She lives in SW1A 1AA London.", "SW1A 1AA London"), ("She moved to 602 00 Brno.", "602 00 Brno"),
+    # a large city whose name is also a frequent English word
+    ("We moved to M5V 2T6 Toronto last year.", "M5V 2T6 Toronto"), ("She lives in 1010 Vienna.", "1010 Vienna"),
 ])
 def test_a_postcode_alone_where_someone_lives_moves_or_receives(text, value):
     assert _found(text) == [("street_address", value)]
 
 
 @pytest.mark.parametrize("text", ["I moved to 2024 last year", "we moved to 12345 users", "I'm in 5 minutes",
-                                  "He lives in 2020 Copenhagen", "the 2020 area", "She lives in SW1A 1AA please"])
+                                  "He lives in 2020 Copenhagen", "the 2020 area", "She lives in SW1A 1AA please",
+                                  "We moved to 12345 Central servers.", "He lives in 12345 Bay"])
 def test_years_and_counts_where_someone_lives_or_moves_are_no_postcodes(text):
     assert _found(text) == []
 

@@ -3443,7 +3443,13 @@ def _town_words(words: str) -> bool:
     # City" does not), a sentence starts with one ("Please call", "Monday morning").
     first = split[0] if split else ""
     return not (first.casefold() in core and first.casefold() not in countries_and_states()
-                and not (len(first) == 1 and first.isupper()))
+                and not (len(first) == 1 and first.isupper()) and not _large_city(first.casefold()))
+
+
+def _large_city(word: str) -> bool:
+    """Whether a frequent English word is a large city's name and no dictionary word ("toronto",
+    "dublin"; not "paris", a plant, nor "bay", "new" or "of", which also name time zones)."""
+    return len(word) > 3 and word in time_zone_cities() and not in_dictionary(word)
 
 
 # Up to two words of a street's name before the word the detectors started at: capitalised or
