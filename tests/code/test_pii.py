@@ -3650,3 +3650,24 @@ def test_a_surname_alone_by_whom_before_a_birth_or_confirming(text, value):
 def test_a_town_returned_to_and_a_thing_born_are_no_names():
     assert _found("we returned to Richmond by helicopter.") == []
     assert _found("Python (born 1991) is a language") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Why is Teufik so impulsive?", "Teufik"), ("Lazarka was very jealous of him.", "Lazarka"),
+    ("Mehrudin is a very good friend of mine.", "Mehrudin"), ("Amber is a very sympathetic person.", "Amber"),
+])
+def test_one_name_described_by_a_trait_only_people_have(text, value):
+    assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text", ["Why is Grafana so slow?", "Kubernetes is a very popular tool.", "He is so impulsive.",
+                                  "The Team is so friendly", "Python is a good language for a beginner"])
+def test_things_described_as_things_are_no_persons(text):
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("What's your name? Celina IJzermans", "Celina IJzermans"), ("Ruud IJsselmuiden called.", "Ruud IJsselmuiden"),
+])
+def test_dutch_names_capitalise_the_ij_digraph_whole(text, value):
+    assert _found(text) == [("person", value)]

@@ -204,8 +204,9 @@ _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|
                      rf"|(?:{_LOWER_CASE_STREET_WORDS})\b)")
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
 _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
-# A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are.
-NAME_WORD = (rf"[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+)"
+# A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are; Dutch
+# capitalises the digraph IJ whole ("IJzermans").
+NAME_WORD = (rf"(?:IJ[a-z\u00DF-\u024F]+|[{CAPITAL}](?:[a-z\u00DF-\u024F]+|['’][A-Z][a-z\u00DF-\u024F]+))"
              r"(?:[A-Z][a-z\u00DF-\u024F]+|['’](?![sS]\b)[A-Za-z\u00DF-\u024F]+|-[A-Za-z\u00DF-\u024F]+)*")
 # One or two name words and "and" between an address cue and a street: a corner whose first street is
 # named after a person ("meet me at Even and Mäe 47"); ``_corners_named_after_people`` joins them.
@@ -396,6 +397,18 @@ SINGLE_NAME_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled
                               # reload" stays: a known first name only)
                               r"|[Tt]ell|[Tt]old|[Ii]nform(?:ed)?|[Rr]each|[Kk]udos to|[Ss]hout[- ]?out to|[Cc]ongrats to"
                               r"|[Cc]ongratulations to|[Ww]aiting (?:on|for)")
+# What describes people and no thing, after "is" or "was": a trait or a feeling, perhaps graded ("so
+# impulsive", "very jealous"), or what kind of person ("a very sympathetic person", "a good listener").
+_PERSON_TRAITS = ("impulsive|jealous|stubborn|shy|grumpy|arrogant|generous|selfish|moody|cheerful|rude|polite|friendly"
+                  "|impatient|brave|honest|loyal|charming|humble|ambitious|talented|caring|thoughtful|considerate|sympathetic"
+                  "|kind-hearted|introverted|extroverted|outgoing|bossy|lazy|naughty|cheeky|pregnant|homesick|heartbroken"
+                  "|upset|furious|grateful|lonely|nervous|anxious|jealous|sweet|sassy|witty|gorgeous|handsome|pretty")
+_KINDS_OF_PERSON = ("person|listener|gentleman|lady|guy|woman|man|girl|boy|friend|neighbou?r|kid|child|baby|mother|father"
+                    "|mom|mum|dad|husband|wife|student|singer|dancer")
+_PERSON_TRAIT = (rf"(?:(?:so|very|really|extremely|incredibly|quite|too|always|never|a bit|a little|such an?|truly)[ \t]+)?"
+                 rf"(?:(?:{_PERSON_TRAITS})\b|an?[ \t]+(?:(?:very|really|truly|such an?)[ \t]+)?(?:[a-z]+[ \t]+)?"
+                 rf"(?:{_KINDS_OF_PERSON})\b)")
+_PERSON_TRAIT_NEEDS = tuple(_PERSON_TRAITS.split("|")) + tuple(_KINDS_OF_PERSON.replace("?", "").split("|"))
 # Who people are to someone ("X is my manager", "X was our landlord").
 RELATION = (r"manager|boss|colleague|coworker|co-worker|friend|best friend|neighbou?r|landlord|landlady|tenant|flatmate"
             r"|roommate|partner|husband|wife|fiancée?|boyfriend|girlfriend|brother|sister|mother|father|mom|mum|dad|son"
@@ -422,7 +435,7 @@ DEPARTMENT = (r"Operations|Finance|Sales|Support|Marketing|Human Resources|Legal
 # What only people do, right after one word: there a known surname or a word common in none of the
 # seven languages is a name too ("Mehrudin had given", "Padilla lives on"); and before it.
 PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|complained|promised|lives|lived|is from|was from"
-                             r"|was born|had given|has given|spent a year|is a very|married|wrote|and I|and me"
+                             r"|was born|had given|has given|spent a year|married|wrote|and I|and me"
                              r"|will be late|wants to know|would like to know"
                              # what an agent did to a caller ("X put me on hold", "X hung up on me")
                              r"|put me on hold|hung up|transferred me|assured me|apologi[sz]ed"
@@ -439,7 +452,7 @@ PERSON_ONLY_CONTEXT_AFTER = (r"said|says|asked|told|replied|replies|explained|co
                              rf"|(?:is|was|has been) (?:{'|'.join(_OWNERS)}) (?:new |former |old )?(?:{RELATION})\b")
 PERSON_ONLY_CONTEXT_AFTER_NEEDS = ("said", "says", "asked", "told", "repl", "explained", "complained", "promised", "live", "signed",
                                    "put me on hold", "hung up", "transferred me", "assured me", "apologi",
-                                   "from", "born", "given", "spent", "is a very", "married", "wrote", "and i", "and me",
+                                   "from", "born", "given", "spent", "married", "wrote", "and i", "and me",
                                    "late", "to know", "is on ", "out sick", "off sick", "out of", "left the", "joined", "was promoted",
                                    "was hired", "was fired", "laid off", "resigned", "retired", "passed away", "receive", " got ",
                                    " get ", *(f"in {department}" for department in (*DEPARTMENT.lower().split("|"), "hr")),
@@ -1624,6 +1637,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # everyday word ("My neighbour Milan has a spare key", "my son Frits").
         Detector("person", re.compile(rf"\b{_RELATIVE},?[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"),
                  group=1, validate=_named_as_a_person, needs=("my ", "our ", "his ", "her ", "their ")),
+        # ... and described by a trait only people have ("Why is Teufik so impulsive?", "Lazarka was
+        # very jealous", "Visa is a very sympathetic person"; "Grafana is so slow" names no trait).
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:is|was|seems|seemed|looks|looked|sounds|sounded|became|has been|gets|got|felt|feels)"
+            rf"[ \t]+{_PERSON_TRAIT}|\b(?:[Ww]hy|[Hh]ow) (?:is|was|has) ({NAME_WORD})[ \t]+(?:been[ \t]+)?{_PERSON_TRAIT}"
+        ), group=(1, 2), validate=_named_as_a_person, needs=_PERSON_TRAIT_NEEDS),
         # ... and a known surname after such a cue in lower case ("check with Hansen"); not after one
         # in capitals, which may be a given name itself ("It was Per Hansen", "Said Gairbekov").
         Detector("person", re.compile(
