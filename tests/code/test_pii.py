@@ -3671,3 +3671,17 @@ def test_things_described_as_things_are_no_persons(text):
 ])
 def test_dutch_names_capitalise_the_ij_digraph_whole(text, value):
     assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Vittore Fiorentini listed his top 20 songs for us.", "Vittore Fiorentini"),
+    ("have you heard Quarto Angelo speak yet?", "Quarto Angelo"), ("Have you seen Hideko Chiba play live?", "Hideko Chiba"),
+])
+def test_two_names_doing_something_to_what_is_theirs_or_heard_speaking(text, value):
+    assert _found(text) == [("person", value)]
+
+
+@pytest.mark.parametrize("text", ["Google Chrome updated its engine", "Customer Support emailed her the code.",
+                                  "Windows Update broke his laptop.", "We saw Visual Studio crash today"])
+def test_products_doing_things_are_no_persons(text):
+    assert _found(text) == []

@@ -1585,6 +1585,16 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_PAIR})(?:\s+\([^()\n]{{1,30}}\))?\s+(?:{PERSON_CONTEXT_AFTER})(?:\b|(?<=\)))"
         ), group=1, validate=_name_in_strong_context, needs=PERSON_CONTEXT_AFTER_NEEDS, rare_words=True),
+        # ... and doing something to what is theirs ("Vittore Fiorentini listed his top 20 songs", "Ana
+        # Ruiz sold her car"), or heard or seen doing what people do ("have you heard Hideko Chiba speak").
+        Detector("person", re.compile(
+            rf"(?=[{CAPITAL}])\b({NAME_PAIR})[ \t]+(?:[a-z]{{2,12}}ed|sold|lost|made|took|gave|won|broke|spent|left|wrote|sang"
+            rf"|told|kept|brought|bought|shared|read|met|paid|sent|found|got|had|did)[ \t]+(?:his|her)\b"
+        ), group=1, validate=_name_in_strong_context, needs=(" his ", " her "), rare_words=True),
+        Detector("person", re.compile(
+            rf"(?=[HhSsWwM])\b(?:heard|hear|seen|see|saw|watched|watch|met)[ \t]+({NAME_PAIR})[ \t]+(?:speak|sing|talk|play|perform"
+            rf"|lecture|preach|dance|act|present|read|laugh|cry)\b"
+        ), group=1, validate=_name_in_strong_context, needs=("hear", "see", "saw", "watch", "met "), rare_words=True),
         # ... and set off by what they are before "said" ("Concordio Longo, the Building
         # superintendent, said:"), or added in a role ("we need to add Saber A Mailly as guardian").
         Detector("person", re.compile(
