@@ -2735,7 +2735,7 @@ def test_lower_case_prose_of_code_keeps_its_words(text):
 
 @pytest.mark.parametrize("text, street", [
     ("the old address, 47 kogil street 5908, is no longer valid.", "47 kogil street 5908"),
-    ("billing address: 3185 itätuulenkuja 89 apt. 236 espoo finland", "3185 itätuulenkuja 89 apt. 236 espoo"),
+    ("billing address: 3185 itätuulenkuja 89 apt. 236 espoo finland", "3185 itätuulenkuja 89 apt. 236 espoo finland"),  # its country too
     ("i live at 12 main street, springfield", "12 main street"),  # English words name the street
     ("we are at 221 baker st, london nw1 6xe", "221 baker st, london"),  # not "london" the surname
 ])
@@ -3685,3 +3685,19 @@ def test_two_names_doing_something_to_what_is_theirs_or_heard_speaking(text, val
                                   "Windows Update broke his laptop.", "We saw Visual Studio crash today"])
 def test_products_doing_things_are_no_persons(text):
     assert _found(text) == []
+
+
+def test_an_address_listed_after_an_address_is_read_as_the_first_was():
+    text = ("here they are: 4856 2921 rue Parc Suite 994 Sherbrooke QC, and 9685 Kuusiku 17\nSTUGUN\n, nan\n 83898")
+    assert _found(text) == [("street_address", "4856 2921 rue Parc Suite 994 Sherbrooke QC"),
+                            ("street_address", "9685 Kuusiku 17\nSTUGUN\n, nan\n 83898")]
+    assert _found("We ship to 12 Main Street and Room 5 is yours.") == [("street_address", "12 Main Street")]
+
+
+@pytest.mark.parametrize("text, value", [
+    # "return" before "to" is a parcel's, not code's; a country is capitalised with the address
+    ("please return to 07245 hersnapvej 75 apt. 044 københavn k denmark in case of an issue.",
+     "07245 hersnapvej 75 apt. 044 københavn k denmark"),
+])
+def test_a_lower_case_address_a_parcel_is_returned_to(text, value):
+    assert _found(text) == [("street_address", value)]

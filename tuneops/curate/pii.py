@@ -148,7 +148,7 @@ _HOME_CUE_NEEDS = tuple(_HOME_CUE.split("|"))
 ADDRESS_CUE = (r"address line(?: ?\d)?|address|addr\.?|addressed to|deliver(?:y|ed)? to|ship(?:ping|ped)? to|gets mail at|send (?:it|them|this) to|mail (?:it|them|this) to"
                r"|(?:ship|deliver) (?:it|them|this) to"
                rf"|{_HOME_CUE}|property at"
-               r"|send (?:the|a|an|my|our|your) \w+ to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
+               r"|send (?:the|a|an|my|our|your)(?: \w+){1,2} to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
                r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
@@ -2608,7 +2608,9 @@ _BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
 # Characters of code and commands, and the words of a person's prose: only prose typed in lower case
 # is read for names ("i talked to jessica"; not "import sys", "sudo apt update", "self.val = val").
 # ("apt" as the package tool, not the flat of an address: "apt install", not "apt. 812")
-_CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return|pip|yum|npm)\b|\bapt(?:-get)?(?=[ \t]+[a-z])")
+# ("return" before "to" or "from" is a parcel's: "please return to 07245 hersnapvej 75")
+_CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return(?![ \t]+(?:to|from)\b)|pip|yum|npm)\b"
+                             r"|\bapt(?:-get)?(?=[ \t]+[a-z])")
 _PERSONAL_WORD = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|he|she|his|her|him|they|their|them)\b")
 _LOWER_CASE_STREET_WORD = re.compile(_LOWER_CASE_STREET_WORDS)  # it holds _STREET_WORDS_IN_LOWER_CASE too
 
@@ -2707,7 +2709,7 @@ def address_capitalised_as_written(text: str) -> str | None:
     """The text typed wholly in lower case, with the capitals an address would have put back ("2907
     avenida júlio s dias 106" -> "2907 Avenida Júlio S Dias 106"), or None where it holds no digit or
     is code: each word that is no core English word (names of streets, towns and countries), each
-    street word ("street", "rd", "utca") and each single letter between two such words; ``find``
+    country or US state ("denmark", "texas"), each street word ("street", "rd", "utca") and each single letter between two such words; ``find``
     reads its street addresses. Same length as the text, character for character; None where no
     capital was put back."""
     if (not text.islower() or not any(character.isdigit() for character in text)
@@ -2718,7 +2720,7 @@ def address_capitalised_as_written(text: str) -> str | None:
     for match in _LOWER_CASE_WORD.finditer(text):
         word = match.group()
         title = _title_case(word)
-        if len(title) == len(word) and (_ADDRESS_WORD.fullmatch(word) or (
+        if len(title) == len(word) and (_ADDRESS_WORD.fullmatch(word) or word in countries_and_states() or (
                 len(word) > 1 and word not in core_english and not _FUNCTION_WORD.fullmatch(word))):
             characters[match.start():match.end()] = title
     # English words name streets too: between a house number and a street word ("12 main street").
@@ -4060,6 +4062,13 @@ def _add_replacing_parts(taken: list[tuple[int, int, str]], spans: Iterable[tupl
             taken.append((start, end, entity))
 
 
+# What joins the addresses of a list, after one of them, and the cue the next is read after.
+_ADDRESS_LIST_JOIN = re.compile(r"(?:,?[ \t]+(?:and|&)|;)[ \t]+")
+_LISTED_ADDRESS_CUE = "Address: "
+# Values a listed address may hold whole: a name of its street or town read as a person's, a number as a phone's.
+_PARTS_OF_AN_ADDRESS = frozenset({"person", "phone", "street_address"})
+
+
 class _RecordValues(NamedTuple):
     """What ``PiiMasker`` found in one record's texts."""
 
@@ -4231,7 +4240,24 @@ class PiiMasker:
             _add_persons_where_free(found, lower_case_names_heading_contact_blocks(text, found))
         if self._find_lower_case_addresses and text.islower():
             _add_replacing_parts(found, self._addresses_in_lower_case_text(text))
+        if " and " in text or "; " in text or " & " in text:
+            _add_replacing_parts(found, self._addresses_listed_after_addresses(text, found), replaceable=_PARTS_OF_AN_ADDRESS)
         return sorted(found)
+
+    def _addresses_listed_after_addresses(self, text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """Street addresses listed after one found ("here they are: 4856 rue Parc, Sherbrooke QC, and 9685
+        Kuusiku 17\nSTUGUN"): what follows ", and", "and", "&" or ";" is read as if after "Address:",
+        and an address found at its very start is taken (each found this way opens the next)."""
+        spans = []
+        for _, end, entity in sorted(found):
+            join = _ADDRESS_LIST_JOIN.match(text, end) if entity == "street_address" else None
+            if join is None:
+                continue
+            offset = join.end() - len(_LISTED_ADDRESS_CUE)
+            spans += [(start + offset, stop + offset, kind)
+                      for start, stop, kind in self._find(_LISTED_ADDRESS_CUE + text[join.end():], uncued_names=False)
+                      if kind == "street_address" and start == len(_LISTED_ADDRESS_CUE)]
+        return spans
 
     def _addresses_in_lower_case_text(self, text: str) -> list[tuple[int, int, str]]:
         """Street addresses of a text typed wholly in lower case, found in it with an address's
