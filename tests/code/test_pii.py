@@ -1147,6 +1147,21 @@ def test_spans_in_record_are_what_mask_record_replaces():
     assert [m["content"] for m in masked["messages"]] == ["directed by <PERSON>, mail <EMAIL>", "starring <PERSON>"]
 
 
+@pytest.mark.parametrize("text, values", [
+    ("my name is laura souza but everyone calls me laura", ["laura souza", "laura"]),  # a given name in lower case
+    ("ask fletcher hill about the hill", ["fletcher hill"]),  # not a surname that is a word
+    ("ask grace moloi about the grace period", ["grace moloi"]),  # nor a given name that is a word
+])
+def test_the_given_name_of_a_lower_case_name_is_masked_where_it_stands_alone(text, values):
+    assert [value for _, _, value in PiiMasker(["person"]).spans_in_record([text])[0]] == values
+
+
+@pytest.mark.parametrize("text, value", [("Charlotte lives on Mainstreet.", "Charlotte"), ("Victoria said she would call.", "Victoria")])
+def test_a_first_name_that_names_a_place_before_what_only_people_do(text, value):
+    assert _found(text)[0] == ("person", value)
+    assert _found("Paris is lovely in spring.") == []
+
+
 @pytest.mark.parametrize("text, value", [
     # A postal address in lines: house number, street, flat, city, country and postcode.
     ("Andreas Østrem\n\n6815 Siikarannantie 59\n Apt. 884\n LIMINKA\n\n Finland 38197",

@@ -1695,7 +1695,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # ... and a known surname or a rare word where only a person can stand ("Mehrudin had given", "said Agust").
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:{PERSON_ONLY_CONTEXT_AFTER})\b"
-        ), group=1, validate=_single_surname_or_rare_word, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
+        ), group=1, validate=_single_name_before_what_only_people_do, needs=PERSON_ONLY_CONTEXT_AFTER_NEEDS, rare_words=True,
             # the last word of a longer name ("Windows Server has been down", "Kalinda del Bosque in billing")
             not_after=re.compile(rf"(?:{_CAPITALISED_WORD_NO_OPENER}|\b{PARTICLE})[ \t]+$")),
         # A word after a person's role and "is" or "was" ("Our account manager is Bizier", "The
@@ -2013,6 +2013,19 @@ def _single_surname_or_rare_word(text: str) -> bool:
     if _PRODUCT_SPELLING.search(word) and not _NAME_WITH_AN_INNER_CAPITAL.fullmatch(word):
         return False  # "ask PrettyTable", "Crash-safe wrote" (but "McKenzie", "Jean-Luc")
     return _no_thing_nor_core_word(word, names) and (names.surname(word) or names.rare(word) or _no_english_word(word))
+
+
+# Known first names in ``FIRST_NAMES_OF_THINGS`` that name places, not software: before what only
+# people do, they are people ("Charlotte lives on Höjdstigen 44", "Victoria said").
+_FIRST_NAMES_OF_PLACES = frozenset({
+    "Paris", "Florence", "Victoria", "Jordan", "India", "Georgia", "Sydney", "Austin", "Dallas", "Madison", "Chelsea",
+    "Adelaide", "Houston", "Orlando", "Lincoln", "Chester", "Devon", "Savannah", "Regina", "Alexandria", "Charlotte",
+    "Augusta", "Helena", "Vienna", "Milan", "Lima", "Santiago"}) & FIRST_NAMES_OF_THINGS
+
+
+def _single_name_before_what_only_people_do(text: str) -> bool:
+    """``_single_surname_or_rare_word``, or a first name that names a place too ("Charlotte lives on")."""
+    return _single_surname_or_rare_word(text) or text.strip() in _FIRST_NAMES_OF_PLACES
 
 
 def _family_surname(text: str) -> bool:
@@ -3856,14 +3869,17 @@ def _joined_adjacent_names(text: str, spans: list[tuple[int, int, str]]) -> list
 @lru_cache(maxsize=4096)
 def _name_parts(name: str) -> tuple[str, ...]:
     """The words of a found name that are masked on their own elsewhere in the record: no initial,
-    particle, title or suffix, and no core English word unless it is a known name ("Barros", "Martin";
-    not "Firmware" of "Adaora Xhaka Firmware", nor "hill" of "fletcher hill")."""
+    particle, title or suffix, and no core English word unless it is a known name ("Barros", "Martin",
+    a lower-case given name: "laura"; not "Firmware" of "Adaora Xhaka Firmware", nor "hill" of "fletcher hill")."""
     names = _NameWords.load()
     parts = []
-    for word in re.findall(r"[^\W\d_][\w'’-]+", name):
+    for position, word in enumerate(re.findall(r"[^\W\d_][\w'’-]+", name)):
         if word in NEVER_NAME_PARTS or word in english_words() or word in _PARTICLE_WORDS or _NAME_SUFFIX.fullmatch(f" {word}"):
             continue
-        if word.casefold() in names.core_english and (word[0].islower() or not names.known(word)):
+        # typed in lower case, a given name that is no everyday word ("laura" of "laura souza"; not
+        # "grace" of "grace moloi", nor "hill" of "fletcher hill")
+        if word.casefold() in names.core_english and not (names.known(word) if word[0].isupper() else (
+                position == 0 and names.first_name(_title_case(word)) and _title_case(word) not in WORD_NAMES)):
             continue
         parts.append(word)
     return tuple(parts)
