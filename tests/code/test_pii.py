@@ -3716,3 +3716,13 @@ def test_an_address_listed_after_an_address_is_read_as_the_first_was():
 ])
 def test_a_lower_case_address_a_parcel_is_returned_to(text, value):
     assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Please update the billing address with 1285 Glynitveien 218 Suite 063 SKI Norway for this card",
+     "1285 Glynitveien 218 Suite 063 SKI Norway"),  # a town in capitals before its country
+    ("I'd like a taxi to 5245 Csabai kapu 38. Suite 741 Budapest BU. Thanks", "5245 Csabai kapu 38. Suite 741 Budapest BU"),
+    ("Ship to Városligeti fasor 12, Budapest", "Városligeti fasor 12, Budapest"),  # Hungarian street words
+])
+def test_towns_in_capitals_and_hungarian_street_words(text, value):
+    assert _found(text) == [("street_address", value)]

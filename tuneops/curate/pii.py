@@ -178,7 +178,7 @@ _STREET_WORDS_IN_LOWER_CASE = "ulica|utca|ulice|cesta|sokak|calle|rue|rua|strada
 # ... and those that follow the name only, in Estonian, Latvian, Lithuanian, Czech, Slovak, Hungarian and
 # the Nordic languages ("Kase põik 91", "Brīvības iela 12", "Vodičkova třída 3", "Kossuth tér 4").
 _STREET_WORDS_AFTER_NAME = ("tänav|tee|põik|maantee|puiestee|väljak|iela|gatvė|náměstí|třída|nábřeží|námestie|tér|körút"
-                            "|sor|köz|sétány|gränd|torg|plads|plass|stræde|vegur|stræti")
+                            "|sor|fasor|köz|sétány|kapu|dűlő|rakpart|gränd|torg|plads|plass|stræde|vegur|stræti")
 # Every street word written in lower case in or after a street's name ("92 Vasileos Pavlou str").
 _LOWER_CASE_STREET_WORDS = (rf"{_STREET_WORDS_IN_LOWER_CASE}|{_STREET_WORDS_AFTER_NAME}|útja|út|gasse|gatan|vej|veg|vei|gate|gata"
                             r"|str")
@@ -3480,9 +3480,9 @@ def _town_words(words: str) -> bool:
         return True  # a town in capitals, as on an envelope ("TWENTY FORESTS", "SKI")
     town = split if ends_with_country else split[:-1]
     if (ends_with_country or (len(split) > 1 and split[-1].casefold() in countries_and_states())) and (
-            len(town) > 1 or (town and town[0].casefold() not in core)) and all(
+            len(town) > 1 or (town and (town[0].casefold() not in core or (town[0].isupper() and len(town[0]) > 2)))) and all(
             word[0].isupper() for word in split) and _BLOCK_NOT_A_WORD_RE.match(split[0]):
-        return True  # a town of two words before its country, whatever its first word ("Glen Arbor United States")
+        return True  # a town of two words or in capitals before its country ("Glen Arbor United States", "SKI Norway")
     # The first word decides: a town's name may go on in everyday words ("Vila Real", "North Sioux
     # City" does not), a sentence starts with one ("Please call", "Monday morning").
     first = split[0] if split else ""
