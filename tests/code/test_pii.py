@@ -3726,3 +3726,18 @@ def test_a_lower_case_address_a_parcel_is_returned_to(text, value):
 ])
 def test_towns_in_capitals_and_hungarian_street_words(text, value):
     assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The restaurant is at 0662 José matía 66", "0662 José matía 66"),  # a foreign word in lower case between numbers
+    ("The restaurant is at 02651 Tas vezér u. 38.", "02651 Tas vezér u. 38"),
+    ("The restaurant is at 4793 Door Van dijckstraat 430", "4793 Door Van dijckstraat 430"),
+    ("Ship to 202, boulevard Rania Ghazi Sour El Ghozlane.", "202, boulevard Rania Ghazi Sour El Ghozlane"),  # the text ends it
+])
+def test_a_street_line_where_a_place_is_and_one_that_ends_the_text(text, value):
+    assert _found(text) == [("street_address", value)]
+
+
+@pytest.mark.parametrize("text", ["meet at 3 Ubuntu servers 22.", "The party is at 8 pm.", "The workshop is at Level 3."])
+def test_english_words_between_numbers_and_times_where_a_place_is_are_no_streets(text):
+    assert _found(text) == []

@@ -150,13 +150,15 @@ ADDRESS_CUE = (r"address line(?: ?\d)?|address|addr\.?|addressed to|deliver(?:y|
                rf"|{_HOME_CUE}|property at"
                r"|send (?:the|a|an|my|our|your)(?: \w+){1,2} to|return(?: label)? (?:to|from)|pick(?:ed)? up (?:from|at)|collect(?:ed)? from"
                r"|moved to|move to|live at|lives at|living at|located at|based at|situated at|resid(?:e|es|ing) at|visit us at"
-               r"|office at|office is at|offices are at|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
+               r"|office at|(?:office|restaurant|shop|store|caf[ée]|bar|pub|hotel|venue|clinic|studio|gym|salon|bakery|school"
+               r"|church|warehouse|showroom|party|wedding|reception|workshop)s? (?:is|are) at"
+               r"|(?:we|I) are at|(?:we|I)'m at|stay(?:ing)? at"
                r"|meet (?:me|us|you) at|see you at|pick (?:me|us) up at|drop (?:it|them|me|us) off at"
                r"|left (?:it|them|the (?:package|parcel|box|keys?|delivery)) at"
                r"|adresse|anschrift|wohnhaft in|dirección|direccion|domicilio|indirizzo|endereço|morada|adres")
 ADDRESS_CUE_NEEDS = ("addr", *_HOME_CUE_NEEDS, "property at", "gets mail at",
                      "deliver", "ship", "send", "mail", "move", "live", "living", "located", "resid", "visit", "office",
-                     "return", "pick", "collect", "based at", "situated", "are at", "'m at", "stay", "meet", "see you at",
+                     "return", "pick", "collect", "based at", "situated", "is at", "are at", "'m at", "stay", "meet", "see you at",
                      "drop", "left",
                      "adresse", "anschrift", "wohnhaft", "direcci", "domicilio", "indirizzo", "endereço", "morada", "adres")
 ADDRESS_CUE_FIRST_LETTERS = "abcdefghilmoprsvwABCDEFGHILMOPRSVW"  # of every ADDRESS_CUE alternative
@@ -202,6 +204,7 @@ CAPITAL = LATIN_CAPITALS  # Latin capitals a name may start with
 _UNIT_ANCHOR_WORD = (rf"(?:[{LATIN_CAPITALS}Α-ΩΆ-Ώ][\w'’.-]*|de|du|des|la|le|del|di|da|do|dos|van|von|der|den|am|an|im|sur|z|e|y"
                      r"|(?:u|krt|rkp|ul|str)\."
                      rf"|(?:{_LOWER_CASE_STREET_WORDS})\b)")
+_UNIT_ANCHOR_WORD_RE = re.compile(_UNIT_ANCHOR_WORD)
 # Words for "street" that are written in lower case before its name ("ulica Nałkowskiej", "rua da Paz").
 _STREET_WORD_IN_LOWER_CASE = rf"(?:{_STREET_WORDS_IN_LOWER_CASE}|ul\.|via|viale|avenida)"
 # A possessive "'s" is no part of the name ("Dagmara's laptop"), but "D'Souza" and "O'Neil" are; Dutch
@@ -851,14 +854,20 @@ def _street_between_numbers(text: str) -> bool:
     words = _capitalised_words(text)
     if any(word in _CALENDAR_WORDS for word in words):
         return False
+    # A word in lower case that is no particle nor street word is a foreign one ("0662 José matía 66",
+    # "4793 Door Van dijckstraat 430"), not an English one ("3 Ubuntu servers 22").
+    everyday = _NameWords.load().everyday_english
+    if any(word.casefold() in everyday or in_dictionary(word) for word in _LOWER_CASE_WORD_OF_A_STREET.findall(text)
+           if not _UNIT_ANCHOR_WORD_RE.fullmatch(word)):
+        return False
     # A building's number of four or five digits, no year, before the words says a street whatever they are
     # ("23372 Ceibo 9127", "56131 Serenade Opus 420").
     if _BUILDING_NUMBER_FIRST.match(text):
         return True
-    everyday = _NameWords.load().everyday_english
     return any(word.casefold() not in everyday and not in_dictionary(word.casefold()) for word in words)
 
 
+_LOWER_CASE_WORD_OF_A_STREET = re.compile(r"(?<![\w.'’-])[a-zß-öø-ÿ\u0100-\u024F][\w'’-]*\.?")
 _BUILDING_NUMBER_FIRST = re.compile(r"(?!(?:19|20)\d\d\b)\d{4,5}[ \t]+[A-Z]")
 
 
@@ -1431,7 +1440,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         # the name say an address. Not when every word is an everyday English word ("at 3 Pixel 7").
         Detector("street_address", re.compile(
             rf"(?:(?:at|to|on|in|is)(?<![\w'’-]..)[ ]|(?:near|from)(?<![\w'’-]....)[ ]|[:,][ ]|\n|^)"  # literals first: the engine skips to them fast
-            rf"(\d{{1,6}}(?:[ \t]+{_UNIT_ANCHOR_WORD}){{1,4}}[ \t]+\d{{1,5}}[A-Za-z]?)"
+            rf"(\d{{1,6}}[ \t]+{_UNIT_ANCHOR_WORD}(?:[ \t]+(?:{_UNIT_ANCHOR_WORD}|{LOWER_CASE_NAME_WORD})){{0,3}}[ \t]+\d{{1,5}}[A-Za-z]?)"
             rf"(?=\.?[ \t]*(?:[\n,]|[.?!;:](?:\s|$)|$)|[ \t]+{_UNIT})"
         ), group=1, validate=_street_between_numbers),
         # After a cue that can only introduce a place ("address:", "live at", "ship to", "the old address,"), one street
@@ -3696,6 +3705,7 @@ def _overlapping(taken: list[tuple[int, int, str]], start: int, end: int) -> lis
 
 
 _STREET_LINE_END = re.compile(rf"\.?(?:[ \t]*[\n,]|[ \t]+{_UNIT})")
+_TEXT_END = re.compile(r"\.?[ \t]*$")
 
 
 def _holds_its_numbers_taken_for_a_phone(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
@@ -3708,13 +3718,24 @@ def _holds_its_numbers_taken_for_a_phone(text: str, start: int, end: int, taken:
 
 def _longer_street_line(text: str, start: int, end: int, taken: list[tuple[int, int, str]]) -> bool:
     """Whether ``start:end`` is a street line that holds every value it overlaps, each a shorter street
-    line on the same line, and ends the line, or goes on with a comma or a unit: then it replaces them
+    line on the same line, and ends the line, or goes on with a comma or a unit, or ends the text after
+    no everyday word: then it replaces them
     ("119 Heuvel St" of "119 Heuvel St Larissa Stream\n Suite 676"; not "58 Willow Close Room" of
     "58 Willow Close Room 101")."""
     overlapped = _overlapping(taken, start, end)
     return (all(entity == "street_address" and start <= t_start and t_end <= end for t_start, t_end, entity in overlapped)
             and text.count("\n", start, end) == sum(text.count("\n", t_start, t_end) for t_start, t_end, _ in overlapped)
-            and _STREET_LINE_END.match(text, end) is not None)
+            and (_STREET_LINE_END.match(text, end) is not None or (
+                _TEXT_END.match(text, end) is not None and not _everyday_words_after(text, overlapped, end))))
+
+
+def _everyday_words_after(text: str, overlapped: list[tuple[int, int, str]], end: int) -> bool:
+    """Whether a core English word follows the shorter values up to ``end``: where the text ends
+    after a longer street line, its last words are a town's ("Sour El Ghozlane."), not a sentence's
+    ("436 Maple Drive Affects Wi-Fi 6E.")."""
+    core = _NameWords.load().core_english
+    tail = text[max((t_end for _, t_end, _ in overlapped), default=end):end]
+    return any(word.casefold() in core for word in re.findall(r"[^\W\d_]{2,}", tail))
 
 
 # Words of flats, floors, blocks, streets and places in other languages that are English words too
