@@ -3741,3 +3741,9 @@ def test_a_street_line_where_a_place_is_and_one_that_ends_the_text(text, value):
 @pytest.mark.parametrize("text", ["meet at 3 Ubuntu servers 22.", "The party is at 8 pm.", "The workshop is at Level 3."])
 def test_english_words_between_numbers_and_times_where_a_place_is_are_no_streets(text):
     assert _found(text) == []
+
+
+def test_lower_case_prose_with_a_bracketed_aside_is_read_but_code_is_not():
+    assert _found("peter corbin listed his top 20 songs (what did he put at #1?)") == [("person", "peter corbin")]
+    assert _found("call get_user(peter corbin) now") == []
+    assert _found("x = foo(bar) for peter corbin") == []

@@ -2630,8 +2630,9 @@ _BETWEEN_LOWER_CASE_NAME_WORDS = re.compile(r" (?:[a-z]\.? )?")
 # Characters of code and commands, and the words of a person's prose: only prose typed in lower case
 # is read for names ("i talked to jessica"; not "import sys", "sudo apt update", "self.val = val").
 # ("apt" as the package tool, not the flat of an address: "apt install", not "apt. 812")
-# ("return" before "to" or "from" is a parcel's: "please return to 07245 hersnapvej 75")
-_CODE_CHARACTER = re.compile(r"[=(){}\[\]<>_\\$`|]|\b(?:sudo|import|def|return(?![ \t]+(?:to|from)\b)|pip|yum|npm)\b"
+# ("return" before "to" or "from" is a parcel's: "please return to 07245 hersnapvej 75"; a bracket
+# after a space is prose's: "(on the beach)", one after a word code's: "f(x)", "a[0]")
+_CODE_CHARACTER = re.compile(r"[={}<>_\\$`|]|\w[(\[]|[(\[][)\]]|\b(?:sudo|import|def|return(?![ \t]+(?:to|from)\b)|pip|yum|npm)\b"
                              r"|\bapt(?:-get)?(?=[ \t]+[a-z])")
 _PERSONAL_WORD = re.compile(r"\b(?:i|i'm|i've|my|me|we|our|us|you|your|he|she|his|her|him|they|their|them)\b")
 _LOWER_CASE_STREET_WORD = re.compile(_LOWER_CASE_STREET_WORDS)  # it holds _STREET_WORDS_IN_LOWER_CASE too
