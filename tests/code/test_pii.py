@@ -3747,3 +3747,12 @@ def test_lower_case_prose_with_a_bracketed_aside_is_read_but_code_is_not():
     assert _found("peter corbin listed his top 20 songs (what did he put at #1?)") == [("person", "peter corbin")]
     assert _found("call get_user(peter corbin) now") == []
     assert _found("x = foo(bar) for peter corbin") == []
+
+
+@pytest.mark.parametrize("text, value", [
+    ("The name in the account is not correct, please change it to Jildau Bouts", "Jildau Bouts"),
+    ("Please update my name to Ana Ruiz.", "Ana Ruiz"),
+])
+def test_the_name_a_record_should_hold_instead(text, value):
+    assert _found(text) == [("person", value)]
+    assert _found("Rename the file to Release Notes, the name is wrong") == []

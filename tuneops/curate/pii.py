@@ -1604,6 +1604,12 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"(?=[HhSsWwM])\b(?:heard|hear|seen|see|saw|watched|watch|met)[ \t]+({NAME_PAIR})[ \t]+(?:speak|sing|talk|play|perform"
             rf"|lecture|preach|dance|act|present|read|laugh|cry)\b"
         ), group=1, validate=_name_in_strong_context, needs=("hear", "see", "saw", "watch", "met "), rare_words=True),
+        # ... and the name a record should hold instead ("The name in the account is not correct,
+        # please change it to Jildau Bouts"), where the text speaks of a name.
+        Detector("person", re.compile(
+            rf"(?=[CcUuRr])\b(?:[Cc]hange|[Uu]pdate|[Cc]orrect|[Rr]ename)d?[ \t]+(?:it|this|that|(?:my|the|his|her|their)[ \t]+name)"
+            rf"[ \t]+to[ \t]+({NAME_PAIR}){NAME_END}"
+        ), group=1, validate=_name_in_strong_context, needs=("name",), rare_words=True),
         # ... and set off by what they are before "said" ("Concordio Longo, the Building
         # superintendent, said:"), or added in a role ("we need to add Saber A Mailly as guardian").
         Detector("person", re.compile(
