@@ -90,7 +90,8 @@ def task_metrics(outputs: list[str], references: list[str]) -> dict[str, float]:
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.lower()))
+    """Lower-cased words of three letters or more (no particle such as "de" or "al" ties two names)."""
+    return set(re.findall(r"\w{3,}", text.lower()))
 
 
 def _is_given(value: str, entity: str, given: str, given_words: set[str]) -> bool:
