@@ -405,7 +405,7 @@ SINGLE_NAME_CONTEXT_BEFORE = (r"[Nn]amed (?:him|her|them)|[Cc]alls? me|[Cc]alled
 _PERSON_TRAITS = ("impulsive|jealous|stubborn|shy|grumpy|arrogant|generous|selfish|moody|cheerful|rude|polite|friendly"
                   "|impatient|brave|honest|loyal|charming|humble|ambitious|talented|caring|thoughtful|considerate|sympathetic"
                   "|kind-hearted|introverted|extroverted|outgoing|bossy|lazy|naughty|cheeky|pregnant|homesick|heartbroken"
-                  "|upset|furious|grateful|lonely|nervous|anxious|jealous|sweet|sassy|witty|gorgeous|handsome|pretty")
+                  "|upset|furious|grateful|lonely|nervous|anxious|sweet|sassy|witty|gorgeous|handsome|pretty")
 _KINDS_OF_PERSON = ("person|listener|gentleman|lady|guy|woman|man|girl|boy|friend|neighbou?r|kid|child|baby|mother|father"
                     "|mom|mum|dad|husband|wife|student|singer|dancer")
 _PERSON_TRAIT = (rf"(?:(?:so|very|really|extremely|incredibly|quite|too|always|never|a bit|a little|such an?|truly)[ \t]+)?"
@@ -1663,7 +1663,7 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
         Detector("person", re.compile(rf"\b{_RELATIVE},?[ \t]+({NAME_WORD}){NAME_END}(?![ \t]+[{CAPITAL}\d])"),
                  group=1, validate=_named_as_a_person, needs=("my ", "our ", "his ", "her ", "their ")),
         # ... and described by a trait only people have ("Why is Teufik so impulsive?", "Lazarka was
-        # very jealous", "Visa is a very sympathetic person"; "Grafana is so slow" names no trait).
+        # very jealous", "Amber is a very sympathetic person"; "Grafana is so slow" names no trait).
         Detector("person", re.compile(
             rf"(?=[{CAPITAL}])\b({NAME_WORD})[ \t]+(?:is|was|seems|seemed|looks|looked|sounds|sounded|became|has been|gets|got|felt|feels)"
             rf"[ \t]+{_PERSON_TRAIT}|\b(?:[Ww]hy|[Hh]ow) (?:is|was|has) ({NAME_WORD})[ \t]+(?:been[ \t]+)?{_PERSON_TRAIT}"
@@ -2738,9 +2738,9 @@ def address_capitalised_as_written(text: str) -> str | None:
     """The text typed wholly in lower case, with the capitals an address would have put back ("2907
     avenida júlio s dias 106" -> "2907 Avenida Júlio S Dias 106"), or None where it holds no digit or
     is code: each word that is no core English word (names of streets, towns and countries), each
-    country or US state ("denmark", "texas"), each street word ("street", "rd", "utca") and each single letter between two such words; ``find``
-    reads its street addresses. Same length as the text, character for character; None where no
-    capital was put back."""
+    country or US state ("denmark", "texas"), each street word ("street", "rd", "utca") and each
+    single letter between two such words; ``find`` reads its street addresses. Same length as the
+    text, character for character; None where no capital was put back."""
     if (not text.islower() or not any(character.isdigit() for character in text)
             or any(code.group() != "apt" for code in _CODE_CHARACTER.finditer(text))):  # "apt. 236" is a flat
         return None
@@ -4290,7 +4290,7 @@ class PiiMasker:
 
     def _addresses_listed_after_addresses(self, text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         """Street addresses listed after one found ("here they are: 4856 rue Parc, Sherbrooke QC, and 9685
-        Kuusiku 17\nSTUGUN"): what follows ", and", "and", "&" or ";" is read as if after "Address:",
+        Kuusiku 17, Stugun"): what follows ", and", "and", "&" or ";" is read as if after "Address:",
         and an address found at its very start is taken (each found this way opens the next)."""
         spans = []
         for _, end, entity in sorted(found):
