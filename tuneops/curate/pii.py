@@ -4143,6 +4143,19 @@ _INVISIBLE_AS_SPACE = str.maketrans(dict.fromkeys(_INVISIBLE_CHARACTERS, " "))
 _INITIAL = re.compile(rf"[{CAPITAL}]\.?")
 
 
+@lru_cache(maxsize=16)
+def _cue_word_automaton(words: tuple[str, ...]):
+    """An Aho-Corasick automaton over the detectors' cue words (``Detector.needs``): one pass over a
+    text finds every one it holds, where testing each word apart took 15% of the masking time."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for position, word in enumerate(words):
+        automaton.add_word(word, position)
+    automaton.make_automaton()
+    return automaton
+
+
 @dataclass
 class PiiMasker:
     """Finds and masks PII in records.
@@ -4179,6 +4192,11 @@ class PiiMasker:
         if not self.rare_word_names:  # a known name must be among the words ("Qorvex Blantu said" is none)
             detectors = [replace(d, validate=_with_a_known_name(d.validate)) if d.rare_words else d for d in detectors]
         self.detectors = custom + detectors
+        # Each detector's cue words as indices into one automaton, which finds all of them in one pass.
+        self._cue_words = tuple(sorted({word for detector in self.detectors for word in detector.needs}))
+        index = {word: position for position, word in enumerate(self._cue_words)}
+        self._cue_word_ids = [frozenset(index[word] for word in detector.needs) if detector.needs else None
+                              for detector in self.detectors]
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Return non-overlapping ``(start, end, entity)`` spans in ``text``.
@@ -4195,9 +4213,9 @@ class PiiMasker:
         """``find``; ``uncued_names``: also the name rules that need no cue (``gazetteer_names``...)."""
         taken: list[tuple[int, int, str]] = []
         lowered = text.lower()
-        contains = lowered.__contains__  # map() over a C method: no Python frame per needed word
-        for detector in self.detectors:
-            if detector.needs and not any(map(contains, detector.needs)):
+        present = {position for _, position in _cue_word_automaton(self._cue_words).iter(lowered)}
+        for detector, cue_word_ids in zip(self.detectors, self._cue_word_ids):
+            if cue_word_ids is not None and cue_word_ids.isdisjoint(present):
                 continue
             if detector.needs_match is not None and detector.needs_match.search(text) is None:
                 continue
