@@ -154,13 +154,17 @@ QUARANTINE_OPTION = typer.Option(None, "--quarantine", help="Rejected lines with
                                   "(default: OUTPUT's name with .quarantine.jsonl).")
 
 
-def _report_quarantine(counts, quarantine: Path) -> None:
-    """Say on stderr how many lines were quarantined, where, and why (the first few)."""
-    if not counts.quarantined:
-        return
-    console.print(f"[yellow]{counts.quarantined} of {counts.lines} lines quarantined to {quarantine}[/yellow]")
-    for reason in counts.quarantine_reasons:
-        console.print(f"  {reason}")
+def _run_file_stage(label: str, quarantine: Path, run):
+    """Run one file's stage (``run(progress)``) under a progress bar of lines, then say on stderr how
+    many lines were quarantined, where, and why (the first few). Returns its ``FileCounts``."""
+    with _progress() as progress:
+        bar = progress.add_task(label, total=None)
+        counts = run(lambda lines: progress.update(bar, completed=lines))
+    if counts.quarantined:
+        console.print(f"[yellow]{counts.quarantined} of {counts.lines} lines quarantined to {quarantine}[/yellow]")
+        for reason in counts.quarantine_reasons:
+            console.print(f"  {reason}")
+    return counts
 
 
 @pii_app.command("mask")
@@ -177,11 +181,8 @@ def pii_mask(
     params = _load(params_file)
     masker = _masker(params)
     quarantine = quarantine or default_quarantine_path(output)
-    with _progress() as progress:
-        bar = progress.add_task("masking", total=None)
-        counts = mask_file(input_file, output, quarantine, masker, params.curate,
-                           progress=lambda n: progress.update(bar, completed=n))
-    _report_quarantine(counts, quarantine)
+    counts = _run_file_stage("masking", quarantine, lambda progress: mask_file(
+        input_file, output, quarantine, masker, params.curate, progress=progress))
     typer.echo(json.dumps({"records": counts.written, "quarantined": counts.quarantined,
                            "pii": dict(sorted(counts.pii.items()))}))
 
@@ -200,11 +201,8 @@ def dedup(
 
     params = _load(params_file)
     quarantine = quarantine or default_quarantine_path(output)
-    with _progress() as progress:
-        bar = progress.add_task("deduplicating", total=None)
-        counts = dedup_file(input_file, output, duplicates, quarantine, params.curate,
-                            progress=lambda n: progress.update(bar, completed=n))
-    _report_quarantine(counts, quarantine)
+    counts = _run_file_stage("deduplicating", quarantine, lambda progress: dedup_file(
+        input_file, output, duplicates, quarantine, params.curate, progress=progress))
     typer.echo(json.dumps({"kept": counts.written, "duplicates": counts.removed, "quarantined": counts.quarantined}))
 
 
