@@ -3760,14 +3760,12 @@ def test_the_name_a_record_should_hold_instead(text, value):
 
 def test_the_one_pass_cue_word_test_agrees_with_testing_each_word():
     """Which detectors are tried is decided by one Aho-Corasick pass; it must pick those a substring test picks."""
-    from tuneops.curate.pii import _cue_word_automaton
-
     masker = PiiMasker(ALL)
     texts = ["Please ship it to 12 Main Street, my phone is +44 20 7946 0958", "cc Maria Lopez (she/her)",
              "the shipping address: Rua da Paz 3", "nothing here at all", "IBAN DE89 3704 0044 0532 0130 00"]
     for text in texts:
         lowered = text.lower()
-        present = {position for _, position in _cue_word_automaton(masker._cue_words).iter(lowered)}
+        present = {position for _, position in masker._cue_word_finder.iter(lowered)}
         for detector, ids in zip(masker.detectors, masker._cue_word_ids):
             if detector.needs:
                 assert ids.isdisjoint(present) == (not any(word in lowered for word in detector.needs)), (text, detector.needs)

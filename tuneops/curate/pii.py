@@ -1601,9 +1601,9 @@ def _detectors(birth_years: tuple[int, int] | None = None) -> list[Detector]:
             rf"|told|kept|brought|bought|shared|read|met|paid|sent|found|got|had|did)[ \t]+(?:his|her)\b"
         ), group=1, validate=_name_in_strong_context, needs=(" his ", " her "), rare_words=True),
         Detector("person", re.compile(
-            rf"(?=[HhSsWwM])\b(?:heard|hear|seen|see|saw|watched|watch|met)[ \t]+({NAME_PAIR})[ \t]+(?:speak|sing|talk|play|perform"
+            rf"(?=[hsw])\b(?:heard|hear|seen|see|saw|watched|watch)[ \t]+({NAME_PAIR})[ \t]+(?:speak|sing|talk|play|perform"
             rf"|lecture|preach|dance|act|present|read|laugh|cry)\b"
-        ), group=1, validate=_name_in_strong_context, needs=("hear", "see", "saw", "watch", "met "), rare_words=True),
+        ), group=1, validate=_name_in_strong_context, needs=("hear", "see", "saw", "watch"), rare_words=True),
         # ... and the name a record should hold instead ("The name in the account is not correct,
         # please change it to Jildau Bouts"), where the text speaks of a name.
         Detector("person", re.compile(
@@ -4197,6 +4197,7 @@ class PiiMasker:
         index = {word: position for position, word in enumerate(self._cue_words)}
         self._cue_word_ids = [frozenset(index[word] for word in detector.needs) if detector.needs else None
                               for detector in self.detectors]
+        self._cue_word_finder = _cue_word_automaton(self._cue_words)
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Return non-overlapping ``(start, end, entity)`` spans in ``text``.
@@ -4213,7 +4214,7 @@ class PiiMasker:
         """``find``; ``uncued_names``: also the name rules that need no cue (``gazetteer_names``...)."""
         taken: list[tuple[int, int, str]] = []
         lowered = text.lower()
-        present = {position for _, position in _cue_word_automaton(self._cue_words).iter(lowered)}
+        present = {position for _, position in self._cue_word_finder.iter(lowered)}
         for detector, cue_word_ids in zip(self.detectors, self._cue_word_ids):
             if cue_word_ids is not None and cue_word_ids.isdisjoint(present):
                 continue
